@@ -1,0 +1,161 @@
+#include "app/settings.hpp"
+
+#include <cctype>
+#include <cstdlib>
+#include <regex>
+
+#include <CLI/CLI.hpp>
+
+namespace slicegate {
+
+namespace {
+
+std::string env_name(const std::string& flag) {
+  std::string result = "SLICEGATE_";
+  for (char c : flag)
+    result += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return result;
+}
+
+template <class T>
+CLI::Option* add(CLI::App& app, const std::string& name, T& target, const std::string& help) {
+  return app.add_option("--" + name, target, help)
+    ->envname(env_name(name))
+    ->capture_default_str();
+}
+
+void add_duration(CLI::App& app, const std::string& name, caf::timespan& target,
+                  const std::string& help) {
+  app
+    .add_option_function<std::string>(
+      "--" + name,
+      [&target, name](const std::string& text) {
+        auto d = parse_duration(text);
+        if (!d)
+          throw CLI::ValidationError("--" + name,
+                                     "expects a duration such as 500ms, 60s, 5m, 1h or 7d");
+        target = *d;
+      },
+      help)
+    ->envname(env_name(name))
+    ->default_str(render_duration(target));
+}
+
+} // namespace
+
+std::string settings::admin_url() const {
+  return admin_database_url.empty() ? with_database(database_url, "postgres")
+                                    : admin_database_url;
+}
+
+void add_settings(CLI::App& app, settings& s) {
+  // The conventional variables count too, below their SLICEGATE_ forms.
+  if (auto url = std::getenv("DATABASE_URL"))
+    s.database_url = url;
+  if (auto url = std::getenv("NATS_URL"))
+    s.nats_url = url;
+  app.set_config("--config", "", "Read settings from this TOML/INI file")
+    ->envname("SLICEGATE_CONFIG");
+  add(app, "database-url", s.database_url, "Gateway database (libpq URL)");
+  add(app, "admin-database-url", s.admin_database_url,
+      "Maintenance database for CREATE/DROP DATABASE (default: database-url with "
+      "database postgres)");
+  add(app, "nats-url", s.nats_url, "NATS server URL(s), comma-separated");
+  add(app, "subject-prefix", s.subject_prefix, "First token of every subject");
+  add(app, "service-name", s.service_name, "Name in the NATS micro protocol");
+  add(app, "runtime", s.runtime, "How slices run: process, docker or external")
+    ->check(CLI::IsMember({"process", "docker", "external"}));
+  add(app, "slice-command", s.slice_command,
+      "Command the process runtime runs per slice ({port}, {slice_id}, {data_dir}, "
+      "{database_url} substituted)");
+  add(app, "slice-host", s.slice_host, "Host the slices listen on");
+  add(app, "slice-port-base", s.slice_port_base, "Port of the first slice");
+  add(app, "slice-port-step", s.slice_port_step, "Distance between slice ports");
+  add(app, "data-root", s.data_root, "Directory with one data directory per slice");
+  add(app, "template-database", s.template_database,
+      "Template database every wa_slice_N is created from");
+  add_duration(app, "health-interval", s.health_interval, "Health probe cadence");
+  add_duration(app, "health-timeout", s.health_timeout, "Health probe timeout");
+  add_duration(app, "health-start-period", s.health_start_period,
+               "Failures after a start that do not count");
+  add(app, "health-failures", s.health_failures, "Consecutive failures before an alert");
+  add_duration(app, "disk-interval", s.disk_interval, "Disk usage cadence");
+  add_duration(app, "server-interval", s.server_interval, "Host metrics cadence");
+  add_duration(app, "retention", s.retention, "How long telemetry is kept");
+  add_duration(app, "retention-interval", s.retention_interval, "How often telemetry is pruned");
+  add_duration(app, "sweep-interval", s.sweep_interval, "Time-based lifecycle sweep cadence");
+  add_duration(app, "session-ttl", s.session_ttl, "Rolling session expiry");
+  add_duration(app, "session-max-age", s.session_max_age, "Absolute session lifetime");
+  add_duration(app, "session-touch-interval", s.session_touch_interval,
+               "Minimum time between two writes of a session's rolling expiry");
+  add(app, "session-cache-size", s.session_cache_size, "Resolved sessions cached in memory");
+  add(app, "bcrypt-cost", s.bcrypt_cost, "bcrypt work factor (12; lower only for tests)")
+    ->check(CLI::Range(4, 31));
+  add(app, "bcrypt-workers", s.bcrypt_workers, "bcrypt threads (0: one per core)");
+  add(app, "bcrypt-queue", s.bcrypt_queue, "bcrypt jobs that may wait before 429");
+  add(app, "login-max-failures", s.login_max_failures,
+      "Failed logins per e-mail within the window before 429");
+  add_duration(app, "login-failure-window", s.login_failure_window,
+               "Window of the failed-login count");
+  add(app, "trial-days", s.trial_days, "Length of a new user's trial");
+  add_duration(app, "past-due-grace", s.past_due_grace, "past_due time before suspension");
+  add_duration(app, "data-retention", s.data_retention,
+               "Time after a cancelled subscription ends before its slice is destroyed");
+  add(app, "min-available", s.min_available, "Keep at least this many healthy available slices");
+  add(app, "max-slices", s.max_slices, "Never provision more slices than this (0: no limit)");
+  add_duration(app, "request-timeout", s.request_timeout,
+               "How long a NATS request may wait for an answer inside slicegate");
+  add(app, "max-payload", s.max_payload, "Largest accepted request body in bytes");
+  add(app, "log-level", s.log_level, "trace, debug, info, warn, error")
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  add(app, "log-json", s.log_json, "Write logs as JSON lines");
+  add(app, "scheduler-threads", s.scheduler_threads, "CAF worker threads (0: one per core)");
+}
+
+std::optional<caf::timespan> parse_duration(const std::string& text) {
+  static const std::regex pattern{R"(^\s*(\d{1,12})\s*(ms|s|m|h|d)\s*$)"};
+  std::smatch m;
+  if (!std::regex_match(text, m, pattern))
+    return std::nullopt;
+  auto n = std::stoll(m[1]);
+  auto unit = m[2].str();
+  using namespace std::chrono;
+  if (unit == "ms")
+    return duration_cast<caf::timespan>(milliseconds{n});
+  if (unit == "s")
+    return duration_cast<caf::timespan>(seconds{n});
+  if (unit == "m")
+    return duration_cast<caf::timespan>(minutes{n});
+  if (unit == "h")
+    return duration_cast<caf::timespan>(hours{n});
+  return duration_cast<caf::timespan>(hours{24 * n});
+}
+
+std::string render_duration(caf::timespan x) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(x).count();
+  struct unit {
+    int64_t size;
+    const char* suffix;
+  };
+  for (auto u : {unit{86'400'000, "d"}, unit{3'600'000, "h"}, unit{60'000, "m"},
+                 unit{1000, "s"}})
+    if (ms != 0 && ms % u.size == 0)
+      return std::to_string(ms / u.size) + u.suffix;
+  return std::to_string(ms) + "ms";
+}
+
+std::string with_database(const std::string& url, const std::string& dbname) {
+  // URL form: postgresql://user@host:port/db?params
+  static const std::regex url_form{R"(^(postgres(?:ql)?://[^/?]*)(/[^?]*)?(\?.*)?$)"};
+  std::smatch m;
+  if (std::regex_match(url, m, url_form))
+    return m[1].str() + "/" + dbname + m[3].str();
+  // Keyword form: host=… dbname=…
+  static const std::regex keyword{R"(dbname\s*=\s*\S+)"};
+  if (std::regex_search(url, keyword))
+    return std::regex_replace(url, keyword, "dbname=" + dbname);
+  return url + " dbname=" + dbname;
+}
+
+} // namespace slicegate

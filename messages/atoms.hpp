@@ -1,0 +1,29 @@
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace slicegate {
+
+// Atoms are spelled by hand (CAF 0.17 has no type-ID blocks we rely on); each text is at most
+// ten characters, which the macro below checks at compile time.
+#define SLICEGATE_ATOM(name, text)                                                           \
+  static_assert(sizeof(text) - 1 <= 10, "atom text longer than 10 characters: " text);      \
+  using name = caf::atom_constant<caf::atom(text)>;                                          \
+  constexpr name name##_v = name::value
+
+/// Self-message that drives periodic work (health probes, sweeps, retention).
+SLICEGATE_ATOM(tick_atom, "tick");
+/// Asks an actor to start its work after construction (connect, load, reconcile).
+SLICEGATE_ATOM(start_atom, "start");
+/// Asks for readiness / liveness.
+SLICEGATE_ATOM(ping_atom, "ping");
+/// Asks the persistence actor to apply the schema migrations.
+SLICEGATE_ATOM(migrate_atom, "migrate");
+/// Retries a failed connection.
+SLICEGATE_ATOM(retry_atom, "retry");
+/// Asks a component for its counters.
+SLICEGATE_ATOM(stats_atom, "stats");
+/// Stops taking new work before shutdown.
+SLICEGATE_ATOM(drain_atom, "drain");
+
+} // namespace slicegate

@@ -1,0 +1,192 @@
+#pragma once
+
+// Requests to the session manager, and its replies.
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+
+#include <caf/meta/omittable.hpp>
+
+#include "messages/records.hpp"
+
+namespace slicegate::auth {
+
+/// `gateway.auth.signup`: create an account with a plaintext password (hashed here).
+struct signup {
+  std::string email;
+  std::string password;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signup& x) {
+  // omittable(): printing inspectors (deep_to_string, logs) never render the password.
+  return f(caf::meta::type_name("auth::signup"), x.email, caf::meta::omittable(), x.password);
+}
+
+inline bool operator==(const signup& x, const signup& y) {
+  return x.email == y.email && x.password == y.password;
+}
+
+/// `gateway.auth.login`.
+struct login {
+  std::string email;
+  std::string password;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, login& x) {
+  return f(caf::meta::type_name("auth::login"), x.email, caf::meta::omittable(),
+           x.password);
+}
+
+inline bool operator==(const login& x, const login& y) {
+  return x.email == y.email && x.password == y.password;
+}
+
+/// `gateway.auth.logout`: revoke the session whose token this is.
+struct logout {
+  std::string token;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, logout& x) {
+  return f(caf::meta::type_name("auth::logout"), x.token);
+}
+
+inline bool operator==(const logout& x, const logout& y) {
+  return x.token == y.token;
+}
+
+/// `gateway.auth.logout_all`: revoke every session of the token's user.
+struct logout_all {
+  std::string token;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, logout_all& x) {
+  return f(caf::meta::type_name("auth::logout_all"), x.token);
+}
+
+inline bool operator==(const logout_all& x, const logout_all& y) {
+  return x.token == y.token;
+}
+
+/// `gateway.auth.password`: change the password; the caller's other sessions are revoked.
+struct change_password {
+  std::string token;
+  std::string old_password;
+  std::string new_password;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, change_password& x) {
+  return f(caf::meta::type_name("auth::change_password"), caf::meta::omittable(), x.token,
+           caf::meta::omittable(), x.old_password, caf::meta::omittable(), x.new_password);
+}
+
+inline bool operator==(const change_password& x, const change_password& y) {
+  return std::tie(x.token, x.old_password, x.new_password)
+         == std::tie(y.token, y.old_password, y.new_password);
+}
+
+/// `gateway.session.resolve`: who owns this session, and where is their slice.
+struct resolve {
+  std::string token;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resolve& x) {
+  return f(caf::meta::type_name("auth::resolve"), x.token);
+}
+
+inline bool operator==(const resolve& x, const resolve& y) {
+  return x.token == y.token;
+}
+
+/// Asks whether a token belongs to an admin; replies with the admin's user record,
+/// `ec::unauthorized` or `ec::forbidden`.
+struct authorize_admin {
+  std::string token;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, authorize_admin& x) {
+  return f(caf::meta::type_name("auth::authorize_admin"), x.token);
+}
+
+inline bool operator==(const authorize_admin& x, const authorize_admin& y) {
+  return x.token == y.token;
+}
+
+/// `gateway.events.signup` from JetStream: an account whose password the publisher hashed.
+struct signup_event {
+  std::string event_id;
+  std::string email;
+  std::string password_hash;
+  optional<std::string> stripe_customer;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signup_event& x) {
+  return f(caf::meta::type_name("auth::signup_event"), x.event_id, x.email, x.password_hash,
+           x.stripe_customer);
+}
+
+inline bool operator==(const signup_event& x, const signup_event& y) {
+  return std::tie(x.event_id, x.email, x.password_hash, x.stripe_customer)
+         == std::tie(y.event_id, y.email, y.password_hash, y.stripe_customer);
+}
+
+/// Revokes every session of a user (admin action); replies with the number revoked.
+struct revoke_user {
+  int32_t user_id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, revoke_user& x) {
+  return f(caf::meta::type_name("auth::revoke_user"), x.user_id);
+}
+
+inline bool operator==(const revoke_user& x, const revoke_user& y) {
+  return x.user_id == y.user_id;
+}
+
+/// Tells the session manager that a user's row or slice changed, so that cached resolves of
+/// that user are read again.
+struct user_changed {
+  int32_t user_id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_changed& x) {
+  return f(caf::meta::type_name("auth::user_changed"), x.user_id);
+}
+
+inline bool operator==(const user_changed& x, const user_changed& y) {
+  return x.user_id == y.user_id;
+}
+
+/// Reply to signup, login and resolve.
+struct signed_in {
+  user_record user;
+  /// The client's token (64 hex characters); the database holds only its SHA-256.
+  std::string token;
+  timestamp expires_at;
+  optional<slice_record> slice;
+  /// 1-based place in the queue of users waiting for a slice; none if not waiting or unknown.
+  optional<int32_t> waiting_position;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signed_in& x) {
+  return f(caf::meta::type_name("auth::signed_in"), x.user, x.token, x.expires_at, x.slice,
+           x.waiting_position);
+}
+
+inline bool operator==(const signed_in& x, const signed_in& y) {
+  return std::tie(x.user, x.token, x.expires_at, x.slice, x.waiting_position)
+         == std::tie(y.user, y.token, y.expires_at, y.slice, y.waiting_position);
+}
+
+} // namespace slicegate::auth

@@ -1,0 +1,250 @@
+#pragma once
+
+// Requests to the persistence actor. Each struct is one operation; its reply type is listed
+// with the persistence interface in actors/actors.hpp.
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "messages/records.hpp"
+
+namespace slicegate::db {
+
+/// Checks the connection; replies with the server version number (e.g. 150018).
+struct ping {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ping&) {
+  return f(caf::meta::type_name("db::ping"));
+}
+
+inline bool operator==(const ping&, const ping&) {
+  return true;
+}
+
+/// Applies pending schema migrations; replies with the versions it applied.
+struct migrate {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, migrate&) {
+  return f(caf::meta::type_name("db::migrate"));
+}
+
+inline bool operator==(const migrate&, const migrate&) {
+  return true;
+}
+
+/// Inserts a user. With `signup_event_id` set, an event seen before replies with the user it
+/// created then (`created` false) instead of inserting twice. A taken e-mail is `ec::conflict`.
+struct create_user {
+  std::string email;
+  std::string password_hash;
+  std::string subscription_status;
+  optional<timestamp> subscription_ends_at;
+  optional<std::string> stripe_customer;
+  optional<std::string> signup_event_id;
+  bool is_admin = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_user& x) {
+  return f(caf::meta::type_name("db::create_user"), x.email, x.password_hash,
+           x.subscription_status, x.subscription_ends_at, x.stripe_customer,
+           x.signup_event_id, x.is_admin);
+}
+
+inline bool operator==(const create_user& x, const create_user& y) {
+  return std::tie(x.email, x.password_hash, x.subscription_status, x.subscription_ends_at,
+                  x.stripe_customer, x.signup_event_id, x.is_admin)
+         == std::tie(y.email, y.password_hash, y.subscription_status, y.subscription_ends_at,
+                     y.stripe_customer, y.signup_event_id, y.is_admin);
+}
+
+/// Reply to `create_user`.
+struct user_created {
+  user_record user;
+  /// False when an already processed signup event was seen again.
+  bool created = true;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_created& x) {
+  return f(caf::meta::type_name("db::user_created"), x.user, x.created);
+}
+
+inline bool operator==(const user_created& x, const user_created& y) {
+  return x.user == y.user && x.created == y.created;
+}
+
+/// Looks up a user and password hash by normalized e-mail; `ec::not_found` if none.
+struct find_credentials {
+  std::string email;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_credentials& x) {
+  return f(caf::meta::type_name("db::find_credentials"), x.email);
+}
+
+inline bool operator==(const find_credentials& x, const find_credentials& y) {
+  return x.email == y.email;
+}
+
+/// Looks up a user and password hash by id; `ec::not_found` if none.
+struct find_credentials_by_id {
+  int32_t user_id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_credentials_by_id& x) {
+  return f(caf::meta::type_name("db::find_credentials_by_id"), x.user_id);
+}
+
+inline bool operator==(const find_credentials_by_id& x, const find_credentials_by_id& y) {
+  return x.user_id == y.user_id;
+}
+
+/// Reads one user; `ec::not_found` if none.
+struct get_user {
+  int32_t user_id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_user& x) {
+  return f(caf::meta::type_name("db::get_user"), x.user_id);
+}
+
+inline bool operator==(const get_user& x, const get_user& y) {
+  return x.user_id == y.user_id;
+}
+
+/// Sets `last_login_at`, inserts a new session row and replies with the updated user.
+struct record_login {
+  int32_t user_id = 0;
+  session_record session;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_login& x) {
+  return f(caf::meta::type_name("db::record_login"), x.user_id, x.session);
+}
+
+inline bool operator==(const record_login& x, const record_login& y) {
+  return x.user_id == y.user_id && x.session == y.session;
+}
+
+/// Replaces a user's password hash and deletes every other session of that user in the same
+/// transaction; replies with the ids of the deleted sessions.
+struct set_password {
+  int32_t user_id = 0;
+  std::string password_hash;
+  /// The session that asked, which survives.
+  std::string keep_session_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_password& x) {
+  return f(caf::meta::type_name("db::set_password"), x.user_id, x.password_hash,
+           x.keep_session_id);
+}
+
+inline bool operator==(const set_password& x, const set_password& y) {
+  return std::tie(x.user_id, x.password_hash, x.keep_session_id)
+         == std::tie(y.user_id, y.password_hash, y.keep_session_id);
+}
+
+/// Reads a session with its user and slice; `ec::not_found` if no such session.
+struct find_session {
+  std::string session_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, find_session& x) {
+  return f(caf::meta::type_name("db::find_session"), x.session_id);
+}
+
+inline bool operator==(const find_session& x, const find_session& y) {
+  return x.session_id == y.session_id;
+}
+
+/// Moves a session's `expires_at`; replies false if the session no longer exists.
+struct extend_session {
+  std::string session_id;
+  timestamp expires_at;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, extend_session& x) {
+  return f(caf::meta::type_name("db::extend_session"), x.session_id, x.expires_at);
+}
+
+inline bool operator==(const extend_session& x, const extend_session& y) {
+  return x.session_id == y.session_id && x.expires_at == y.expires_at;
+}
+
+/// Deletes one session; replies whether it existed.
+struct delete_session {
+  std::string session_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_session& x) {
+  return f(caf::meta::type_name("db::delete_session"), x.session_id);
+}
+
+inline bool operator==(const delete_session& x, const delete_session& y) {
+  return x.session_id == y.session_id;
+}
+
+/// Deletes every session of a user, but `keep_session_id` if set; replies with the deleted
+/// ids so that caches can forget them.
+struct delete_user_sessions {
+  int32_t user_id = 0;
+  optional<std::string> keep_session_id;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_user_sessions& x) {
+  return f(caf::meta::type_name("db::delete_user_sessions"), x.user_id, x.keep_session_id);
+}
+
+inline bool operator==(const delete_user_sessions& x, const delete_user_sessions& y) {
+  return x.user_id == y.user_id && x.keep_session_id == y.keep_session_id;
+}
+
+/// Deletes sessions past `expires_at` or older than `max_age`, at most `batch` rows per
+/// transaction; replies with the number deleted.
+struct delete_expired_sessions {
+  timestamp now;
+  timespan max_age;
+  int32_t batch = 10000;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, delete_expired_sessions& x) {
+  return f(caf::meta::type_name("db::delete_expired_sessions"), x.now, x.max_age, x.batch);
+}
+
+inline bool operator==(const delete_expired_sessions& x, const delete_expired_sessions& y) {
+  return std::tie(x.now, x.max_age, x.batch) == std::tie(y.now, y.max_age, y.batch);
+}
+
+/// Grants or withdraws admin rights, by id or (when `user_id` is 0) by e-mail.
+struct set_admin {
+  int32_t user_id = 0;
+  std::string email;
+  bool is_admin = true;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_admin& x) {
+  return f(caf::meta::type_name("db::set_admin"), x.user_id, x.email, x.is_admin);
+}
+
+inline bool operator==(const set_admin& x, const set_admin& y) {
+  return std::tie(x.user_id, x.email, x.is_admin) == std::tie(y.user_id, y.email, y.is_admin);
+}
+
+} // namespace slicegate::db

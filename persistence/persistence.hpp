@@ -1,0 +1,40 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/stateful_actor.hpp>
+
+#include "actors/actors.hpp"
+
+namespace slicegate {
+
+/// What the persistence actor needs to know.
+struct persistence_config {
+  /// Gateway database (`wank_saas`).
+  std::string database_url;
+  /// Maintenance database for CREATE/DROP DATABASE.
+  std::string admin_database_url;
+  /// Template every slice database is created from.
+  std::string template_database = "wa_slice_template";
+  /// Seconds libpq waits for a connection before the request fails with `unavailable`.
+  int connect_timeout_seconds = 2;
+};
+
+/// The connection and prepared statements; defined in persistence.cpp so that only
+/// persistence/ sees libpqxx.
+class database;
+
+struct persistence_state {
+  static inline const char* name = "persistence";
+  persistence_config config;
+  std::unique_ptr<database> db;
+  persistence_state();
+  ~persistence_state();
+};
+
+/// The one actor that talks to PostgreSQL. Spawn it detached: every handler blocks on I/O.
+persistence_actor::behavior_type
+persistence(persistence_actor::stateful_pointer<persistence_state> self, persistence_config cfg);
+
+} // namespace slicegate
