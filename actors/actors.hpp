@@ -49,7 +49,13 @@ using persistence_actor = caf::typed_actor<
   // Deletes expired sessions in batches.
   caf::replies_to<db::delete_expired_sessions>::with<int64_t>,
   // Grants or withdraws admin rights.
-  caf::replies_to<db::set_admin>::with<user_record>>;
+  caf::replies_to<db::set_admin>::with<user_record>,
+  // Creates or updates the slice template database.
+  caf::replies_to<db::ensure_template>::with<bool>,
+  // Creates a slice database from the template.
+  caf::replies_to<db::create_slice_database>::with<bool>,
+  // Drops a slice database.
+  caf::replies_to<db::drop_slice_database>::with<bool>>;
 
 /// Where actors send the events that leave the process (the NATS bridge in the daemon, a
 /// recording mock in tests).

@@ -247,4 +247,47 @@ inline bool operator==(const set_admin& x, const set_admin& y) {
   return std::tie(x.user_id, x.email, x.is_admin) == std::tie(y.user_id, y.email, y.is_admin);
 }
 
+/// Creates the slice template database (owned by `wa_slice`, with sql/slice-schema.sql) if it
+/// is missing, and brings its schema up to date; replies true if it had to create it.
+struct ensure_template {};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ensure_template&) {
+  return f(caf::meta::type_name("db::ensure_template"));
+}
+
+inline bool operator==(const ensure_template&, const ensure_template&) {
+  return true;
+}
+
+/// Creates database `name` (must match `wa_slice_[0-9]+`) from the template, owned by
+/// `wa_slice`; replies false if it already existed.
+struct create_slice_database {
+  std::string name;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_slice_database& x) {
+  return f(caf::meta::type_name("db::create_slice_database"), x.name);
+}
+
+inline bool operator==(const create_slice_database& x, const create_slice_database& y) {
+  return x.name == y.name;
+}
+
+/// Drops database `name` (must match `wa_slice_[0-9]+`), disconnecting its sessions; replies
+/// false if it did not exist.
+struct drop_slice_database {
+  std::string name;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, drop_slice_database& x) {
+  return f(caf::meta::type_name("db::drop_slice_database"), x.name);
+}
+
+inline bool operator==(const drop_slice_database& x, const drop_slice_database& y) {
+  return x.name == y.name;
+}
+
 } // namespace slicegate::db
