@@ -76,6 +76,14 @@ using slice_manager_actor = caf::typed_actor<
   // A user was created: assign a slice or tell their place in the queue.
   caf::replies_to<pool::place_user>::with<pool::placement>>;
 
+/// Runs bcrypt on a bounded pool of worker threads, never on the scheduler's threads. A full
+/// queue answers `ec::rate_limited` at once instead of growing without bound.
+using hasher_actor = caf::typed_actor<
+  // Hashes a password; replies with the `$2b$` hash.
+  caf::replies_to<auth::hash_password>::with<std::string>,
+  // Verifies a password against a hash; replies whether it matches.
+  caf::replies_to<auth::verify_password>::with<bool>>;
+
 /// Signs users up and in, and resolves sessions (bcrypt off the actor threads).
 using session_manager_actor = caf::typed_actor<
   // Creates an account and its first session.

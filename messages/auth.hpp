@@ -189,4 +189,36 @@ inline bool operator==(const signed_in& x, const signed_in& y) {
          == std::tie(y.user, y.token, y.expires_at, y.slice, y.waiting_position);
 }
 
+/// Asks the hasher for a bcrypt `$2b$` hash of `password` at `cost`.
+struct hash_password {
+  std::string password;
+  int32_t cost = 12;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hash_password& x) {
+  return f(caf::meta::type_name("auth::hash_password"), caf::meta::omittable(), x.password,
+           x.cost);
+}
+
+inline bool operator==(const hash_password& x, const hash_password& y) {
+  return x.password == y.password && x.cost == y.cost;
+}
+
+/// Asks the hasher whether `password` matches the bcrypt `hash` (constant-time compare).
+struct verify_password {
+  std::string password;
+  std::string hash;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verify_password& x) {
+  return f(caf::meta::type_name("auth::verify_password"), caf::meta::omittable(), x.password,
+           caf::meta::omittable(), x.hash);
+}
+
+inline bool operator==(const verify_password& x, const verify_password& y) {
+  return x.password == y.password && x.hash == y.hash;
+}
+
 } // namespace slicegate::auth

@@ -53,6 +53,8 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<auth::signup_event>("slicegate::auth::signup_event")
     .add_message_type<auth::revoke_user>("slicegate::auth::revoke_user")
     .add_message_type<auth::user_changed>("slicegate::auth::user_changed")
+    .add_message_type<auth::hash_password>("slicegate::auth::hash_password")
+    .add_message_type<auth::verify_password>("slicegate::auth::verify_password")
     .add_message_type<auth::signed_in>("slicegate::auth::signed_in")
     .add_message_type<pool::place_user>("slicegate::pool::place_user")
     .add_message_type<pool::placement>("slicegate::pool::placement")
