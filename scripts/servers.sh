@@ -1,0 +1,486 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL 15 and nats-server (with JetStream) on free loopback ports, for tests,
+# benchmarks, CI and local runs. Everything lives in one directory; nothing else is touched.
+#
+#   scripts/servers.sh start DIR       create DIR, init and start both servers, run sql/setup.sql,
+#                                      write DIR/env and print it
+#   scripts/servers.sh stop DIR        stop both (fast), then delete DIR unless KEEP=1
+#   scripts/servers.sh stop-pg DIR     stop PostgreSQL (pg_ctl stop -m fast)
+#   scripts/servers.sh start-pg DIR    start PostgreSQL again on its recorded port
+#   scripts/servers.sh restart-pg DIR  stop-pg, then start-pg
+#   scripts/servers.sh kill-nats DIR   SIGKILL nats-server (crash test)
+#   scripts/servers.sh start-nats DIR  start nats-server again: same ports, same JetStream store
+#   scripts/servers.sh status DIR      print what runs; exit 0 if both run, 3 otherwise
+#
+# DIR/env is shell-sourceable (`. DIR/env`):
+#   PG_PORT, NATS_PORT, NATS_MONITOR_PORT, SERVERS_DIR,
+#   DATABASE_URL           postgresql://wank_gateway@127.0.0.1:PG_PORT/wank_saas
+#   ADMIN_DATABASE_URL     postgresql://wank_gateway@127.0.0.1:PG_PORT/postgres
+#   SUPERUSER_DATABASE_URL postgresql://postgres@127.0.0.1:PG_PORT/postgres
+#   NATS_URL               nats://127.0.0.1:NATS_PORT
+#
+# Environment:
+#   PG_PORT, NATS_PORT, NATS_MONITOR_PORT  fixed ports for `start` (default: random free ports
+#                                          in 20000-60000)
+#   KEEP=1                                 `stop` keeps DIR (logs, data)
+#   WAIT_SECONDS                           how long to wait for a server (default 20)
+#   PGBIN                                  PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
+#   NATS_SERVER                            nats-server binary (default: nats-server on PATH)
+#
+# Layout: DIR/pg/data (cluster), DIR/pg (unix socket), DIR/pg/postgres.log, DIR/nats (JetStream
+# store), DIR/nats.log, DIR/nats.pid, DIR/env.
+#
+# PostgreSQL refuses to run as root, so as root the cluster belongs to user postgres (runuser);
+# DIR and its parents are made traversable for that user. The cluster runs with trust auth and
+# fsync off: never put data you want to keep in it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+NATS_SERVER=${NATS_SERVER:-nats-server}
+WAIT_SECONDS=${WAIT_SECONDS:-20}
+
+die() {
+    echo "servers.sh: error: $*" >&2
+    exit 1
+}
+
+note() {
+    echo "servers.sh: $*" >&2
+}
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+}
+
+is_root() {
+    [[ $(id -u) -eq 0 ]]
+}
+
+# Runs a PostgreSQL server-side command as the cluster's owner.
+as_pg() {
+    if is_root; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_busy() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Prints a random free port in 20000-60000 that is not among the arguments.
+random_port() {
+    local p i
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        [[ " $* " == *" $p "* ]] && continue
+        if ! port_busy "$p"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    die "found no free port in 20000-60000"
+}
+
+check_port_value() {
+    if ! [[ $2 =~ ^[0-9]+$ ]] || ((10#$2 < 1 || 10#$2 > 65535)); then
+        die "$1=$2 is not a port number"
+    fi
+}
+
+# Sets the path variables for DIR ($1).
+set_paths() {
+    [[ -n ${1:-} ]] || die "missing DIR (see: servers.sh help)"
+    DIR=$(realpath -m -- "$1")
+    # The path goes into a postgres -o option string and a unix socket path: keep it plain.
+    [[ $DIR =~ ^[A-Za-z0-9._/+-]+$ ]] ||
+        die "DIR '$DIR' must contain only letters, digits and . _ / + -"
+    PGDIR=$DIR/pg
+    PGDATA=$DIR/pg/data
+    PGLOG=$DIR/pg/postgres.log
+    NATSDIR=$DIR/nats
+    NATSLOG=$DIR/nats.log
+    NATSPID=$DIR/nats.pid
+    ENVFILE=$DIR/env
+    # A unix socket path holds at most 107 bytes: DIR/pg/.s.PGSQL.NNNNN
+    ((${#PGDIR} + 16 <= 107)) || die "DIR '$DIR' is too long for a unix socket path"
+}
+
+# Reads the ports recorded by `start`.
+load_env() {
+    [[ -f $ENVFILE ]] || die "$ENVFILE not found: was '$DIR' made by 'servers.sh start'?"
+    # shellcheck disable=SC1090
+    . "$ENVFILE"
+    : "${PG_PORT:?missing in $ENVFILE}" "${NATS_PORT:?missing in $ENVFILE}"
+    : "${NATS_MONITOR_PORT:?missing in $ENVFILE}"
+}
+
+write_env() {
+    cat >"$ENVFILE.tmp" <<EOF
+export PG_PORT=$PG_PORT
+export NATS_PORT=$NATS_PORT
+export NATS_MONITOR_PORT=$NATS_MONITOR_PORT
+export SERVERS_DIR=$DIR
+export DATABASE_URL=postgresql://wank_gateway@127.0.0.1:$PG_PORT/wank_saas
+export ADMIN_DATABASE_URL=postgresql://wank_gateway@127.0.0.1:$PG_PORT/postgres
+export SUPERUSER_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres
+export NATS_URL=nats://127.0.0.1:$NATS_PORT
+EOF
+    chmod 644 "$ENVFILE.tmp"
+    mv -f "$ENVFILE.tmp" "$ENVFILE"
+}
+
+# True while process $1 exists and is not a zombie.
+proc_alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------------- PostgreSQL
+
+pg_running() {
+    [[ -f $PGDATA/PG_VERSION ]] || return 1
+    as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1
+}
+
+pg_pid() {
+    head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || echo "?"
+}
+
+# Lets user postgres reach DIR when it sits below directories only root can enter (mktemp -d).
+make_traversable() {
+    is_root || return 0
+    local d
+    d=$(dirname "$DIR")
+    while [[ $d != / ]]; do
+        if ! runuser -u postgres -- test -x "$d"; then
+            note "adding o+x to $d so that user postgres can reach $DIR"
+            chmod o+x "$d"
+        fi
+        d=$(dirname "$d")
+    done
+}
+
+init_pg() {
+    mkdir -p "$PGDIR"
+    if is_root; then
+        chmod 755 "$DIR"
+        chown postgres:postgres "$DIR" "$PGDIR"
+    fi
+    if ! as_pg "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        --no-sync >"$PGDIR/initdb.log" 2>&1; then
+        cat "$PGDIR/initdb.log" >&2
+        die "initdb failed (log: $PGDIR/initdb.log)"
+    fi
+}
+
+wait_pg() {
+    local i
+    for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+        "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -d postgres -U postgres && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Starts the cluster on $PG_PORT; returns non-zero (log tail shown) when it does not come up.
+try_start_pg() {
+    port_busy "$PG_PORT" && {
+        note "port $PG_PORT is already taken"
+        return 1
+    }
+    if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t "$WAIT_SECONDS" -o "-p $PG_PORT \
+-k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+-c full_page_writes=off -c max_connections=200" start >/dev/null; then
+        tail -n 20 "$PGLOG" >&2 || true
+        return 1
+    fi
+    wait_pg || {
+        tail -n 20 "$PGLOG" >&2 || true
+        return 1
+    }
+}
+
+stop_pg() {
+    if ! pg_running; then
+        return 0
+    fi
+    if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t "$WAIT_SECONDS" stop >/dev/null; then
+        note "fast shutdown of PostgreSQL failed; using immediate"
+        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w -t "$WAIT_SECONDS" stop >/dev/null
+    fi
+}
+
+# ---------------------------------------------------------------------------------- NATS
+
+nats_pid() {
+    local pid
+    pid=$(cat "$NATSPID" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    proc_alive "$pid" || return 1
+    # Guard against a recycled pid: it must be our server, on our store directory.
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$NATSDIR" || return 1
+    echo "$pid"
+}
+
+nats_running() {
+    nats_pid >/dev/null
+}
+
+# True when the monitoring endpoint reports the server (and JetStream) healthy.
+nats_healthy() {
+    local resp
+    resp=$(
+        exec 2>/dev/null
+        exec 3<>"/dev/tcp/127.0.0.1/$NATS_MONITOR_PORT" &&
+            printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 &&
+            timeout 2 cat <&3
+    ) || return 1
+    [[ $resp == *'"status":"ok"'* ]] && port_busy "$NATS_PORT"
+}
+
+try_start_nats() {
+    local p i spawned
+    for p in "$NATS_PORT" "$NATS_MONITOR_PORT"; do
+        port_busy "$p" && {
+            note "port $p is already taken"
+            return 1
+        }
+    done
+    command -v "$NATS_SERVER" >/dev/null || die "nats-server not found (set NATS_SERVER)"
+    mkdir -p "$NATSDIR"
+    rm -f "$NATSPID"
+    # Own session, so the server outlives the caller's process group like postgres does.
+    setsid "$NATS_SERVER" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$NATSDIR" \
+        -m "$NATS_MONITOR_PORT" -P "$NATSPID" </dev/null >>"$NATSLOG" 2>&1 &
+    spawned=$!
+    for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+        if [[ -s $NATSPID ]]; then
+            if ! nats_running; then
+                break # it wrote its pid and died
+            fi
+            nats_healthy && return 0
+        fi
+        sleep 0.1
+    done
+    tail -n 20 "$NATSLOG" >&2 || true
+    kill_nats_now KILL
+    kill -KILL "$spawned" 2>/dev/null || true
+    return 1
+}
+
+# Sends signal $1 to nats-server and waits until it is gone.
+kill_nats_now() {
+    local pid i
+    pid=$(nats_pid) || {
+        rm -f "$NATSPID"
+        return 0
+    }
+    kill "-$1" "$pid" 2>/dev/null || true
+    for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+        proc_alive "$pid" || break
+        ((i == 50)) && kill -KILL "$pid" 2>/dev/null # still there after 5 s
+        sleep 0.1
+    done
+    proc_alive "$pid" && die "nats-server (pid $pid) does not exit"
+    rm -f "$NATSPID"
+}
+
+# ---------------------------------------------------------------------------------- commands
+
+started_pg=0
+started_nats=0
+start_done=0
+
+# On a failed start, stop what this run started; DIR stays for its logs.
+cleanup_failed_start() {
+    ((start_done)) && return 0
+    ((started_nats)) && { kill_nats_now KILL || true; }
+    ((started_pg)) && { stop_pg || true; }
+    note "start failed; logs are in $DIR"
+}
+
+# Starts pg on $PG_PORT; a randomly chosen port that got taken meanwhile is replaced.
+start_pg_picking() {
+    local fixed=$1 attempt
+    for ((attempt = 0; attempt < 3; attempt++)); do
+        try_start_pg && return 0
+        [[ -n $fixed ]] && die "PostgreSQL did not start on port $PG_PORT (log: $PGLOG)"
+        port_busy "$PG_PORT" || die "PostgreSQL did not start (log: $PGLOG)"
+        PG_PORT=$(random_port "$NATS_PORT" "$NATS_MONITOR_PORT")
+    done
+    die "PostgreSQL did not start (log: $PGLOG)"
+}
+
+start_nats_picking() {
+    local fixed=$1 attempt
+    for ((attempt = 0; attempt < 3; attempt++)); do
+        try_start_nats && return 0
+        [[ -n $fixed ]] && die "nats-server did not start (log: $NATSLOG)"
+        port_busy "$NATS_PORT" || port_busy "$NATS_MONITOR_PORT" ||
+            die "nats-server did not start (log: $NATSLOG)"
+        NATS_PORT=$(random_port "$PG_PORT")
+        NATS_MONITOR_PORT=$(random_port "$PG_PORT" "$NATS_PORT")
+    done
+    die "nats-server did not start (log: $NATSLOG)"
+}
+
+cmd_start() {
+    local fixed_pg=${PG_PORT:-} fixed_nats=${NATS_PORT:-}${NATS_MONITOR_PORT:-}
+    [[ -x $PGBIN/initdb ]] || die "no PostgreSQL binaries in $PGBIN (set PGBIN)"
+
+    if [[ -e $ENVFILE || -e $PGDATA ]]; then
+        if pg_running || nats_running; then
+            die "servers already run in $DIR; use 'servers.sh stop $DIR' first"
+        fi
+        [[ -f $ENVFILE && -f $PGDATA/PG_VERSION ]] ||
+            die "$DIR holds a half-made setup (no env or no cluster); remove it first"
+        # Both stopped: bring the existing setup back on its recorded ports.
+        load_env
+        trap cleanup_failed_start EXIT
+        make_traversable
+        try_start_pg || die "PostgreSQL did not start on port $PG_PORT (log: $PGLOG)"
+        started_pg=1
+        try_start_nats || die "nats-server did not start (log: $NATSLOG)"
+        started_nats=1
+        start_done=1
+        cat "$ENVFILE"
+        return 0
+    fi
+
+    [[ -n ${PG_PORT:-} ]] && check_port_value PG_PORT "$PG_PORT"
+    [[ -n ${NATS_PORT:-} ]] && check_port_value NATS_PORT "$NATS_PORT"
+    [[ -n ${NATS_MONITOR_PORT:-} ]] && check_port_value NATS_MONITOR_PORT "$NATS_MONITOR_PORT"
+    local p
+    for p in ${PG_PORT:-} ${NATS_PORT:-} ${NATS_MONITOR_PORT:-}; do
+        port_busy "$p" && die "port $p is already taken"
+    done
+    PG_PORT=${PG_PORT:-$(random_port "${NATS_PORT:-}" "${NATS_MONITOR_PORT:-}")}
+    NATS_PORT=${NATS_PORT:-$(random_port "$PG_PORT" "${NATS_MONITOR_PORT:-}")}
+    NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-$(random_port "$PG_PORT" "$NATS_PORT")}
+
+    mkdir -p "$DIR"
+    make_traversable
+    trap cleanup_failed_start EXIT
+    init_pg
+
+    started_pg=1
+    start_pg_picking "$fixed_pg"
+    if ! PSQL=$PGBIN/psql "$ROOT/sql/setup.sh" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
+        >"$PGDIR/setup.log" 2>&1; then
+        cat "$PGDIR/setup.log" >&2
+        die "sql/setup.sql failed"
+    fi
+
+    started_nats=1
+    start_nats_picking "$fixed_nats"
+
+    write_env
+    start_done=1
+    cat "$ENVFILE"
+}
+
+cmd_stop() {
+    if [[ ! -d $DIR ]]; then
+        note "$DIR does not exist; nothing to stop"
+        return 0
+    fi
+    kill_nats_now TERM
+    stop_pg
+    [[ ${KEEP:-0} == 1 ]] && return 0
+    # Delete only a directory this script set up.
+    if [[ -f $ENVFILE || -f $PGDATA/PG_VERSION || -f $PGDIR/initdb.log ]]; then
+        rm -rf -- "$DIR"
+    else
+        note "$DIR was not made by 'servers.sh start'; not deleting it"
+    fi
+}
+
+cmd_stop_pg() {
+    load_env
+    pg_running || {
+        note "PostgreSQL is not running"
+        return 0
+    }
+    stop_pg
+}
+
+cmd_start_pg() {
+    load_env
+    pg_running && die "PostgreSQL already runs in $DIR (port $PG_PORT)"
+    make_traversable
+    try_start_pg || die "PostgreSQL did not start on port $PG_PORT (log: $PGLOG)"
+}
+
+cmd_restart_pg() {
+    load_env
+    stop_pg
+    try_start_pg || die "PostgreSQL did not start on port $PG_PORT (log: $PGLOG)"
+}
+
+cmd_kill_nats() {
+    load_env
+    nats_running || {
+        note "nats-server is not running"
+        rm -f "$NATSPID"
+        return 0
+    }
+    kill_nats_now KILL
+}
+
+cmd_start_nats() {
+    load_env
+    nats_running && die "nats-server already runs in $DIR (port $NATS_PORT)"
+    try_start_nats || die "nats-server did not start on port $NATS_PORT (log: $NATSLOG)"
+}
+
+cmd_status() {
+    load_env
+    local up=0 pid
+    if pg_running; then
+        echo "postgres: running (port $PG_PORT, pid $(pg_pid), data $PGDATA)"
+        up=$((up + 1))
+    else
+        echo "postgres: stopped (port $PG_PORT)"
+    fi
+    if pid=$(nats_pid); then
+        echo "nats:     running (port $NATS_PORT, monitor $NATS_MONITOR_PORT, pid $pid)"
+        up=$((up + 1))
+    else
+        echo "nats:     stopped (port $NATS_PORT, monitor $NATS_MONITOR_PORT)"
+    fi
+    ((up == 2)) || exit 3
+}
+
+main() {
+    local cmd=${1:-help}
+    shift || true
+    case $cmd in
+    help | -h | --help)
+        usage
+        return 0
+        ;;
+    start | stop | stop-pg | start-pg | restart-pg | kill-nats | start-nats | status) ;;
+    *)
+        usage >&2
+        die "unknown command '$cmd'"
+        ;;
+    esac
+    (($# == 1)) || die "usage: servers.sh $cmd DIR"
+    set_paths "$1"
+    case $cmd in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    stop-pg) cmd_stop_pg ;;
+    start-pg) cmd_start_pg ;;
+    restart-pg) cmd_restart_pg ;;
+    kill-nats) cmd_kill_nats ;;
+    start-nats) cmd_start_nats ;;
+    status) cmd_status ;;
+    esac
+}
+
+main "$@"
