@@ -1,6 +1,8 @@
 # Writes OUT: a C++ source defining slicegate::sql::files(), every .sql file under SRC as a
 # {relative path, text} pair. Run as `cmake -DOUT=… -DSRC=… -P embed_sql.cmake`.
-file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/*.sql)
+# setup.sql is psql input for operators, not something the daemon runs.
+file(GLOB_RECURSE files RELATIVE ${SRC} ${SRC}/migrations/*.sql ${SRC}/queries/*.sql
+     ${SRC}/slice-schema.sql)
 list(SORT files)
 set(body "")
 foreach(f ${files})
