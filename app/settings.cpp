@@ -106,6 +106,15 @@ void add_settings(CLI::App& app, settings& s) {
   add_duration(app, "request-timeout", s.request_timeout,
                "How long a NATS request may wait for an answer inside slicegate");
   add(app, "max-payload", s.max_payload, "Largest accepted request body in bytes");
+  add(app, "docker-socket", s.docker_socket, "Docker Engine API unix socket");
+  add(app, "docker-image", s.docker_image, "Image the docker runtime runs per slice");
+  add(app, "docker-network", s.docker_network, "Docker network for slice containers");
+  add(app, "slice-memory-limit", s.slice_memory_limit, "Memory limit per slice in bytes");
+  add(app, "slice-cpu-limit", s.slice_cpu_limit, "CPU limit per slice in cores");
+  add(app, "cgroup-root", s.cgroup_root, "Root of the cgroup v2 hierarchy");
+  add_duration(app, "stop-grace", s.stop_grace, "Grace between SIGTERM and SIGKILL");
+  add(app, "memory-alert-bytes", s.memory_alert_bytes, "Alert above this slice RSS (0: off)");
+  add(app, "disk-alert-bytes", s.disk_alert_bytes, "Alert above this slice disk use (0: off)");
   add(app, "log-level", s.log_level, "trace, debug, info, warn, error")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   add(app, "log-json", s.log_json, "Write logs as JSON lines");

@@ -112,6 +112,18 @@ struct settings {
   int32_t max_slices = defaults::max_slices;
   caf::timespan request_timeout = defaults::request_timeout;
   int64_t max_payload = defaults::max_payload;
+  /// Docker runtime: Engine API socket, image, limits, and where container cgroups live.
+  std::string docker_socket = "/var/run/docker.sock";
+  std::string docker_image = "wa-crm-slice:latest";
+  std::string docker_network;
+  int64_t slice_memory_limit = 512LL * 1024 * 1024;
+  double slice_cpu_limit = 1.0;
+  std::string cgroup_root = "/sys/fs/cgroup";
+  /// Grace between SIGTERM (or docker stop) and SIGKILL.
+  caf::timespan stop_grace = 10s;
+  /// Memory and disk above these raise alerts (0: off).
+  int64_t memory_alert_bytes = 0;
+  int64_t disk_alert_bytes = 0;
   std::string log_level = "info";
   /// Log as JSON lines instead of text.
   bool log_json = false;
