@@ -74,7 +74,19 @@ using event_sink_actor = caf::typed_actor<
 /// Owns the slice pool and the waiting queue.
 using slice_manager_actor = caf::typed_actor<
   // A user was created: assign a slice or tell their place in the queue.
-  caf::replies_to<pool::place_user>::with<pool::placement>>;
+  caf::replies_to<pool::place_user>::with<pool::placement>,
+  // Provisions more slices (admin).
+  caf::replies_to<pool::create_slices>::with<std::vector<slice_record>>,
+  // Lists slices (admin).
+  caf::replies_to<pool::list_slices>::with<std::vector<slice_record>>,
+  // Reads one slice with its latest telemetry (admin).
+  caf::replies_to<pool::get_slice>::with<pool::slice_detail>,
+  // Suspends, resumes or destroys a slice (admin).
+  caf::replies_to<pool::change_slice>::with<slice_record>,
+  // Assigns a slice to a user (admin).
+  caf::replies_to<pool::assign_slice>::with<slice_record>,
+  // Applies the billing policy to a user whose subscription changed.
+  caf::reacts_to<pool::billing_changed>>;
 
 /// Runs bcrypt on a bounded pool of worker threads, never on the scheduler's threads. A full
 /// queue answers `ec::rate_limited` at once instead of growing without bound.
