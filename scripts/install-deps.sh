@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what slicegate needs to build, test and run on Debian 12 (as root, or with sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libcaf-dev libpqxx-dev libnats-dev nlohmann-json3-dev libcrypt-dev libboost-test-dev
+  libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev
+  postgresql-15 postgresql-client-15 nats-server
+  procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Debian postgresql package starts a cluster on 5432; slicegate's scripts run their own.
+echo "install-deps: installed ${missing[*]}"
