@@ -1,0 +1,319 @@
+#include "persistence/database.hpp"
+
+#include <regex>
+
+#include <pqxx/pqxx>
+
+#include "app/settings.hpp"
+#include "messages/error.hpp"
+#include "persistence/detail/migrations.hpp"
+#include "persistence/detail/rows.hpp"
+#include "persistence/detail/statements.hpp"
+
+namespace slicegate {
+
+using detail::statement;
+using detail::to_sql;
+
+namespace {
+
+/// SQLSTATE of CREATE DATABASE for a name that exists (a concurrent creator won).
+constexpr const char* duplicate_database = "42P04";
+/// SQLSTATE of CREATE DATABASE … TEMPLATE for a template that does not exist.
+constexpr const char* invalid_catalog_name = "3D000";
+
+/// The maintenance database: as configured, else the gateway server's `postgres` database.
+std::string admin_url(const persistence_config& cfg) {
+  return cfg.admin_database_url.empty() ? with_database(cfg.database_url, "postgres")
+                                        : cfg.admin_database_url;
+}
+
+bool valid_slice_database(const std::string& name) {
+  static const std::regex pattern{"^wa_slice_[0-9]{1,9}$"};
+  return std::regex_match(name, pattern);
+}
+
+bool valid_database_name(const std::string& name) {
+  static const std::regex pattern{"^[a-z_][a-z0-9_]{0,62}$"};
+  return std::regex_match(name, pattern);
+}
+
+bool database_exists(pqxx::transaction_base& tx, const std::string& name) {
+  return tx.exec_prepared1("database_exists", name)["present"].as<bool>();
+}
+
+std::vector<std::string> ids_of(const pqxx::result& rows) {
+  std::vector<std::string> result;
+  result.reserve(rows.size());
+  for (const auto& row : rows)
+    result.push_back(row["id"].as<std::string>());
+  return result;
+}
+
+} // namespace
+
+database::database(persistence_config cfg)
+  : config_(std::move(cfg)),
+    gateway_("gateway", config_.database_url, config_.connect_timeout_seconds),
+    admin_("admin", admin_url(config_), config_.connect_timeout_seconds) {
+  // Nothing to do: each link connects on first use.
+}
+
+database::~database() = default;
+
+caf::expected<int32_t> database::ping(const db::ping&) {
+  return gateway_.run([](pqxx::connection& c) {
+    pqxx::read_transaction tx{c};
+    auto version = tx.exec_prepared1("server_version")["version"].as<int32_t>();
+    tx.commit();
+    return version;
+  });
+}
+
+caf::expected<std::vector<int32_t>> database::migrate(const db::migrate&) {
+  return detail::apply_migrations(gateway_);
+}
+
+caf::expected<db::user_created> database::create_user(const db::create_user& x) {
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<db::user_created> {
+    pqxx::work tx{c};
+    if (x.signup_event_id) {
+      // Claim the event first: a redelivered event then finds its user even when its e-mail
+      // would now be a conflict.
+      if (tx.exec_prepared("claim_signup_event", *x.signup_event_id).empty()) {
+        auto seen = tx.exec_prepared("signup_event_user", *x.signup_event_id);
+        if (seen.empty())
+          return make_error(ec::not_found,
+                            "the user of signup event " + *x.signup_event_id + " was deleted");
+        return db::user_created{detail::to_user(seen[0]), false};
+      }
+    }
+    auto user = detail::to_user(
+      tx.exec_prepared1("insert_user", x.email, x.password_hash, x.subscription_status,
+                        to_sql(x.subscription_ends_at), to_sql(x.stripe_customer), x.is_admin));
+    if (x.signup_event_id)
+      tx.exec_prepared("link_signup_event", *x.signup_event_id, user.id);
+    tx.commit();
+    return db::user_created{std::move(user), true};
+  });
+}
+
+caf::expected<credentials> database::find_credentials(const db::find_credentials& x) {
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<credentials> {
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("credentials_by_email", x.email);
+    tx.commit();
+    if (rows.empty())
+      return make_error(ec::not_found, "no user with this e-mail");
+    return detail::to_credentials(rows[0]);
+  });
+}
+
+caf::expected<credentials>
+database::find_credentials_by_id(const db::find_credentials_by_id& x) {
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<credentials> {
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("credentials_by_id", x.user_id);
+    tx.commit();
+    if (rows.empty())
+      return make_error(ec::not_found, "no user " + std::to_string(x.user_id));
+    return detail::to_credentials(rows[0]);
+  });
+}
+
+caf::expected<user_record> database::get_user(const db::get_user& x) {
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<user_record> {
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("get_user", x.user_id);
+    tx.commit();
+    if (rows.empty())
+      return make_error(ec::not_found, "no user " + std::to_string(x.user_id));
+    return detail::to_user(rows[0]);
+  });
+}
+
+caf::expected<user_record> database::record_login(const db::record_login& x) {
+  if (x.session.user_id != 0 && x.session.user_id != x.user_id)
+    return make_error(ec::invalid_request, "the session belongs to another user");
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<user_record> {
+    pqxx::work tx{c};
+    // The login happens when its session is made: both share the caller's clock.
+    auto rows = tx.exec_prepared("stamp_login", x.user_id, to_sql(x.session.created_at));
+    if (rows.empty())
+      return make_error(ec::not_found, "no user " + std::to_string(x.user_id));
+    tx.exec_prepared("insert_session", x.session.id, x.user_id, to_sql(x.session.expires_at),
+                     to_sql(x.session.created_at));
+    tx.commit();
+    return detail::to_user(rows[0]);
+  });
+}
+
+caf::expected<std::vector<std::string>> database::set_password(const db::set_password& x) {
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<std::vector<std::string>> {
+    pqxx::work tx{c};
+    if (tx.exec_prepared("set_password_hash", x.user_id, x.password_hash).empty())
+      return make_error(ec::not_found, "no user " + std::to_string(x.user_id));
+    // An empty keep_session_id matches no session: every session goes.
+    auto deleted = tx.exec_prepared("delete_user_sessions", x.user_id, x.keep_session_id);
+    tx.commit();
+    return ids_of(deleted);
+  });
+}
+
+caf::expected<session_account> database::find_session(const db::find_session& x) {
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<session_account> {
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("find_session", x.session_id);
+    tx.commit();
+    if (rows.empty())
+      return make_error(ec::not_found, "no such session");
+    auto& row = rows[0];
+    session_account result;
+    result.session = detail::to_session(row, "session_");
+    result.user = detail::to_user(row, "user_");
+    if (!row["slice_id"].is_null())
+      result.slice = detail::to_slice(row, "slice_");
+    return result;
+  });
+}
+
+caf::expected<bool> database::extend_session(const db::extend_session& x) {
+  return gateway_.run([&x](pqxx::connection& c) {
+    pqxx::work tx{c};
+    auto rows = tx.exec_prepared("extend_session", x.session_id, to_sql(x.expires_at));
+    tx.commit();
+    return rows.affected_rows() > 0;
+  });
+}
+
+caf::expected<bool> database::delete_session(const db::delete_session& x) {
+  return gateway_.run([&x](pqxx::connection& c) {
+    pqxx::work tx{c};
+    auto rows = tx.exec_prepared("delete_session", x.session_id);
+    tx.commit();
+    return rows.affected_rows() > 0;
+  });
+}
+
+caf::expected<std::vector<std::string>>
+database::delete_user_sessions(const db::delete_user_sessions& x) {
+  return gateway_.run([&x](pqxx::connection& c) {
+    pqxx::work tx{c};
+    auto deleted
+      = tx.exec_prepared("delete_user_sessions", x.user_id, to_sql(x.keep_session_id));
+    tx.commit();
+    return ids_of(deleted);
+  });
+}
+
+caf::expected<int64_t> database::delete_expired_sessions(const db::delete_expired_sessions& x) {
+  if (x.batch <= 0)
+    return make_error(ec::invalid_request, "batch must be positive");
+  // A zero cap would delete every session; no caller means that.
+  if (x.max_age <= timespan::zero())
+    return make_error(ec::invalid_request, "max_age must be positive");
+  auto expired_before = to_sql(x.now);
+  auto created_before = to_sql(x.now - x.max_age);
+  int64_t total = 0;
+  // One transaction per batch, so locks are held briefly and a failure keeps what was done.
+  for (;;) {
+    auto deleted = gateway_.run([&](pqxx::connection& c) {
+      pqxx::work tx{c};
+      auto rows
+        = tx.exec_prepared("delete_expired_sessions", expired_before, created_before, x.batch);
+      tx.commit();
+      return rows.affected_rows();
+    });
+    total += deleted;
+    if (deleted < static_cast<pqxx::result::size_type>(x.batch))
+      return total;
+  }
+}
+
+caf::expected<user_record> database::set_admin(const db::set_admin& x) {
+  if (x.user_id == 0 && x.email.empty())
+    return make_error(ec::invalid_request, "set_admin needs a user id or an e-mail");
+  return gateway_.run([&x](pqxx::connection& c) -> caf::expected<user_record> {
+    pqxx::work tx{c};
+    auto rows = x.user_id != 0 ? tx.exec_prepared("set_admin_by_id", x.user_id, x.is_admin)
+                               : tx.exec_prepared("set_admin_by_email", x.email, x.is_admin);
+    tx.commit();
+    if (rows.empty())
+      return make_error(ec::not_found, x.user_id != 0 ? "no user " + std::to_string(x.user_id)
+                                                      : "no user with this e-mail");
+    return detail::to_user(rows[0]);
+  });
+}
+
+caf::expected<bool> database::ensure_template(const db::ensure_template&) {
+  auto& name = config_.template_database;
+  if (!valid_database_name(name))
+    return make_error(ec::invalid_request, "invalid template database name");
+  // CREATE DATABASE refuses to run inside a transaction block.
+  auto created = admin_.run([&name](pqxx::connection& c) {
+    pqxx::nontransaction tx{c};
+    if (database_exists(tx, name))
+      return false;
+    try {
+      tx.exec(detail::with_identifiers(statement("create_template_database"),
+                                       {{"template", tx.quote_name(name)}}));
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != duplicate_database)
+        throw;
+      return false;
+    }
+    return true;
+  });
+  // Bring the schema up to date (every statement of slice-schema.sql is idempotent) as
+  // wa_slice, so that wa_slice owns every object. The connection closes at the end of the
+  // block: CREATE DATABASE … TEMPLATE refuses a template with open sessions.
+  {
+    pqxx::connection conn{detail::with_connect_timeout(with_database(admin_url(config_), name),
+                                                       config_.connect_timeout_seconds)};
+    pqxx::work tx{conn};
+    tx.exec(statement("become_slice_owner"));
+    tx.exec(detail::sql_file("slice-schema.sql"));
+    tx.commit();
+  }
+  return created;
+}
+
+caf::expected<bool> database::create_slice_database(const db::create_slice_database& x) {
+  if (!valid_slice_database(x.name) || x.name == config_.template_database)
+    return make_error(ec::invalid_request, "invalid slice database name");
+  auto& template_name = config_.template_database;
+  if (!valid_database_name(template_name))
+    return make_error(ec::invalid_request, "invalid template database name");
+  return admin_.run([&](pqxx::connection& c) -> caf::expected<bool> {
+    pqxx::nontransaction tx{c};
+    if (database_exists(tx, x.name))
+      return false;
+    try {
+      tx.exec(detail::with_identifiers(
+        statement("create_slice_database"),
+        {{"name", tx.quote_name(x.name)}, {"template", tx.quote_name(template_name)}}));
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() == duplicate_database)
+        return false;
+      if (e.sqlstate() == invalid_catalog_name)
+        return make_error(ec::not_found, "the slice template database does not exist");
+      throw;
+    }
+    return true;
+  });
+}
+
+caf::expected<bool> database::drop_slice_database(const db::drop_slice_database& x) {
+  if (!valid_slice_database(x.name) || x.name == config_.template_database)
+    return make_error(ec::invalid_request, "invalid slice database name");
+  return admin_.run([&x](pqxx::connection& c) {
+    pqxx::nontransaction tx{c};
+    if (!database_exists(tx, x.name))
+      return false;
+    tx.exec(detail::with_identifiers(statement("drop_slice_database"),
+                                     {{"name", tx.quote_name(x.name)}}));
+    return true;
+  });
+}
+
+} // namespace slicegate

@@ -1,0 +1,161 @@
+#include "persistence/persistence.hpp"
+
+#include <string>
+#include <vector>
+
+#include <caf/typed_event_based_actor.hpp>
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include "messages/error.hpp"
+#include "persistence/database.hpp"
+#include "persistence/detail/link.hpp"
+
+namespace slicegate {
+
+namespace {
+
+/// Looks for a NUL character in every text field of a request. libpq sends parameters as C
+/// strings, so a NUL would silently cut a value short (a stored e-mail or hash that differs
+/// from the one sent); such a request is refused instead.
+class nul_finder {
+public:
+  using result_type = void;
+  static constexpr bool reads_state = true;
+  static constexpr bool writes_state = false;
+
+  template <class... Ts>
+  void operator()(Ts&&... xs) {
+    (visit(xs), ...);
+  }
+
+  bool found() const {
+    return found_;
+  }
+
+private:
+  void visit(const std::string& x) {
+    found_ = found_ || x.find('\0') != std::string::npos;
+  }
+
+  template <class T>
+  void visit(const caf::optional<T>& x) {
+    if (x)
+      visit(*x);
+  }
+
+  template <class T>
+  void visit(const std::vector<T>& xs) {
+    for (auto& x : xs)
+      visit(x);
+  }
+
+  template <class T>
+  void visit(const T& x) {
+    fields(const_cast<T&>(x), 0);
+  }
+
+  /// A record or message: its fields (inspect() takes a mutable reference but only reads).
+  template <class T>
+  auto fields(T& x, int) -> decltype(inspect(*this, x), void()) {
+    inspect(*this, x);
+  }
+
+  /// Numbers, times, annotations: no text.
+  template <class T>
+  void fields(T&, long) {
+    // Nothing to look at.
+  }
+
+  bool found_ = false;
+};
+
+template <class Request>
+bool contains_nul(const Request& x) {
+  nul_finder f;
+  f(x);
+  return f.found();
+}
+
+/// Maps what a request threw to the error its requester gets. Logs with the SQLSTATE only:
+/// PostgreSQL's message details may quote row values (e-mails, password hashes).
+caf::error to_error(const char* op, const std::exception& e) {
+  if (detail::connection_lost(e)) {
+    spdlog::debug("persistence fails {}: database unavailable", op);
+    return make_error(ec::unavailable, "database unavailable");
+  }
+  if (dynamic_cast<const pqxx::unique_violation*>(&e))
+    return make_error(ec::conflict, std::string{op} + ": already exists");
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(&e))
+    return make_error(ec::conflict, std::string{op} + ": refers to a missing row");
+  if (dynamic_cast<const pqxx::check_violation*>(&e)
+      || dynamic_cast<const pqxx::not_null_violation*>(&e)
+      || dynamic_cast<const pqxx::data_exception*>(&e))
+    return make_error(ec::invalid_request, std::string{op} + ": invalid value");
+  if (dynamic_cast<const pqxx::unexpected_rows*>(&e))
+    return make_error(ec::not_found, std::string{op} + ": not found");
+  if (auto err = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    auto& state = err->sqlstate();
+    // Object in use (a template with sessions), lock not available.
+    if (state == "55006" || state == "55P03")
+      return make_error(ec::conflict, std::string{op} + ": in use");
+    spdlog::error("persistence fails {}: SQLSTATE {}", op, state);
+    return make_error(ec::internal, std::string{op} + ": database error " + state);
+  }
+  // A failed conversion quotes the value it could not convert: name the type only.
+  if (dynamic_cast<const pqxx::conversion_error*>(&e))
+    spdlog::error("persistence fails {}: a column does not convert to its record type", op);
+  else
+    spdlog::error("persistence fails {}: {}", op, e.what());
+  return make_error(ec::internal, std::string{op} + ": internal error");
+}
+
+/// The handler of one request: checks the request, runs `fn` on the database and turns every
+/// exception into an error reply, so that no exception crosses a message.
+template <class T, class Request>
+auto serve(database* store, const char* op, caf::expected<T> (database::*fn)(const Request&)) {
+  return [store, op, fn](const Request& x) -> caf::result<T> {
+    if (contains_nul(x))
+      return make_error(ec::invalid_request, std::string{op} + ": text contains a NUL");
+    try {
+      return (store->*fn)(x);
+    } catch (const std::exception& e) {
+      return to_error(op, e);
+    }
+  };
+}
+
+} // namespace
+
+persistence_state::persistence_state() = default;
+
+persistence_state::~persistence_state() = default;
+
+persistence_actor::behavior_type
+persistence(persistence_actor::stateful_pointer<persistence_state> self,
+            persistence_config cfg) {
+  self->state.config = cfg;
+  self->state.db = std::make_unique<database>(std::move(cfg));
+  auto store = self->state.db.get();
+  return {
+    serve(store, "ping", &database::ping),
+    serve(store, "migrate", &database::migrate),
+    serve(store, "create_user", &database::create_user),
+    serve(store, "find_credentials", &database::find_credentials),
+    serve(store, "find_credentials_by_id", &database::find_credentials_by_id),
+    serve(store, "get_user", &database::get_user),
+    serve(store, "record_login", &database::record_login),
+    serve(store, "set_password", &database::set_password),
+    serve(store, "find_session", &database::find_session),
+    serve(store, "extend_session", &database::extend_session),
+    serve(store, "delete_session", &database::delete_session),
+    serve(store, "delete_user_sessions", &database::delete_user_sessions),
+    serve(store, "delete_expired_sessions", &database::delete_expired_sessions),
+    serve(store, "set_admin", &database::set_admin),
+    serve(store, "ensure_template", &database::ensure_template),
+    serve(store, "create_slice_database", &database::create_slice_database),
+    serve(store, "drop_slice_database", &database::drop_slice_database),
+  };
+}
+
+} // namespace slicegate

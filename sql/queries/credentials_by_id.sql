@@ -1,0 +1,9 @@
+-- User $1 and its password hash. Timestamps as microseconds since the epoch (*_us).
+SELECT id, email, is_admin, subscription_status,
+       (extract(epoch FROM subscription_ends_at) * 1000000)::bigint AS subscription_ends_at_us,
+       slice_id, stripe_customer, subscription_id,
+       (extract(epoch FROM created_at) * 1000000)::bigint AS created_at_us,
+       (extract(epoch FROM last_login_at) * 1000000)::bigint AS last_login_at_us,
+       password_hash
+FROM gateway.users
+WHERE id = $1

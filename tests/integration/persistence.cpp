@@ -1,0 +1,478 @@
+#define BOOST_TEST_MODULE persistence
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <optional>
+
+#include <caf/all.hpp>
+#include <pqxx/pqxx>
+
+#include "actors/actors.hpp"
+#include "messages/error.hpp"
+#include "messages/register.hpp"
+#include "persistence/persistence.hpp"
+#include "tests/support/servers.hpp"
+
+using namespace slicegate;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The error of `x` as text. Boost.Test evaluates the arguments of a message even when the
+/// check passes, and an `expected` holding a value has no error to read.
+template <class T>
+std::string describe(const caf::expected<T>& x) {
+  return x ? "ok" : message_of(x.error());
+}
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    register_types(*this);
+  }
+};
+
+/// A microsecond-exact instant: 2026-11-24T16:07:41.123457Z plus `offset`.
+timestamp at(caf::timespan offset = caf::timespan::zero()) {
+  return timestamp{std::chrono::microseconds{1'795'536'461'123'457}} + offset;
+}
+
+/// Microseconds since the epoch, for readable failures.
+int64_t us(timestamp x) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(x.time_since_epoch()).count();
+}
+
+/// A well-formed session id (64 lowercase hex digits) made from `n`.
+std::string session_id(int n) {
+  char buf[65];
+  std::snprintf(buf, sizeof buf, "%064x", n);
+  return buf;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs;
+}
+
+/// A persistence actor on a freshly reset and migrated gateway database.
+struct fixture {
+  test::servers& servers = test::shared_servers();
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  persistence_actor actor;
+
+  fixture() {
+    servers.reset_database();
+    persistence_config pc;
+    pc.database_url = servers.database_url();
+    pc.admin_database_url = servers.admin_database_url();
+    actor = sys.spawn<caf::detached>(persistence, pc);
+    must<std::vector<int32_t>>(db::migrate{});
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+
+  /// Sends `x` and waits for the reply (the scoped actor lives only for this call).
+  template <class T, class Request>
+  caf::expected<T> ask(Request x) {
+    std::optional<T> value;
+    caf::error err;
+    caf::scoped_actor self{sys};
+    self->request(actor, 30s, std::move(x))
+      .receive([&](T& result) { value = std::move(result); },
+               [&](caf::error& e) { err = std::move(e); });
+    if (value)
+      return std::move(*value);
+    return err;
+  }
+
+  /// Asks and requires success.
+  template <class T, class Request>
+  T must(Request x) {
+    auto result = ask<T>(std::move(x));
+    BOOST_REQUIRE_MESSAGE(result, "request failed: " << describe(result));
+    return std::move(*result);
+  }
+
+  user_record make_user(const std::string& email) {
+    db::create_user x;
+    x.email = email;
+    x.password_hash = "$2b$12$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01";
+    x.subscription_status = subscription::trial;
+    return must<db::user_created>(x).user;
+  }
+
+  session_record make_session(int32_t user_id, int n, timestamp created,
+                              timestamp expires) {
+    session_record s{session_id(n), user_id, expires, created};
+    must<user_record>(db::record_login{user_id, s});
+    return s;
+  }
+
+  /// Runs one statement on the gateway database, outside the actor.
+  pqxx::result sql(const std::string& text) {
+    pqxx::connection conn{servers.database_url()};
+    pqxx::work tx{conn};
+    auto result = tx.exec(text);
+    tx.commit();
+    return result;
+  }
+};
+
+/// Checks that `result` failed with `code`.
+template <class T>
+void check_fails(const caf::expected<T>& result, ec code) {
+  BOOST_REQUIRE_MESSAGE(!result, "expected " << to_string(code) << ", got a value");
+  BOOST_CHECK_EQUAL(to_string(code_of(result.error())), to_string(code));
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(persistence_actor_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(ping_replies_with_the_server_version) {
+  auto version = must<int32_t>(db::ping{});
+  BOOST_CHECK_GE(version, 150000);
+  BOOST_CHECK_LT(version, 160000);
+}
+
+BOOST_AUTO_TEST_CASE(migrate_again_applies_nothing) {
+  BOOST_CHECK(must<std::vector<int32_t>>(db::migrate{}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(create_user_stores_lowercase_email_and_reads_back) {
+  db::create_user x;
+  x.email = "Alice@Example.COM";
+  x.password_hash = "$2b$12$hash-of-alice";
+  x.subscription_status = subscription::trial;
+  auto created = must<db::user_created>(x);
+  BOOST_CHECK(created.created);
+  auto& user = created.user;
+  BOOST_CHECK_GT(user.id, 0);
+  BOOST_CHECK_EQUAL(user.email, "alice@example.com");
+  BOOST_CHECK(!user.is_admin);
+  BOOST_CHECK_EQUAL(user.subscription_status, "trial");
+  // NULL columns come back as absent values.
+  BOOST_CHECK(!user.subscription_ends_at);
+  BOOST_CHECK(!user.slice_id);
+  BOOST_CHECK(!user.stripe_customer);
+  BOOST_CHECK(!user.subscription_id);
+  BOOST_CHECK(!user.last_login_at);
+  BOOST_CHECK(user.created_at > at(-std::chrono::hours{24 * 365 * 10}));
+  BOOST_CHECK(must<user_record>(db::get_user{user.id}) == user);
+  auto by_email = must<credentials>(db::find_credentials{"ALICE@example.com"});
+  BOOST_CHECK(by_email.user == user);
+  BOOST_CHECK_EQUAL(by_email.password_hash, "$2b$12$hash-of-alice");
+  auto by_id = must<credentials>(db::find_credentials_by_id{user.id});
+  BOOST_CHECK(by_id == by_email);
+}
+
+BOOST_AUTO_TEST_CASE(optional_fields_and_timestamps_round_trip) {
+  // Microsecond precision both ways, also before 1970.
+  for (auto ends : {at(), timestamp{std::chrono::microseconds{-1}},
+                    timestamp{std::chrono::microseconds{0}}, at(999us)}) {
+    db::create_user x;
+    x.email = "ts" + std::to_string(us(ends)) + "@example.com";
+    x.password_hash = "h";
+    x.subscription_status = subscription::active;
+    x.subscription_ends_at = ends;
+    x.stripe_customer = std::string{"cus_123"};
+    x.is_admin = true;
+    auto user = must<db::user_created>(x).user;
+    BOOST_REQUIRE(user.subscription_ends_at);
+    BOOST_CHECK_EQUAL(us(*user.subscription_ends_at), us(ends));
+    BOOST_CHECK(user.stripe_customer == std::string{"cus_123"});
+    BOOST_CHECK(user.is_admin);
+    BOOST_CHECK(must<user_record>(db::get_user{user.id}) == user);
+  }
+  // Nanoseconds are below PostgreSQL's resolution: rounded down.
+  db::create_user x;
+  x.email = "ns@example.com";
+  x.password_hash = "h";
+  x.subscription_status = subscription::trial;
+  x.subscription_ends_at = at(999ns);
+  auto user = must<db::user_created>(x).user;
+  BOOST_CHECK_EQUAL(us(*user.subscription_ends_at), us(at()));
+}
+
+BOOST_AUTO_TEST_CASE(taken_email_is_a_conflict_in_any_case) {
+  make_user("bob@example.com");
+  db::create_user x;
+  x.email = "BOB@example.com";
+  x.password_hash = "h";
+  x.subscription_status = subscription::trial;
+  check_fails(ask<db::user_created>(x), ec::conflict);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_values_are_invalid_requests) {
+  db::create_user x;
+  x.email = "carol@example.com";
+  x.password_hash = "h";
+  x.subscription_status = "bogus";
+  check_fails(ask<db::user_created>(x), ec::invalid_request);
+  // A session id must be a hex SHA-256; the login stamp is rolled back with it.
+  auto user = make_user("dave@example.com");
+  session_record s{"not-a-hash", user.id, at(24h), at()};
+  check_fails(ask<user_record>(db::record_login{user.id, s}), ec::invalid_request);
+  BOOST_CHECK(!must<user_record>(db::get_user{user.id}).last_login_at);
+  // A session of somebody else.
+  session_record other{session_id(1), user.id + 1, at(24h), at()};
+  check_fails(ask<user_record>(db::record_login{user.id, other}), ec::invalid_request);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_rows_are_not_found) {
+  check_fails(ask<user_record>(db::get_user{4711}), ec::not_found);
+  check_fails(ask<credentials>(db::find_credentials{"nobody@example.com"}), ec::not_found);
+  check_fails(ask<credentials>(db::find_credentials_by_id{4711}), ec::not_found);
+  check_fails(ask<session_account>(db::find_session{session_id(4711)}), ec::not_found);
+  session_record s{session_id(1), 4711, at(24h), at()};
+  check_fails(ask<user_record>(db::record_login{4711, s}), ec::not_found);
+  check_fails(ask<std::vector<std::string>>(db::set_password{4711, "h", ""}), ec::not_found);
+  check_fails(ask<user_record>(db::set_admin{4711, "", true}), ec::not_found);
+  check_fails(ask<user_record>(db::set_admin{0, "nobody@example.com", true}), ec::not_found);
+  BOOST_CHECK(must<std::vector<std::string>>(db::delete_user_sessions{4711, caf::none})
+                .empty());
+}
+
+BOOST_AUTO_TEST_CASE(signup_events_are_idempotent) {
+  db::create_user x;
+  x.email = "erin@example.com";
+  x.password_hash = "$2b$12$from-the-event";
+  x.subscription_status = subscription::trial;
+  x.signup_event_id = std::string{"evt-1"};
+  auto first = must<db::user_created>(x);
+  BOOST_CHECK(first.created);
+  // Redelivered, even with other contents: the user it made then, nothing inserted.
+  x.email = "someone-else@example.com";
+  auto again = must<db::user_created>(x);
+  BOOST_CHECK(!again.created);
+  BOOST_CHECK(again.user == first.user);
+  BOOST_CHECK_EQUAL(sql("SELECT count(*) FROM gateway.users")[0][0].as<int>(), 1);
+  auto link = sql("SELECT user_id FROM gateway.signup_events WHERE event_id = 'evt-1'");
+  BOOST_REQUIRE_EQUAL(link.size(), 1u);
+  BOOST_CHECK_EQUAL(link[0][0].as<int32_t>(), first.user.id);
+  // A new event with a taken e-mail is a conflict and leaves no trace.
+  x.email = "ERIN@example.com";
+  x.signup_event_id = std::string{"evt-2"};
+  check_fails(ask<db::user_created>(x), ec::conflict);
+  BOOST_CHECK_EQUAL(sql("SELECT count(*) FROM gateway.signup_events")[0][0].as<int>(), 1);
+  // An event whose user was deleted since does not bring the user back.
+  sql("DELETE FROM gateway.users");
+  x.signup_event_id = std::string{"evt-1"};
+  check_fails(ask<db::user_created>(x), ec::not_found);
+}
+
+BOOST_AUTO_TEST_CASE(record_login_stores_the_session_and_stamps_the_user) {
+  auto user = make_user("frank@example.com");
+  session_record s{session_id(7), user.id, at(30 * 24h), at()};
+  auto updated = must<user_record>(db::record_login{user.id, s});
+  BOOST_REQUIRE(updated.last_login_at);
+  BOOST_CHECK_EQUAL(us(*updated.last_login_at), us(at()));
+  BOOST_CHECK_EQUAL(updated.email, user.email);
+  auto account = must<session_account>(db::find_session{s.id});
+  BOOST_CHECK(account.session == s);
+  BOOST_CHECK(account.user == updated);
+  BOOST_CHECK(!account.slice);
+  // The same session id twice is a conflict.
+  check_fails(ask<user_record>(db::record_login{user.id, s}), ec::conflict);
+}
+
+BOOST_AUTO_TEST_CASE(find_session_reads_the_users_slice_with_its_nulls) {
+  auto user = make_user("grace@example.com");
+  auto s = make_session(user.id, 1, at(), at(24h));
+  auto slice_id = sql("INSERT INTO gateway.slices (port, status, user_id) VALUES (5001, "
+                      "'assigned', "
+                      + std::to_string(user.id) + ") RETURNING id")[0][0]
+                    .as<int32_t>();
+  sql("UPDATE gateway.users SET slice_id = " + std::to_string(slice_id));
+  auto account = must<session_account>(db::find_session{s.id});
+  BOOST_REQUIRE(account.slice);
+  auto& slice = *account.slice;
+  BOOST_CHECK_EQUAL(slice.id, slice_id);
+  BOOST_CHECK_EQUAL(slice.port, 5001);
+  BOOST_CHECK_EQUAL(slice.status, "assigned");
+  BOOST_CHECK(slice.user_id == user.id);
+  BOOST_CHECK(!slice.wa_connected);
+  BOOST_CHECK(!slice.wa_phone);
+  BOOST_CHECK(!slice.last_health_at);
+  BOOST_CHECK(!slice.healthy);
+  BOOST_CHECK_EQUAL(slice.storage_bytes, 0);
+  BOOST_CHECK(account.user.slice_id == slice_id);
+  // Now every column set.
+  sql("UPDATE gateway.slices SET wa_connected = true, wa_phone = '+15551234567', "
+      "last_health_at = '2026-11-24T16:07:41.123457Z', storage_bytes = 5000000000, "
+      "healthy = false, status_changed_at = '1969-12-31T23:59:59.999999Z'");
+  slice = *must<session_account>(db::find_session{s.id}).slice;
+  BOOST_CHECK(slice.wa_connected);
+  BOOST_CHECK(slice.wa_phone == std::string{"+15551234567"});
+  BOOST_REQUIRE(slice.last_health_at);
+  BOOST_CHECK_EQUAL(us(*slice.last_health_at), us(at()));
+  BOOST_CHECK_EQUAL(slice.storage_bytes, 5'000'000'000);
+  BOOST_CHECK(slice.healthy == false);
+  BOOST_CHECK_EQUAL(us(slice.status_changed_at), -1);
+}
+
+BOOST_AUTO_TEST_CASE(sessions_extend_and_delete) {
+  auto user = make_user("heidi@example.com");
+  auto s = make_session(user.id, 1, at(), at(24h));
+  BOOST_CHECK(must<bool>(db::extend_session{s.id, at(30 * 24h + 1us)}));
+  auto account = must<session_account>(db::find_session{s.id});
+  BOOST_CHECK_EQUAL(us(account.session.expires_at), us(at(30 * 24h + 1us)));
+  BOOST_CHECK_EQUAL(us(account.session.created_at), us(at()));
+  BOOST_CHECK(!must<bool>(db::extend_session{session_id(99), at()}));
+  BOOST_CHECK(must<bool>(db::delete_session{s.id}));
+  BOOST_CHECK(!must<bool>(db::delete_session{s.id}));
+  check_fails(ask<session_account>(db::find_session{s.id}), ec::not_found);
+}
+
+BOOST_AUTO_TEST_CASE(delete_user_sessions_keeps_the_named_one) {
+  auto user = make_user("ivan@example.com");
+  auto other = make_user("judy@example.com");
+  auto s1 = make_session(user.id, 1, at(), at(24h));
+  auto s2 = make_session(user.id, 2, at(), at(24h));
+  auto s3 = make_session(user.id, 3, at(), at(24h));
+  auto foreign = make_session(other.id, 4, at(), at(24h));
+  auto deleted = must<std::vector<std::string>>(
+    db::delete_user_sessions{user.id, std::string{s2.id}});
+  BOOST_CHECK(sorted(deleted) == sorted({s1.id, s3.id}));
+  deleted = must<std::vector<std::string>>(db::delete_user_sessions{user.id, caf::none});
+  BOOST_CHECK(deleted == std::vector<std::string>{s2.id});
+  // The other user's session survives.
+  BOOST_CHECK_EQUAL(must<session_account>(db::find_session{foreign.id}).user.id, other.id);
+}
+
+BOOST_AUTO_TEST_CASE(set_password_revokes_the_other_sessions) {
+  auto user = make_user("mallory@example.com");
+  auto s1 = make_session(user.id, 1, at(), at(24h));
+  auto s2 = make_session(user.id, 2, at(), at(24h));
+  auto s3 = make_session(user.id, 3, at(), at(24h));
+  auto deleted = must<std::vector<std::string>>(
+    db::set_password{user.id, "$2b$12$the-new-hash", s1.id});
+  BOOST_CHECK(sorted(deleted) == sorted({s2.id, s3.id}));
+  BOOST_CHECK_EQUAL(must<credentials>(db::find_credentials_by_id{user.id}).password_hash,
+                    "$2b$12$the-new-hash");
+  BOOST_CHECK_EQUAL(must<session_account>(db::find_session{s1.id}).user.id, user.id);
+  // Without a session to keep, all go.
+  deleted = must<std::vector<std::string>>(db::set_password{user.id, "$2b$12$again", ""});
+  BOOST_CHECK(deleted == std::vector<std::string>{s1.id});
+}
+
+BOOST_AUTO_TEST_CASE(delete_expired_sessions_by_expiry_and_by_age_in_batches) {
+  auto user = make_user("oscar@example.com");
+  auto now = at();
+  auto max_age = caf::timespan{90 * 24h};
+  std::vector<std::string> keep;
+  // Expired: 3 (one a microsecond ago). Too old though not expired: 2. Alive: 2, one created
+  // exactly at the cap (not older than it) and one expiring exactly now (not before now).
+  make_session(user.id, 1, now - 24h, now - 1us);
+  make_session(user.id, 2, now - 48h, now - 24h);
+  make_session(user.id, 3, now - 72h, now - 48h);
+  make_session(user.id, 4, now - max_age - 1us, now + 24h);
+  make_session(user.id, 5, now - max_age - 24h, now + 24h);
+  keep.push_back(make_session(user.id, 6, now - max_age, now + 24h).id);
+  keep.push_back(make_session(user.id, 7, now - 1h, now).id);
+  auto deleted = must<int64_t>(db::delete_expired_sessions{now, max_age, 2});
+  BOOST_CHECK_EQUAL(deleted, 5);
+  std::vector<std::string> left;
+  for (const auto& row : sql("SELECT id FROM gateway.sessions"))
+    left.push_back(row[0].as<std::string>());
+  BOOST_CHECK(sorted(left) == sorted(keep));
+  BOOST_CHECK_EQUAL(must<int64_t>(db::delete_expired_sessions{now, max_age, 2}), 0);
+  check_fails(ask<int64_t>(db::delete_expired_sessions{now, max_age, 0}), ec::invalid_request);
+  check_fails(ask<int64_t>(db::delete_expired_sessions{now, caf::timespan::zero(), 10}),
+              ec::invalid_request);
+}
+
+BOOST_AUTO_TEST_CASE(set_admin_by_id_or_by_email) {
+  auto user = make_user("peggy@example.com");
+  auto admin = must<user_record>(db::set_admin{user.id, "", true});
+  BOOST_CHECK(admin.is_admin);
+  BOOST_CHECK_EQUAL(admin.id, user.id);
+  auto demoted = must<user_record>(db::set_admin{0, "PEGGY@example.com", false});
+  BOOST_CHECK(!demoted.is_admin);
+  BOOST_CHECK_EQUAL(demoted.id, user.id);
+  BOOST_CHECK(must<user_record>(db::get_user{user.id}) == demoted);
+  check_fails(ask<user_record>(db::set_admin{0, "", true}), ec::invalid_request);
+}
+
+BOOST_AUTO_TEST_CASE(hostile_strings_round_trip_unchanged) {
+  // Quotes, backslashes, SQL, placeholders, control characters and non-ASCII text.
+  std::string email = "o'brien\\\"--;drop table gateway.users;$1{name}@exämple.jp";
+  std::string hash = "$2b$12$' OR '1'='1\\\\ \"; — ünïcødé 🙂\t\n\r%_";
+  std::string customer = "Cus_'\"\\\t\n%_{}$1 ÜNÏ 🙂 \\x00 E'\\\\'";
+  db::create_user x;
+  x.email = email;
+  x.password_hash = hash;
+  x.subscription_status = subscription::trial;
+  x.stripe_customer = customer;
+  auto user = must<db::user_created>(x).user;
+  BOOST_CHECK_EQUAL(user.email, email);
+  BOOST_CHECK(user.stripe_customer == customer);
+  auto found = must<credentials>(db::find_credentials{email});
+  BOOST_CHECK_EQUAL(found.password_hash, hash);
+  BOOST_CHECK(found.user == user);
+  BOOST_CHECK_EQUAL(must<user_record>(db::set_admin{0, email, true}).id, user.id);
+  // A hostile session id is a value like any other: it finds nothing.
+  check_fails(ask<session_account>(db::find_session{"' OR '1'='1"}), ec::not_found);
+  BOOST_CHECK_EQUAL(sql("SELECT count(*) FROM gateway.users")[0][0].as<int>(), 1);
+}
+
+BOOST_AUTO_TEST_CASE(text_with_a_nul_is_refused_rather_than_cut_short) {
+  // libpq would send "nul@example.com" and store a different e-mail than the one asked for.
+  auto victim = make_user("nul@example.com");
+  std::string cut{"nul@example.com\0tail", 20};
+  check_fails(ask<credentials>(db::find_credentials{cut}), ec::invalid_request);
+  db::create_user x;
+  x.email = "fresh@example.com";
+  x.password_hash = "h";
+  x.subscription_status = subscription::trial;
+  x.stripe_customer = std::string{"cus\0", 4};
+  check_fails(ask<db::user_created>(x), ec::invalid_request);
+  session_record s{session_id(1), victim.id, at(24h), at()};
+  s.id.back() = '\0';
+  check_fails(ask<user_record>(db::record_login{victim.id, s}), ec::invalid_request);
+  BOOST_CHECK_EQUAL(sql("SELECT count(*) FROM gateway.users")[0][0].as<int>(), 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_postgres_outage_fails_fast_and_heals_on_the_same_actor) {
+  auto user = make_user("trent@example.com");
+  servers.stop_pg();
+  // Every request fails with `unavailable`, quickly: the first two try to connect (refused at
+  // once), the rest fall into the back-off.
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto result = ask<user_record>(db::get_user{user.id});
+    auto took = std::chrono::steady_clock::now() - start;
+    check_fails(result, ec::unavailable);
+    BOOST_CHECK_EQUAL(message_of(result.error()), "database unavailable");
+    BOOST_CHECK_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 5000);
+    BOOST_TEST_MESSAGE("request " << i << " during the outage failed after "
+                                  << std::chrono::duration<double>(took).count() << " s");
+  }
+  db::create_user x;
+  x.email = "victor@example.com";
+  x.password_hash = "h";
+  x.subscription_status = subscription::trial;
+  check_fails(ask<db::user_created>(x), ec::unavailable);
+  servers.start_pg();
+  // Back without a restart of the actor; at most one back-off period of refusals.
+  BOOST_CHECK(test::eventually([&] { return static_cast<bool>(ask<int32_t>(db::ping{})); },
+                               5s));
+  BOOST_CHECK_EQUAL(must<user_record>(db::get_user{user.id}).id, user.id);
+  BOOST_CHECK(must<db::user_created>(x).created);
+}
+
+BOOST_AUTO_TEST_CASE(a_postgres_restart_while_idle_goes_unnoticed) {
+  auto user = make_user("walter@example.com");
+  servers.restart_pg();
+  // The connection died while idle: the first request reconnects and succeeds.
+  BOOST_CHECK_EQUAL(must<user_record>(db::get_user{user.id}).id, user.id);
+  servers.restart_pg();
+  session_record s{session_id(1), user.id, at(24h), at()};
+  BOOST_CHECK(must<user_record>(db::record_login{user.id, s}).last_login_at);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
