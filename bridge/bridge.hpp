@@ -1,0 +1,122 @@
+#pragma once
+
+// The NATS bridge: what the daemon starts, hands actor handles to, and drains at shutdown.
+// This header includes neither nats.h nor a JSON library, so app/ and daemon/ may use it.
+//
+//     auto b = nats_bridge::start(sys, cfg);            // events can flow from here on
+//     ... spawn the actors, giving them b->events() ...
+//     b->serve({sessions, slices, persistence});       // endpoints and consumers go live
+//     ... on SIGTERM:
+//     b->drain(5s);                                    // finish in-flight replies, close
+//     close_nats_library(2s);                          // just before returning from main
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/timestamp.hpp>
+
+#include "actors/actors.hpp"
+#include "app/settings.hpp"
+
+namespace slicegate {
+
+/// What the bridge needs to know.
+struct bridge_config {
+  /// One or more server URLs, comma-separated.
+  std::string nats_url = defaults::nats_url;
+  /// First token of every subject.
+  std::string subject_prefix = defaults::subject_prefix;
+  /// Name in the micro protocol (`$SRV.PING.slicegate`).
+  std::string service_name = "slicegate";
+  /// Semantic version reported by `$SRV.INFO`.
+  std::string service_version = "0.1.0";
+  /// Instance id reported by the micro protocol; random if empty.
+  std::string service_id;
+  /// Description reported by `$SRV.INFO`.
+  std::string description = "slicegate control plane: accounts, sessions and slices";
+  /// How long an endpoint waits for the actor it asked.
+  caf::timespan request_timeout = defaults::request_timeout;
+  /// Largest request body accepted; larger ones get 400.
+  int64_t max_payload = defaults::max_payload;
+  /// JetStream stream of inbound events (`<p>.events.signup`, `<p>.events.payment`).
+  std::string events_stream = "GATEWAY_EVENTS";
+  /// How long inbound events stay in their stream; zero keeps them (they are few, and an
+  /// outage of any length must not lose one).
+  caf::timespan events_max_age = caf::timespan{0};
+  /// JetStream stream that keeps outbound slice events for durable subscribers.
+  std::string slices_stream = "GATEWAY_SLICES";
+  caf::timespan slices_max_age = std::chrono::hours{24 * 7};
+  /// Durable consumers are named `<consumer_prefix>_<event kind>`.
+  std::string consumer_prefix = "slicegate";
+  /// An event whose handler says "retry later" (e.g. the database is down) comes back after
+  /// this long.
+  caf::timespan event_retry_delay = std::chrono::seconds{5};
+  /// JetStream redelivers an event not acknowledged within this long.
+  caf::timespan event_ack_wait = std::chrono::seconds{30};
+};
+
+/// Where the endpoints and consumers send their typed requests. A null handle makes the
+/// endpoints that need it answer 503 `unavailable` and keeps its consumers stopped.
+struct bridge_targets {
+  session_manager_actor sessions;
+  slice_manager_actor slices;
+  persistence_actor persistence;
+};
+
+/// A running bridge: two NATS connections, the bridge actor, the micro-protocol responder and
+/// the JetStream consumers.
+class nats_bridge {
+ public:
+  /// Spawns the bridge actor and connects. NATS being down is no error: after one attempt each
+  /// connection keeps trying in the background (forever, every ~250 ms) and what is published
+  /// meanwhile waits in a bounded buffer. Fails only on a bad configuration (prefix, names,
+  /// URL, credentials nats.c refuses).
+  static caf::expected<std::unique_ptr<nats_bridge>> start(caf::actor_system& sys,
+                                                           bridge_config cfg);
+
+  /// Drains (with a short timeout) unless `drain` ran already.
+  ~nats_bridge();
+
+  nats_bridge(const nats_bridge&) = delete;
+  nats_bridge& operator=(const nats_bridge&) = delete;
+
+  /// Subscribes the endpoints and the micro protocol and starts the JetStream consumers whose
+  /// targets are set. Call once, after the actors behind `targets` exist.
+  caf::error serve(bridge_targets targets);
+
+  /// The bridge actor: `bus::inbound` from nats.c, events from the actors.
+  bridge_actor handle() const;
+
+  /// The same actor, as the event sink the other actors publish through.
+  event_sink_actor events() const;
+
+  /// The instance id in the micro protocol.
+  const std::string& service_id() const;
+
+  /// Shuts down in order: stops taking requests (drains the subscriptions), waits for the
+  /// replies in flight, lets each consumer finish and acknowledge the event at hand, closes
+  /// the connections and stops the actor. Returns within about `timeout`.
+  void drain(caf::timespan timeout = std::chrono::seconds{5});
+
+  struct impl;
+
+ private:
+  explicit nats_bridge(std::unique_ptr<impl> ptr);
+
+  std::unique_ptr<impl> impl_;
+};
+
+/// Starts and serves in one step.
+caf::expected<std::unique_ptr<nats_bridge>>
+start_bridge(caf::actor_system& sys, bridge_config cfg, bridge_targets targets);
+
+/// Releases nats.c's global threads and memory. Call once at the very end of the process,
+/// after every bridge (and any other nats.c user) is gone.
+void close_nats_library(caf::timespan timeout = std::chrono::seconds{2});
+
+} // namespace slicegate

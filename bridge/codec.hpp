@@ -1,0 +1,189 @@
+#pragma once
+
+// JSON at the NATS edge: strict decoding of requests and events into typed messages, and the
+// encoding of replies and events. Only bridge/ (and the CLI, tests and benchmarks) include this
+// header; actors never see JSON.
+//
+// Decoding never throws and never crashes: every failure is `ec::invalid_request` with a
+// message naming the field ("field 'email': expected a string, got number").
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "messages/auth.hpp"
+#include "messages/error.hpp"
+#include "messages/events.hpp"
+#include "messages/records.hpp"
+
+namespace slicegate::codec {
+
+using json = nlohmann::json;
+
+/// Longest accepted strings, in bytes. They bound the work a request can cause; the rules of
+/// the domain (bcrypt's 72 bytes, the token format) are the actors' to enforce.
+namespace limits {
+/// RFC 5321 caps a forward path at 256 octets including the angle brackets.
+constexpr size_t email = 254;
+constexpr size_t password = 1024;
+/// Session tokens are 64 hex characters.
+constexpr size_t token = 128;
+constexpr size_t event_id = 255;
+/// A bcrypt hash is 60 characters; other crypt formats are longer.
+constexpr size_t password_hash = 255;
+/// Stripe ids (`cus_…`, `sub_…`, `evt_…`).
+constexpr size_t stripe_id = 255;
+} // namespace limits
+
+/// Which characters a string field accepts.
+enum class charset {
+  /// Anything but U+0000 (which would cut a C string short, e.g. a password given to bcrypt).
+  no_nul,
+  /// No control characters at all: identifiers, e-mail addresses, tokens.
+  printable,
+};
+
+/// Formats `t` as RFC 3339 UTC with microseconds, e.g. `2026-11-24T16:00:00.123456Z`.
+std::string format_time(caf::timestamp t);
+
+/// Parses an RFC 3339 time (`Z` or a `±hh:mm` offset, optional fraction of up to 9 digits).
+std::optional<caf::timestamp> parse_time(std::string_view text);
+
+/// Serializes `x` compactly. Invalid UTF-8 in a string (say, a phone number a slice reported)
+/// becomes U+FFFD instead of an exception.
+std::string dump(const json& x);
+
+/// Parses `payload` as a JSON object. An empty payload is an empty object when
+/// `empty_is_object` is set (requests without parameters).
+caf::expected<json> parse_object(std::string_view payload, bool empty_is_object = false);
+
+/// Reads the fields of one JSON object, remembering the first failure. Typical use:
+///
+///     fields f{j};
+///     f.text("email", x.email, limits::email, charset::printable);
+///     if (auto err = f.error()) return err;
+class fields {
+ public:
+  /// `path` prefixes field names in messages ("data.object").
+  explicit fields(const json& object, std::string path = {});
+
+  /// A required string of at most `max_size` bytes.
+  fields& text(const char* name, std::string& out, size_t max_size, charset chars);
+
+  /// An optional string: absent or null leaves `out` empty.
+  fields& text(const char* name, optional<std::string>& out, size_t max_size, charset chars);
+
+  /// A required integer within [min, max].
+  fields& integer(const char* name, int64_t& out, int64_t min, int64_t max);
+
+  /// A required boolean.
+  fields& boolean(const char* name, bool& out);
+
+  /// A required RFC 3339 time.
+  fields& time(const char* name, timestamp& out);
+
+  /// A required nested object; `out` points into the parsed document.
+  fields& object(const char* name, const json*& out);
+
+  /// The first failure, or none.
+  const caf::error& error() const {
+    return error_;
+  }
+
+  /// The path of field `name`, as messages name it.
+  std::string path_of(const char* name) const;
+
+ private:
+  /// The field's value if present and not null; records "missing field" when `required`.
+  const json* find(const char* name, bool required);
+  void fail(std::string message);
+
+  const json& object_;
+  std::string path_;
+  caf::error error_;
+};
+
+/// Decodes a request or event body into its typed message. Specialized for `auth::signup`,
+/// `auth::login`, `auth::logout`, `auth::logout_all`, `auth::change_password`, `auth::resolve`
+/// and `auth::signup_event`.
+template <class T>
+caf::expected<T> from_json(const json& object);
+
+template <>
+caf::expected<auth::signup> from_json<auth::signup>(const json& object);
+template <>
+caf::expected<auth::login> from_json<auth::login>(const json& object);
+template <>
+caf::expected<auth::logout> from_json<auth::logout>(const json& object);
+template <>
+caf::expected<auth::logout_all> from_json<auth::logout_all>(const json& object);
+template <>
+caf::expected<auth::change_password> from_json<auth::change_password>(const json& object);
+template <>
+caf::expected<auth::resolve> from_json<auth::resolve>(const json& object);
+template <>
+caf::expected<auth::signup_event> from_json<auth::signup_event>(const json& object);
+
+/// Parses and decodes in one step.
+template <class T>
+caf::expected<T> decode(std::string_view payload) {
+  auto object = parse_object(payload);
+  if (!object)
+    return std::move(object.error());
+  return from_json<T>(*object);
+}
+
+// -- encoding ---------------------------------------------------------------------------------
+
+/// `{id, email, is_admin, subscription_status, subscription_ends_at, slice_id, created_at,
+/// last_login_at}`: never the password hash, nor billing ids.
+json to_json(const user_record& x);
+
+/// `{id, port, status}`.
+json to_json(const slice_record& x);
+
+/// `{id, port, status}` or null.
+json to_json(const optional<slice_record>& x);
+
+/// The reply to login and resolve: `{user, session: {id, expires_at}, slice}`; signup adds
+/// `waiting_position` (a number or null).
+json session_reply(const auth::signed_in& x, bool with_waiting_position);
+
+/// The request bodies (what a client sends); used by the CLI and for round-trip tests.
+json to_json(const auth::signup& x);
+json to_json(const auth::login& x);
+json to_json(const auth::logout& x);
+json to_json(const auth::logout_all& x);
+json to_json(const auth::change_password& x);
+json to_json(const auth::resolve& x);
+json to_json(const auth::signup_event& x);
+
+/// Event bodies of DESIGN.md §4 "Events out".
+json to_json(const events::slice_status_changed& x);
+json to_json(const events::user_slice_changed& x);
+json to_json(const events::slice_health& x);
+json to_json(const events::slice_alert& x);
+json to_json(const events::event_rejected& x);
+/// The `gateway.server_telemetry` row, its columns as keys.
+json to_json(const events::server_telemetry& x);
+
+/// The error word a client sees for `code`: one of the contract's (DESIGN.md §4)
+/// invalid_request, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable,
+/// internal. Finer domain codes fold into them (a wrong password is `unauthorized`, a password
+/// over 72 bytes `invalid_request`); the message tells them apart.
+std::string_view contract_code(ec code);
+
+/// `{"error": {"code": "<contract code>", "message": "<text>"}}`, plus
+/// `"retry_after": <seconds>` for `rate_limited` when the message says "retry after N s".
+json error_body(ec code, const std::string& message);
+
+/// The N of "… retry after N s" in `message`, if any.
+std::optional<int64_t> retry_after_seconds(std::string_view message);
+
+} // namespace slicegate::codec

@@ -1,0 +1,106 @@
+#include "bridge/consumers.hpp"
+
+#include "bridge/codec.hpp"
+#include "bridge/subjects.hpp"
+
+namespace slicegate::bridge {
+
+namespace {
+
+namespace event_kind = subjects::event_kind;
+
+/// Every kind of event that comes in over JetStream, consumed yet or not.
+constexpr std::string_view inbound_kinds[] = {event_kind::signup, event_kind::payment};
+
+/// An internal error may be a passing fault (a serialization failure, a restart); it is
+/// retried this many deliveries before the event counts as unprocessable.
+constexpr uint64_t internal_error_deliveries = 5;
+
+/// A consumer waits this much longer than the request it makes, so that the request's own
+/// timeout decides.
+constexpr caf::timespan handler_margin = std::chrono::seconds{5};
+
+/// `gateway.events.signup` → `auth::signup_event` → session manager.
+std::optional<event_handler> make_signup_handler(caf::actor_system& sys,
+                                                 const bridge_config& cfg,
+                                                 const bridge_targets& targets) {
+  if (!targets.sessions)
+    return std::nullopt;
+  return [&sys, sessions = targets.sessions,
+          timeout = cfg.request_timeout](const event_message& msg, completion complete) {
+    auto event = codec::decode<auth::signup_event>(msg.payload);
+    if (!event) {
+      complete(rejected(message_of(event.error()), peek_event_id(msg.payload)));
+      return;
+    }
+    auto id = event->event_id;
+    ask<user_record>(sys, sessions, timeout, std::move(*event), std::move(complete),
+                     msg.delivered, std::move(id));
+  };
+}
+
+} // namespace
+
+const std::vector<consumer_entry>& consumer_table() {
+  static const std::vector<consumer_entry> table{
+    // kind, handler factory
+    {event_kind::signup, make_signup_handler},
+  };
+  return table;
+}
+
+stream_spec events_stream(const bridge_config& cfg) {
+  stream_spec result{cfg.events_stream, {}, cfg.events_max_age};
+  for (auto kind : inbound_kinds)
+    result.subjects.push_back(subjects::event(cfg.subject_prefix, kind));
+  return result;
+}
+
+stream_spec slices_stream(const bridge_config& cfg) {
+  return {cfg.slices_stream,
+          {subjects::slice_wildcard(cfg.subject_prefix),
+           subjects::user_slice_wildcard(cfg.subject_prefix),
+           subjects::server_wildcard(cfg.subject_prefix)},
+          cfg.slices_max_age};
+}
+
+consumer_spec make_consumer_spec(const bridge_config& cfg, std::string_view kind) {
+  consumer_spec result;
+  result.stream = events_stream(cfg);
+  result.durable = cfg.consumer_prefix + "_" + std::string{kind};
+  result.filter_subject = subjects::event(cfg.subject_prefix, kind);
+  result.rejected_subject = subjects::event(cfg.subject_prefix, event_kind::rejected);
+  result.ack_wait = cfg.event_ack_wait;
+  result.retry_delay = cfg.event_retry_delay;
+  result.handler_timeout = cfg.request_timeout + handler_margin;
+  return result;
+}
+
+outcome classify(const caf::error& err, uint64_t delivered) {
+  auto code = code_of(err);
+  auto reason = to_string(code) + ": " + message_of(err);
+  switch (code) {
+    case ec::unavailable:
+    case ec::rate_limited: return retry_later(std::move(reason));
+    case ec::internal:
+      if (delivered < internal_error_deliveries)
+        return retry_later(std::move(reason));
+      return rejected(reason + " (after " + std::to_string(delivered) + " deliveries)");
+    default: return rejected(std::move(reason));
+  }
+}
+
+optional<std::string> peek_event_id(std::string_view payload) {
+  auto j = codec::json::parse(payload.begin(), payload.end(), nullptr, false);
+  if (!j.is_object())
+    return {};
+  auto i = j.find("id");
+  if (i == j.end() || !i->is_string())
+    return {};
+  auto& id = i->get_ref<const std::string&>();
+  if (id.size() > codec::limits::event_id)
+    return {};
+  return id;
+}
+
+} // namespace slicegate::bridge

@@ -1,0 +1,81 @@
+#pragma once
+
+// The JetStream consumers of inbound events (DESIGN.md §4 "Events in"), in one table
+// (bridge/consumers.cpp). Each kind of event gets a durable pull consumer on stream
+// GATEWAY_EVENTS and a handler that decodes the body into a typed message, asks an actor, and
+// turns the answer into an outcome.
+//
+// Adding a consumer (the payment one, say) takes three steps:
+// 1. a decoder from the event's JSON to its typed message that never throws and names what is
+//    wrong (codec::from_json for the signup event; bridge/stripe.hpp parses Stripe events);
+// 2. a `make_…_handler` beside the signup one: its target missing (add the actor to
+//    bridge_targets) → nullopt; otherwise decode, reject what does not decode, and
+//    `ask<Reply>(…)` the target;
+// 3. a row `{event_kind::payment, make_payment_handler}` in `consumer_table()`.
+// The stream keeps every inbound kind from start-up on, so events published before step 3
+// wait there.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "bridge/bridge.hpp"
+#include "bridge/jetstream.hpp"
+#include "messages/error.hpp"
+
+namespace slicegate::bridge {
+
+/// One kind of inbound event.
+struct consumer_entry {
+  /// Event kind: subject `<p>.events.<kind>`, durable `<consumer_prefix>_<kind>`.
+  std::string_view kind;
+  /// Builds the handler, or nothing when the target it needs is null: the consumer then stays
+  /// stopped and its events wait in the stream.
+  std::optional<event_handler> (*make)(caf::actor_system& sys, const bridge_config& cfg,
+                                       const bridge_targets& targets);
+};
+
+/// Every consumer the bridge runs.
+const std::vector<consumer_entry>& consumer_table();
+
+/// Stream GATEWAY_EVENTS: every inbound kind, but not `<p>.events.rejected`, which slicegate
+/// itself publishes and must not consume.
+stream_spec events_stream(const bridge_config& cfg);
+
+/// Stream GATEWAY_SLICES: the outbound slice, user-slice and server events, for durable
+/// subscribers that want to replay them.
+stream_spec slices_stream(const bridge_config& cfg);
+
+/// The durable consumer of one kind.
+consumer_spec make_consumer_spec(const bridge_config& cfg, std::string_view kind);
+
+/// The outcome for an actor's failure: `unavailable` and `rate_limited` (and an internal error
+/// on its first deliveries) retry later; anything else can never succeed and is rejected.
+outcome classify(const caf::error& err, uint64_t delivered);
+
+/// The `id` field of an event body, if it has one; for reports on events that do not decode.
+optional<std::string> peek_event_id(std::string_view payload);
+
+/// Asks `target` with `msg` from a short-lived actor (the consumer thread is no actor) and
+/// completes with done once a `Reply` arrives, i.e. after the target committed, or with
+/// `classify`'s outcome on failure. `sys` must outlive the request.
+template <class Reply, class Target, class Message>
+void ask(caf::actor_system& sys, const Target& target, caf::timespan timeout, Message msg,
+         completion complete, uint64_t delivered, optional<std::string> event_id) {
+  sys.spawn([=, msg = std::move(msg)](caf::event_based_actor* self) {
+    self->request(target, timeout, msg)
+      .then([complete](Reply&) { complete(done()); },
+            [complete, delivered, event_id](caf::error& err) {
+              auto result = classify(err, delivered);
+              result.event_id = event_id;
+              complete(std::move(result));
+            });
+  });
+}
+
+} // namespace slicegate::bridge
