@@ -1,0 +1,119 @@
+#include "actors/retention.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/settings.hpp"
+#include "messages/error.hpp"
+
+namespace slicegate {
+
+namespace {
+
+using retention_pointer = retention_actor::stateful_pointer<retention_state>;
+using telemetry::retention_report;
+
+/// Ends a pass: logs what it deleted and answers whoever asked for it.
+void finish_pass(retention_pointer self, const caf::error& err) {
+  auto& st = self->state;
+  st.running = false;
+  auto& r = st.report;
+  if (err)
+    spdlog::warn("retention stops a pass after deleting {} telemetry rows, {} server telemetry "
+                 "rows and {} sessions: {}",
+                 r.telemetry, r.server_telemetry, r.sessions, message_of(err));
+  else
+    spdlog::info("retention deletes {} telemetry rows, {} server telemetry rows and {} "
+                 "expired sessions",
+                 r.telemetry, r.server_telemetry, r.sessions);
+  for (auto& rp : st.waiters) {
+    if (err)
+      rp.deliver(err);
+    else
+      rp.deliver(r);
+  }
+  st.waiters.clear();
+}
+
+/// Sends `request` (one batch) again and again, adding the rows deleted to `count`, until a
+/// batch comes back short; then calls `next`.
+template <class Request, class Next>
+void prune_batches(retention_pointer self, Request request, int64_t retention_report::*count,
+                   Next next) {
+  self->request(self->state.store, self->state.config.request_timeout, request)
+    .then(
+      [self, request, count, next](int64_t deleted) {
+        self->state.report.*count += deleted;
+        if (deleted >= request.batch)
+          prune_batches(self, request, count, next);
+        else
+          next();
+      },
+      [self](caf::error& err) { finish_pass(self, err); });
+}
+
+void delete_sessions(retention_pointer self) {
+  auto& st = self->state;
+  self
+    ->request(
+      st.store, st.config.request_timeout,
+      db::delete_expired_sessions{st.clock(), st.config.session_max_age, st.config.batch})
+    .then(
+      [self](int64_t deleted) {
+        self->state.report.sessions = deleted;
+        finish_pass(self, caf::error{});
+      },
+      [self](caf::error& err) { finish_pass(self, err); });
+}
+
+/// Starts a pass unless one runs: per-slice telemetry, then host telemetry, then sessions.
+void start_pass(retention_pointer self) {
+  auto& st = self->state;
+  if (st.running)
+    return;
+  st.running = true;
+  st.report = retention_report{};
+  auto cutoff = st.clock() - st.config.retention;
+  auto batch = st.config.batch;
+  prune_batches(self, db::prune_telemetry{cutoff, batch}, &retention_report::telemetry,
+                [self, cutoff, batch] {
+                  prune_batches(self, db::prune_server_telemetry{cutoff, batch},
+                                &retention_report::server_telemetry,
+                                [self] { delete_sessions(self); });
+                });
+}
+
+} // namespace
+
+retention_config make_retention_config(const settings& s) {
+  retention_config result;
+  result.retention = s.retention;
+  result.interval = s.retention_interval;
+  result.session_max_age = s.session_max_age;
+  return result;
+}
+
+retention_actor::behavior_type
+retention(retention_actor::stateful_pointer<retention_state> self, retention_config config,
+          pruner_actor store, clock_fn clock) {
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.store = std::move(store);
+  st.clock = std::move(clock);
+  // A daemon restarted more often than hourly would otherwise never prune.
+  self->send(self, tick_atom_v);
+  return {
+    [self](tick_atom) {
+      self->delayed_send(self, self->state.config.interval, tick_atom_v);
+      start_pass(self);
+    },
+    [self](telemetry::prune_now) -> caf::result<retention_report> {
+      auto rp = self->make_response_promise<retention_report>();
+      self->state.waiters.push_back(rp);
+      start_pass(self);
+      return rp;
+    },
+  };
+}
+
+} // namespace slicegate

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/clock.hpp"
+
+namespace slicegate {
+
+struct settings;
+
+/// What the retention actor keeps and how it deletes.
+struct retention_config {
+  /// Telemetry older than this goes.
+  caf::timespan retention = std::chrono::hours{24 * 7};
+  caf::timespan interval = std::chrono::hours{1};
+  /// Sessions older than this go whatever their expiry (the absolute cap).
+  caf::timespan session_max_age = std::chrono::hours{24 * 90};
+  /// Rows per transaction: 10k rows take some 50 ms, short enough for the locks and for the
+  /// requests waiting behind each batch at the persistence actor.
+  int32_t batch = 10000;
+  /// How long one batch may take.
+  caf::timespan request_timeout = std::chrono::seconds{60};
+};
+
+/// Takes the retention settings out of the daemon's.
+retention_config make_retention_config(const settings& s);
+
+struct retention_state {
+  static inline const char* name = "retention";
+  retention_config config;
+  pruner_actor store;
+  clock_fn clock;
+  /// A pass runs; what it deleted so far.
+  bool running = false;
+  telemetry::retention_report report;
+  /// Asked for the running pass's report (`prune_now`).
+  std::vector<caf::typed_response_promise<telemetry::retention_report>> waiters;
+};
+
+/// Every retention interval, and once at start: deletes per-slice and host telemetry older
+/// than the retention period one batch per request, until a batch comes back short, then
+/// expired sessions; logs the counts. One batch per request lets the persistence actor serve
+/// others in between. `store` is the persistence actor (or a mock).
+retention_actor::behavior_type
+retention(retention_actor::stateful_pointer<retention_state> self, retention_config config,
+          pruner_actor store, clock_fn clock);
+
+} // namespace slicegate

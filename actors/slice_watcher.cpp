@@ -1,0 +1,304 @@
+#include "actors/slice_watcher.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/settings.hpp"
+#include "messages/error.hpp"
+
+namespace slicegate {
+
+namespace {
+
+using watcher_pointer = slice_watcher_actor::stateful_pointer<slice_watcher_state>;
+
+/// The prober answers within the health timeout; this covers the hand-over on either side.
+constexpr caf::timespan prober_margin = std::chrono::seconds{1};
+
+/// Where in its first interval a slice's first probe falls: the fractional parts of
+/// id × golden ratio spread consecutive ids evenly however many there are.
+caf::timespan stagger_offset(int32_t slice_id, caf::timespan interval) {
+  constexpr double golden = 0.6180339887498949;
+  double whole = 0;
+  auto fraction = std::modf(slice_id * golden, &whole);
+  return std::chrono::duration_cast<caf::timespan>(interval * fraction);
+}
+
+std::string mebibytes(int64_t bytes) {
+  return std::to_string(bytes / (1024 * 1024)) + " MiB";
+}
+
+void alert(watcher_pointer self, const char* kind, std::string detail) {
+  auto& st = self->state;
+  // Good news is worth an info line; the rest needs someone's attention.
+  std::string_view k = kind;
+  auto good = k == events::alert_kind::recovered || k == events::alert_kind::wa_connected
+              || k == events::alert_kind::restarted;
+  spdlog::log(good ? spdlog::level::info : spdlog::level::warn,
+              "slice-watcher {} raises {}: {}", st.slice.spec.slice_id, kind, detail);
+  self->send(st.peers.events, events::slice_alert{st.slice.spec.slice_id, st.peers.clock(),
+                                                  kind, std::move(detail)});
+}
+
+/// Asks the runtime to restart the slice, unless a restart runs or the back-off after the
+/// last one has not passed. The next probe looks again.
+void maybe_restart(watcher_pointer self) {
+  auto& st = self->state;
+  auto now = st.peers.clock();
+  if (st.restarting || now < st.restart_at)
+    return;
+  st.restarting = true;
+  auto failures = st.failures;
+  spdlog::info("slice-watcher {} restarts its slice after {} failed probes",
+               st.slice.spec.slice_id, failures);
+  // Whatever the outcome, the next attempt waits for the back-off, which grows each time.
+  st.restart_backoff = st.restart_backoff == caf::timespan::zero()
+                         ? st.config.restart_backoff
+                         : std::min(st.restart_backoff * 2, st.config.max_restart_backoff);
+  st.restart_at = now + st.restart_backoff;
+  self->request(st.peers.runtime, st.config.restart_timeout, rt::restart{st.slice.spec})
+    .then(
+      [self, failures](bool) {
+        auto& st = self->state;
+        st.restarting = false;
+        st.slice.started_at = st.peers.clock();
+        st.failures = 0;
+        alert(self, events::alert_kind::restarted,
+              "restarted after " + std::to_string(failures) + " failed probes");
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.restarting = false;
+        spdlog::error("slice-watcher {} cannot restart its slice: {}", st.slice.spec.slice_id,
+                      message_of(err));
+      });
+}
+
+/// Judges a probe: counts failures outside the start period, raises `unhealthy` (and
+/// restarts) on an assigned slice, `recovered` when an unhealthy slice answers again.
+void judge_health(watcher_pointer self, const telemetry::health_result& health) {
+  auto& st = self->state;
+  if (health.ok()) {
+    st.failures = 0;
+    if (st.unhealthy) {
+      st.unhealthy = false;
+      st.restart_backoff = caf::timespan::zero();
+      st.restart_at = {};
+      alert(self, events::alert_kind::recovered, "answers its health probe again");
+    }
+    return;
+  }
+  if (st.peers.clock() < st.slice.started_at + st.config.health_start_period)
+    return;
+  ++st.failures;
+  if (st.failures < st.config.health_failures || st.slice.status != slice_status::assigned)
+    return;
+  if (!st.unhealthy) {
+    st.unhealthy = true;
+    alert(self, events::alert_kind::unhealthy,
+          std::to_string(st.failures)
+            + " failed health probes in a row, last: " + health.error);
+  }
+  maybe_restart(self);
+}
+
+/// Raises `wa_connected` / `wa_disconnected` when an answering slice reports a change. A
+/// slice that does not answer, or does not say, tells nothing about WhatsApp (`unhealthy`
+/// covers the former).
+void judge_whatsapp(watcher_pointer self, const telemetry::health_result& health) {
+  auto& st = self->state;
+  if (!health.ok())
+    return;
+  st.wa_phone = health.wa_phone;
+  if (!health.wa_state)
+    return;
+  auto& wa_state = *health.wa_state;
+  auto connected = wa_connected(wa_state);
+  if (st.slice.wa_connected && *st.slice.wa_connected != connected)
+    alert(self,
+          connected ? events::alert_kind::wa_connected : events::alert_kind::wa_disconnected,
+          "wa_state " + wa_state);
+  st.slice.wa_connected = connected;
+}
+
+/// Raises `kind` when `value` rises above a non-zero `threshold`; `raised` remembers it until
+/// the value falls back, so that a slice staying high alerts once.
+void judge_threshold(watcher_pointer self, const char* kind, optional<int64_t> value,
+                     int64_t threshold, bool& raised) {
+  if (threshold <= 0 || !value)
+    return;
+  if (*value <= threshold) {
+    raised = false;
+    return;
+  }
+  if (!raised)
+    alert(self, kind, mebibytes(*value) + " above the threshold of " + mebibytes(threshold));
+  raised = true;
+}
+
+/// Both answers of a probe cycle are in: record, publish, judge, and arm the next cycle.
+void finish_cycle(watcher_pointer self) {
+  auto& st = self->state;
+  auto health = std::move(*st.health);
+  auto usage = std::move(*st.usage);
+  st.health = caf::none;
+  st.usage = caf::none;
+  st.probing = false;
+  auto healthy = health.ok();
+  telemetry_sample sample;
+  sample.slice_id = st.slice.spec.slice_id;
+  sample.at = st.peers.clock();
+  sample.rss_bytes = usage.rss_bytes;
+  sample.wa_state
+    = healthy ? health.wa_state.value_or(wa_state_unknown) : std::string{wa_state_unreachable};
+  sample.cpu_percent = usage.cpu_percent;
+  sample.disk_bytes = st.disk_bytes;
+  judge_whatsapp(self, health);
+  auto connected = wa_connected(sample.wa_state);
+  db::slice_health_row row;
+  row.slice_id = sample.slice_id;
+  row.at = sample.at;
+  row.healthy = healthy;
+  row.wa_connected = connected;
+  row.answered = healthy;
+  row.wa_phone = st.wa_phone;
+  row.storage_bytes = st.disk_bytes;
+  self->send(st.peers.writer, std::move(row));
+  self->send(st.peers.events, events::slice_health{sample, healthy, connected, st.wa_phone});
+  self->send(st.peers.writer, std::move(sample));
+  judge_health(self, health);
+  judge_threshold(self, events::alert_kind::memory_high, usage.rss_bytes,
+                  st.config.memory_alert_bytes, st.memory_high);
+  self->delayed_send(self, st.config.health_interval, tick_atom_v);
+}
+
+void maybe_finish_cycle(watcher_pointer self) {
+  if (self->state.health && self->state.usage)
+    finish_cycle(self);
+}
+
+/// Probes the slice and reads its usage at the same time; `finish_cycle` runs once both have
+/// answered. Failures become results (unreachable, no figures), so a cycle always finishes.
+void start_cycle(watcher_pointer self) {
+  auto& st = self->state;
+  if (st.probing)
+    return;
+  st.probing = true;
+  auto& spec = st.slice.spec;
+  self
+    ->request(
+      st.peers.prober, st.config.health_timeout + prober_margin,
+      telemetry::health_check{st.config.slice_host, spec.port, st.config.health_timeout})
+    .then(
+      [self](telemetry::health_result& result) {
+        self->state.health = std::move(result);
+        maybe_finish_cycle(self);
+      },
+      [self](caf::error& err) {
+        telemetry::health_result result;
+        result.error = message_of(err);
+        self->state.health = std::move(result);
+        maybe_finish_cycle(self);
+      });
+  // A runtime busy elsewhere (a restart waits out its grace period) costs this sample its
+  // figures, not its timing.
+  self->request(st.peers.runtime, st.config.health_timeout, rt::usage{spec.slice_id})
+    .then(
+      [self](slice_usage& usage) {
+        self->state.usage = std::move(usage);
+        maybe_finish_cycle(self);
+      },
+      [self](caf::error& err) {
+        spdlog::debug("slice-watcher {} has no usage figures: {}",
+                      self->state.slice.spec.slice_id, message_of(err));
+        self->state.usage = slice_usage{};
+        maybe_finish_cycle(self);
+      });
+}
+
+/// Measures the data directory through the prober and arms the next measurement.
+void start_disk_walk(watcher_pointer self) {
+  auto& st = self->state;
+  if (st.measuring || st.slice.spec.data_dir.empty())
+    return;
+  st.measuring = true;
+  // A walk that outlasts the interval is useless; the next one starts over.
+  self
+    ->request(st.peers.prober, st.config.disk_interval,
+              telemetry::disk_usage{st.slice.spec.data_dir})
+    .then(
+      [self](int64_t bytes) {
+        auto& st = self->state;
+        st.measuring = false;
+        st.disk_bytes = bytes;
+        judge_threshold(self, events::alert_kind::disk_high, bytes, st.config.disk_alert_bytes,
+                        st.disk_high);
+        self->delayed_send(self, st.config.disk_interval, disk_atom_v);
+      },
+      [self](caf::error& err) {
+        auto& st = self->state;
+        st.measuring = false;
+        spdlog::warn("slice-watcher {} cannot measure {}: {}", st.slice.spec.slice_id,
+                     st.slice.spec.data_dir, message_of(err));
+        self->delayed_send(self, st.config.disk_interval, disk_atom_v);
+      });
+}
+
+} // namespace
+
+bool wa_connected(const std::string& wa_state) {
+  return wa_state == "CONNECTED" || wa_state == "open";
+}
+
+slice_watcher_config make_slice_watcher_config(const settings& s) {
+  slice_watcher_config result;
+  result.slice_host = s.slice_host;
+  result.health_interval = s.health_interval;
+  result.health_timeout = s.health_timeout;
+  result.health_start_period = s.health_start_period;
+  result.health_failures = s.health_failures;
+  result.disk_interval = s.disk_interval;
+  result.memory_alert_bytes = s.memory_alert_bytes;
+  result.disk_alert_bytes = s.disk_alert_bytes;
+  // The runtime waits out the stop grace before it kills and starts again.
+  result.restart_timeout = s.stop_grace + std::chrono::seconds{50};
+  return result;
+}
+
+slice_watcher_actor::behavior_type
+slice_watcher(slice_watcher_actor::stateful_pointer<slice_watcher_state> self,
+              watched_slice slice, slice_watcher_peers peers, slice_watcher_config config) {
+  auto& st = self->state;
+  st.slice = std::move(slice);
+  st.peers = std::move(peers);
+  st.config = std::move(config);
+  // The first walk starts at once, ahead of the first probe, so that early samples can
+  // carry a disk figure.
+  self->send(self, disk_atom_v);
+  if (st.config.stagger)
+    self->delayed_send(self, stagger_offset(st.slice.spec.slice_id, st.config.health_interval),
+                       tick_atom_v);
+  else
+    self->send(self, tick_atom_v);
+  return {
+    [self](tick_atom) { start_cycle(self); },
+    [self](disk_atom) { start_disk_walk(self); },
+    [self](telemetry::slice_status& x) {
+      auto& st = self->state;
+      if (st.slice.status != x.status)
+        spdlog::debug("slice-watcher {} sees status {}", st.slice.spec.slice_id, x.status);
+      st.slice.status = std::move(x.status);
+    },
+    [self](telemetry::slice_started& x) {
+      auto& st = self->state;
+      st.slice.started_at = x.at;
+      st.failures = 0;
+    },
+  };
+}
+
+} // namespace slicegate

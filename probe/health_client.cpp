@@ -1,0 +1,188 @@
+#include "probe/health_client.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+namespace slicegate::probe {
+
+namespace {
+
+/// libcurl wants one global initialization per process before any handle is made.
+void init_curl_once() {
+  static const bool initialized = [] {
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == 0;
+  }();
+  (void)initialized;
+}
+
+CURLM* as_multi(void* handle) {
+  return static_cast<CURLM*>(handle);
+}
+
+optional<std::string> string_field(const nlohmann::json& object, const char* key) {
+  auto i = object.find(key);
+  if (i == object.end() || !i->is_string())
+    return caf::none;
+  return i->get<std::string>();
+}
+
+telemetry::health_result failure(std::string error) {
+  telemetry::health_result result;
+  result.error = std::move(error);
+  return result;
+}
+
+} // namespace
+
+void read_health_body(std::string_view body, telemetry::health_result& result) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object())
+    return;
+  result.wa_state = string_field(json, "wa_state");
+  result.wa_phone = string_field(json, "wa_phone");
+}
+
+/// One probe: its easy handle, what has been read so far, and whom to tell.
+struct health_client::transfer {
+  CURL* easy = nullptr;
+  std::string url;
+  std::string body;
+  callback done;
+
+  ~transfer() {
+    if (easy)
+      curl_easy_cleanup(easy);
+  }
+
+  static size_t on_data(char* data, size_t size, size_t count, void* self) {
+    auto& t = *static_cast<transfer*>(self);
+    auto bytes = size * count;
+    auto room = max_body_bytes - std::min(max_body_bytes, t.body.size());
+    t.body.append(data, std::min(bytes, room));
+    return bytes; // anything else would abort the transfer
+  }
+
+  /// Reads the outcome of a finished transfer.
+  telemetry::health_result result(CURLcode code) const {
+    if (code != CURLE_OK)
+      return failure(curl_easy_strerror(code));
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    telemetry::health_result result;
+    result.status = static_cast<int32_t>(status);
+    if (result.ok())
+      read_health_body(body, result);
+    else
+      result.error = "HTTP " + std::to_string(status);
+    return result;
+  }
+};
+
+health_client::health_client() {
+  init_curl_once();
+  multi_ = curl_multi_init();
+  thread_ = std::thread{[this] {
+    run();
+  }};
+}
+
+health_client::~health_client() {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+  }
+  curl_multi_wakeup(as_multi(multi_));
+  thread_.join();
+  curl_multi_cleanup(as_multi(multi_));
+}
+
+void health_client::check(const telemetry::health_check& request, callback done) {
+  auto t = std::make_unique<transfer>();
+  t->url = "http://" + request.host + ":" + std::to_string(request.port) + "/health";
+  t->done = std::move(done);
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(request.timeout);
+  auto easy = t->easy = curl_easy_init();
+  curl_easy_setopt(easy, CURLOPT_URL, t->url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
+  // The whole probe, connect included, must fit into the health timeout; libcurl reads 0 as
+  // "wait forever", which a probe never should.
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(timeout.count())));
+  // libcurl must never raise signals in a multi-threaded process.
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  // Slices sit next to slicegate: an http_proxy meant for the outside world must not apply.
+  curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+  // Each probe asks whether the slice still accepts connections; a minute-old pooled
+  // connection would answer another question and hold a descriptor per slice.
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &transfer::on_data);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t.get());
+  bool accepted = false;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!stopping_) {
+      incoming_.push_back(std::move(t));
+      accepted = true;
+    }
+  }
+  if (!accepted) {
+    t->done(failure("prober stopped"));
+    return;
+  }
+  curl_multi_wakeup(as_multi(multi_));
+}
+
+void health_client::run() {
+  auto multi = as_multi(multi_);
+  for (;;) {
+    std::vector<std::unique_ptr<transfer>> started;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (stopping_)
+        break;
+      started.swap(incoming_);
+    }
+    for (auto& t : started) {
+      curl_multi_add_handle(multi, t->easy);
+      running_.emplace(t->easy, std::move(t));
+    }
+    int active = 0;
+    curl_multi_perform(multi, &active);
+    complete_finished();
+    // Sleeps until a socket is ready, a timeout is due or `check` wakes it; the one-second
+    // cap only bounds what a lost wakeup could cost.
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+  for (auto& [easy, t] : running_) {
+    curl_multi_remove_handle(multi, easy);
+    t->done(failure("prober stopped"));
+  }
+  running_.clear();
+  std::vector<std::unique_ptr<transfer>> unstarted;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    unstarted.swap(incoming_);
+  }
+  for (auto& t : unstarted)
+    t->done(failure("prober stopped"));
+}
+
+void health_client::complete_finished() {
+  auto multi = as_multi(multi_);
+  int queued = 0;
+  while (auto msg = curl_multi_info_read(multi, &queued)) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    auto node = running_.extract(msg->easy_handle);
+    auto& t = *node.mapped();
+    auto result = t.result(msg->data.result);
+    curl_multi_remove_handle(multi, t.easy);
+    t.done(std::move(result));
+  }
+}
+
+} // namespace slicegate::probe

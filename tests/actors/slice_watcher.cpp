@@ -1,0 +1,419 @@
+#define BOOST_TEST_MODULE slice_watcher
+#include "actors/slice_watcher.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "actors/actors.hpp"
+#include "messages/error.hpp"
+#include "messages/register.hpp"
+#include "tests/support/caf_printing.hpp"
+
+using namespace slicegate;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    register_types(*this);
+    set("scheduler.policy", caf::atom("testing"));
+    set("logger.inline-output", true);
+  }
+};
+
+constexpr int32_t slice_id = 7;
+constexpr int64_t mib = 1024 * 1024;
+
+/// What the mocks answer, and everything the watcher sent them. Everything runs on the test
+/// thread (deterministic scheduler), so plain members will do.
+struct world {
+  /// The prober's answer to the next health checks.
+  telemetry::health_result answer;
+  int64_t disk_bytes = 4096;
+  slice_usage usage;
+  /// The runtime fails usage requests while this is set.
+  bool usage_fails = false;
+  std::vector<slice_spec> restarts;
+  std::vector<telemetry::health_check> checks;
+  std::vector<telemetry_sample> samples;
+  std::vector<db::slice_health_row> rows;
+  std::vector<events::slice_health> health;
+  std::vector<events::slice_alert> alerts;
+  /// Messages a mock received that the watcher should never send.
+  std::vector<std::string> unexpected;
+
+  void answer_ok(std::string wa_state = "CONNECTED", std::string phone = "+15551234567") {
+    answer = telemetry::health_result{200, wa_state, phone, ""};
+  }
+
+  void answer_unreachable() {
+    answer = telemetry::health_result{0, caf::none, caf::none, "Couldn't connect to server"};
+  }
+
+  std::vector<std::string> alert_kinds() const {
+    std::vector<std::string> result;
+    for (auto& a : alerts)
+      result.push_back(a.kind);
+    return result;
+  }
+};
+
+using world_ptr = std::shared_ptr<world>;
+
+prober_actor::behavior_type mock_prober(prober_actor::pointer, world_ptr w) {
+  return {
+    [w](telemetry::health_check& x) {
+      w->checks.push_back(x);
+      return w->answer;
+    },
+    [w](telemetry::disk_usage&) { return w->disk_bytes; },
+  };
+}
+
+slice_runtime_actor::behavior_type mock_runtime(slice_runtime_actor::pointer, world_ptr w) {
+  return {
+    [w](rt::usage&) -> caf::result<slice_usage> {
+      if (w->usage_fails)
+        return make_error(ec::unavailable, "runtime busy");
+      return w->usage;
+    },
+    [w](rt::restart& x) {
+      w->restarts.push_back(x.spec);
+      return true;
+    },
+  };
+}
+
+telemetry_writer_actor::behavior_type mock_writer(telemetry_writer_actor::pointer,
+                                                  world_ptr w) {
+  return {
+    [w](telemetry_sample& x) { w->samples.push_back(x); },
+    [w](server_sample&) { w->unexpected.push_back("server_sample"); },
+    [w](db::slice_health_row& x) { w->rows.push_back(x); },
+    [w](flush_atom) {
+      w->unexpected.push_back("flush");
+      return telemetry::writer_stats{};
+    },
+    [w](stats_atom) {
+      w->unexpected.push_back("stats");
+      return telemetry::writer_stats{};
+    },
+    [w](tick_atom) { w->unexpected.push_back("writer tick"); },
+  };
+}
+
+event_sink_actor::behavior_type mock_events(event_sink_actor::pointer, world_ptr w) {
+  return {
+    [w](events::slice_status_changed&) { w->unexpected.push_back("slice_status_changed"); },
+    [w](events::user_slice_changed&) { w->unexpected.push_back("user_slice_changed"); },
+    [w](events::slice_health& x) { w->health.push_back(x); },
+    [w](events::slice_alert& x) { w->alerts.push_back(x); },
+    [w](events::event_rejected&) { w->unexpected.push_back("event_rejected"); },
+    [w](events::server_telemetry&) { w->unexpected.push_back("server_telemetry"); },
+  };
+}
+
+/// A watcher with mocked peers on the deterministic scheduler. Wall time (the watcher's
+/// clock) follows the scheduler's virtual time.
+struct fixture {
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scheduler::test_coordinator& sched
+    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  world_ptr w = std::make_shared<world>();
+  timestamp epoch = timestamp{std::chrono::hours{24 * 20000}};
+  caf::detail::test_actor_clock::time_point start = sched.clock().now();
+  slice_watcher_config config;
+  slice_watcher_peers peers;
+  slice_watcher_actor watcher;
+
+  fixture() {
+    w->answer_ok();
+    w->usage = slice_usage{100 * mib, 12.5};
+    config.health_interval = 10s;
+    config.health_timeout = 2s;
+    config.health_start_period = 30s;
+    config.health_failures = 3;
+    config.disk_interval = 60s;
+    config.restart_backoff = 60s;
+    config.max_restart_backoff = 240s;
+    config.stagger = false;
+  }
+
+  ~fixture() {
+    BOOST_TEST(w->unexpected.empty());
+    for (auto& x : w->unexpected)
+      BOOST_TEST_MESSAGE("unexpected message: " << x);
+    // The system's destructor waits for every actor.
+    auto stop = [](const auto& handle) {
+      if (handle)
+        caf::anon_send_exit(handle, caf::exit_reason::kill);
+    };
+    stop(watcher);
+    stop(peers.prober);
+    stop(peers.runtime);
+    stop(peers.writer);
+    stop(peers.events);
+    sched.run();
+  }
+
+  timestamp now() {
+    return epoch + (sched.clock().now() - start);
+  }
+
+  /// Spawns the watcher for an `assigned` slice started `age` ago and lets it take its first
+  /// sample.
+  void spawn(std::string status = slice_status::assigned, caf::timespan age = 0s,
+             optional<bool> wa_connected = true) {
+    peers.prober = sys.spawn(mock_prober, w);
+    peers.runtime = sys.spawn(mock_runtime, w);
+    peers.writer = sys.spawn(mock_writer, w);
+    peers.events = sys.spawn(mock_events, w);
+    peers.clock = [this] {
+      return now();
+    };
+    watched_slice slice{slice_spec{slice_id, 5013, "/srv/slices/7", "postgresql:///wa_slice_7"},
+                        std::move(status), now() - age, wa_connected};
+    watcher = sys.spawn(slice_watcher, slice, peers, config);
+    sched.run();
+  }
+
+  /// Moves time to the next probe and lets everything settle.
+  void next_probe() {
+    sched.advance_time(config.health_interval);
+    sched.run();
+  }
+
+  void probes(int n) {
+    for (int i = 0; i < n; ++i)
+      next_probe();
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(slice_watcher_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(a_healthy_slice_gives_one_sample_per_interval) {
+  w->disk_bytes = 1 * mib;
+  spawn();
+  BOOST_REQUIRE_EQUAL(w->samples.size(), 1u);
+  auto& s = w->samples[0];
+  BOOST_TEST(s.slice_id == slice_id);
+  BOOST_TEST(s.wa_state == "CONNECTED");
+  BOOST_TEST(s.rss_bytes == optional<int64_t>{100 * mib});
+  BOOST_TEST(s.cpu_percent == optional<double>{12.5});
+  BOOST_TEST(s.disk_bytes == optional<int64_t>{1 * mib});
+  BOOST_TEST(w->checks.at(0).host == "127.0.0.1");
+  BOOST_TEST(w->checks.at(0).port == 5013);
+  BOOST_TEST((w->checks.at(0).timeout == 2s));
+  BOOST_REQUIRE_EQUAL(w->rows.size(), 1u);
+  auto& r = w->rows[0];
+  BOOST_TEST(r.healthy);
+  BOOST_TEST(r.wa_connected);
+  BOOST_TEST(r.answered);
+  BOOST_TEST(r.wa_phone == optional<std::string>{"+15551234567"});
+  BOOST_TEST(r.storage_bytes == optional<int64_t>{1 * mib});
+  BOOST_TEST((r.at == s.at));
+  BOOST_REQUIRE_EQUAL(w->health.size(), 1u);
+  BOOST_TEST(w->health[0].healthy);
+  BOOST_TEST(w->health[0].wa_connected);
+  BOOST_TEST((w->health[0].sample == s));
+  probes(2);
+  BOOST_TEST(w->samples.size() == 3u);
+  BOOST_TEST(w->health.size() == 3u);
+  BOOST_TEST(w->alerts.empty());
+  BOOST_TEST(w->restarts.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_slice_is_sampled_as_unreachable) {
+  spawn();
+  w->answer_unreachable();
+  next_probe();
+  auto& s = w->samples.back();
+  BOOST_TEST(s.wa_state == wa_state_unreachable);
+  BOOST_TEST(s.rss_bytes == optional<int64_t>{100 * mib});
+  auto& r = w->rows.back();
+  BOOST_TEST(!r.healthy);
+  BOOST_TEST(!r.wa_connected);
+  BOOST_TEST(!r.answered);
+  BOOST_TEST(!w->health.back().healthy);
+  // The event keeps the phone the slice reported last; the row keeps its stored one.
+  BOOST_TEST(w->health.back().wa_phone == optional<std::string>{"+15551234567"});
+}
+
+BOOST_AUTO_TEST_CASE(a_slice_without_usage_figures_is_still_sampled) {
+  w->usage_fails = true;
+  spawn();
+  BOOST_REQUIRE_EQUAL(w->samples.size(), 1u);
+  BOOST_TEST(!w->samples[0].rss_bytes);
+  BOOST_TEST(!w->samples[0].cpu_percent);
+  BOOST_TEST(w->samples[0].wa_state == "CONNECTED");
+}
+
+BOOST_AUTO_TEST_CASE(failures_within_the_start_period_do_not_count) {
+  w->answer_unreachable();
+  spawn();   // started just now: the start period runs for 30 s
+  probes(2); // t = 20 s
+  BOOST_TEST(w->alerts.empty());
+  BOOST_TEST(w->restarts.empty());
+  probes(2); // t = 30 s and 40 s: two failures count
+  BOOST_TEST(w->alerts.empty());
+  next_probe(); // t = 50 s: the third
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+             boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(w->restarts.size(), 1u);
+  BOOST_TEST(w->restarts[0].slice_id == slice_id);
+  BOOST_TEST(w->restarts[0].database_url == "postgresql:///wa_slice_7");
+}
+
+BOOST_AUTO_TEST_CASE(consecutive_failures_raise_unhealthy_once_and_restart_with_back_off) {
+  spawn(slice_status::assigned, 1h);
+  w->answer_unreachable();
+  probes(2);
+  BOOST_TEST(w->alerts.empty());
+  next_probe();
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w->alerts[0].detail.find("Couldn't connect") != std::string::npos);
+  BOOST_TEST(w->restarts.size() == 1u);
+  // Still down after the restart: a new start period (30 s), then three failures; the back-off
+  // (60 s since the restart) has passed by then, so a second restart follows, unhealthy is
+  // not raised again.
+  probes(6);
+  BOOST_TEST(w->restarts.size() == 2u);
+  BOOST_TEST(w->alert_kinds()
+               == (std::vector<std::string>{"unhealthy", "restarted", "restarted"}),
+             boost::test_tools::per_element());
+  // The back-off doubled to 120 s: three failures after the start period are not enough.
+  probes(6);
+  BOOST_TEST(w->restarts.size() == 2u);
+  probes(6);
+  BOOST_TEST(w->restarts.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_recovering_slice_raises_recovered) {
+  spawn(slice_status::assigned, 1h);
+  w->answer_unreachable();
+  probes(3);
+  w->answer_ok();
+  next_probe();
+  BOOST_TEST(w->alert_kinds()
+               == (std::vector<std::string>{"unhealthy", "restarted", "recovered"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w->rows.back().healthy);
+  // Healthy again: a single failure later is just a failure.
+  w->answer_unreachable();
+  next_probe();
+  BOOST_TEST(w->alerts.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(an_available_slice_is_never_restarted) {
+  spawn(slice_status::available, 1h);
+  w->answer_unreachable();
+  probes(10);
+  BOOST_TEST(w->alerts.empty());
+  BOOST_TEST(w->restarts.empty());
+  BOOST_TEST(!w->rows.back().healthy);
+  // Assigned while failing: the next failure raises it.
+  caf::anon_send(watcher, telemetry::slice_status{slice_status::assigned});
+  sched.run();
+  next_probe();
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_reported_by_the_slice_manager_begins_a_start_period) {
+  spawn(slice_status::assigned, 1h);
+  w->answer_unreachable();
+  probes(2);
+  caf::anon_send(watcher, telemetry::slice_started{now()});
+  sched.run();
+  probes(3); // within the new start period
+  BOOST_TEST(w->alerts.empty());
+  probes(3);
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(whatsapp_transitions_raise_alerts) {
+  spawn(slice_status::assigned, 1h, true);
+  BOOST_TEST(w->alerts.empty()); // connected, as the row said
+  w->answer_ok("DISCONNECTED", "");
+  next_probe();
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"wa_disconnected"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(!w->rows.back().wa_connected);
+  // Unreachable says nothing about WhatsApp.
+  w->answer_unreachable();
+  next_probe();
+  BOOST_TEST(w->alerts.size() == 1u);
+  w->answer_ok("open");
+  next_probe();
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"wa_disconnected", "wa_connected"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w->rows.back().wa_connected);
+  BOOST_TEST(w->health.back().wa_connected);
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_whatsapp_state_alerts_on_nothing_first) {
+  w->answer_ok("DISCONNECTED");
+  spawn(slice_status::available, 1h, caf::none);
+  BOOST_TEST(w->alerts.empty());
+  w->answer_ok("CONNECTED");
+  next_probe();
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"wa_connected"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_healthy_answer_without_state_is_unknown) {
+  w->answer = telemetry::health_result{204, caf::none, caf::none, ""};
+  spawn();
+  BOOST_TEST(w->samples.back().wa_state == wa_state_unknown);
+  BOOST_TEST(w->rows.back().healthy);
+  BOOST_TEST(!w->rows.back().wa_connected);
+  BOOST_TEST(!w->rows.back().wa_phone);
+  BOOST_TEST(w->alerts.empty()); // the row said connected; the slice did not say otherwise
+}
+
+BOOST_AUTO_TEST_CASE(memory_above_the_threshold_alerts_once_per_excursion) {
+  config.memory_alert_bytes = 512 * mib;
+  spawn();
+  w->usage.rss_bytes = 600 * mib;
+  probes(3);
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"memory_high"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w->alerts[0].detail == "600 MiB above the threshold of 512 MiB");
+  w->usage.rss_bytes = 400 * mib;
+  next_probe();
+  w->usage.rss_bytes = 700 * mib;
+  next_probe();
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"memory_high", "memory_high"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(disk_is_measured_on_its_own_cadence) {
+  config.disk_alert_bytes = 10 * mib;
+  w->disk_bytes = 1 * mib;
+  spawn();
+  w->disk_bytes = 20 * mib;
+  probes(5); // 50 s: the next walk is due at 60 s
+  BOOST_TEST(w->samples.back().disk_bytes == optional<int64_t>{1 * mib});
+  BOOST_TEST(w->alerts.empty());
+  next_probe();
+  next_probe();
+  BOOST_TEST(w->samples.back().disk_bytes == optional<int64_t>{20 * mib});
+  BOOST_TEST(w->rows.back().storage_bytes == optional<int64_t>{20 * mib});
+  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"disk_high"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
