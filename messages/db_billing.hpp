@@ -1,0 +1,58 @@
+#pragma once
+
+// The billing requests to the persistence actor; their reply types are listed with the
+// persistence interface in actors/actors.hpp.
+
+#include <tuple>
+
+#include "messages/billing.hpp"
+#include "messages/records.hpp"
+
+namespace slicegate::db {
+
+/// Stores a Stripe event and applies it, all in one transaction. Replies with a
+/// `billing::outcome`:
+/// - an event id stored before is a `duplicate`, and nothing changes;
+/// - a checkout links its customer (and subscription) to the user named by
+///   `client_reference_id`, else by e-mail, then applies every event of that customer that
+///   waited for the link, oldest `created` first; a checkout naming nobody waits (`pending`)
+///   for `apply_waiting_billing` of its user;
+/// - an event with a `mapped_status` applies to the user linked to its customer, unless that
+///   user already has state from a newer event (`stale`); with no user linked it waits
+///   (`pending`);
+/// - anything else is only stored (`ignored`).
+/// A payload PostgreSQL refuses (e.g. `\u0000` in JSON text) is `ec::invalid_request`.
+struct apply_billing_event {
+  /// The event; its `stripe_status` is the raw status to record (the billing rules may set one
+  /// that the Stripe object lacks, e.g. "active" for a paid invoice).
+  billing::stripe_event event;
+  /// The user's `subscription_status` after this event, none if it sets none.
+  optional<std::string> mapped_status;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, apply_billing_event& x) {
+  return f(caf::meta::type_name("db::apply_billing_event"), x.event, x.mapped_status);
+}
+
+inline bool operator==(const apply_billing_event& x, const apply_billing_event& y) {
+  return x.event == y.event && x.mapped_status == y.mapped_status;
+}
+
+/// Applies, in one transaction, what waited for user `user_id` to exist: links the latest
+/// checkout that named the user (by id or e-mail) before, then applies the stored events of the
+/// user's Stripe customer, oldest `created` first. Replies with a `billing::outcome`.
+struct apply_waiting_billing {
+  int32_t user_id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, apply_waiting_billing& x) {
+  return f(caf::meta::type_name("db::apply_waiting_billing"), x.user_id);
+}
+
+inline bool operator==(const apply_waiting_billing& x, const apply_waiting_billing& y) {
+  return x.user_id == y.user_id;
+}
+
+} // namespace slicegate::db

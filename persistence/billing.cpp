@@ -1,0 +1,123 @@
+#include "persistence/billing.hpp"
+
+#include <optional>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "persistence/detail/rows.hpp"
+
+namespace slicegate::billing_store {
+
+using billing::outcome;
+using billing::outcome_kind;
+
+namespace {
+
+using detail::to_sql;
+
+std::optional<int32_t> to_sql(const optional<int32_t>& x) {
+  if (!x)
+    return std::nullopt;
+  return *x;
+}
+
+/// Applies stored event `event_id` to user `user_id` unless the user holds newer state, and
+/// records on the event which it was; returns whether it applied.
+bool apply_stored(pqxx::work& tx, int32_t user_id, const std::string& event_id) {
+  auto applied = !tx.exec_prepared("billing_apply_event", user_id, event_id).empty();
+  tx.exec_prepared("billing_mark_event", event_id, user_id, applied);
+  return applied;
+}
+
+/// Applies the stored events of `customer` that waited for a link to `user_id`, in the order
+/// Stripe created them; returns whether any applied.
+bool apply_waiting_events(pqxx::work& tx, int32_t user_id, const std::string& customer) {
+  auto any = false;
+  for (const auto& row : tx.exec_prepared("billing_waiting_events", customer))
+    any = apply_stored(tx, user_id, row["event_id"].as<std::string>()) || any;
+  return any;
+}
+
+/// A subscription or invoice event: applies to the user linked to its customer, if any.
+outcome apply_change(pqxx::work& tx, const billing::stripe_event& e) {
+  // The edge refuses such events; without a customer there is nobody to apply them to.
+  if (!e.customer)
+    return {outcome_kind::ignored, {}};
+  auto user = tx.exec_prepared("billing_customer_user", *e.customer);
+  if (user.empty())
+    return {outcome_kind::pending, {}};
+  auto user_id = user[0]["id"].as<int32_t>();
+  if (!apply_stored(tx, user_id, e.event_id))
+    return {outcome_kind::stale, {}};
+  return {outcome_kind::applied, {user_id}};
+}
+
+/// A completed checkout: links its customer to a user, then applies the customer's events
+/// that waited for the link.
+outcome link_customer(pqxx::work& tx, const billing::stripe_event& e) {
+  // A one-off payment may complete without a customer: nothing to link.
+  if (!e.customer)
+    return {outcome_kind::ignored, {}};
+  auto linked
+    = tx.exec_prepared("billing_link_customer", to_sql(e.client_reference_id),
+                       to_sql(e.customer_email), *e.customer, to_sql(e.subscription_id));
+  // Nobody by that id or e-mail yet: the checkout waits for the user's creation.
+  if (linked.empty())
+    return {outcome_kind::pending, {}};
+  auto user_id = linked[0]["id"].as<int32_t>();
+  tx.exec_prepared("billing_mark_event", e.event_id, user_id, true);
+  apply_waiting_events(tx, user_id, *e.customer);
+  return {outcome_kind::applied, {user_id}};
+}
+
+} // namespace
+
+caf::expected<outcome> apply(detail::link& gateway, const db::apply_billing_event& x) {
+  return gateway.run([&x](pqxx::connection& c) {
+    auto& e = x.event;
+    pqxx::work tx{c};
+    auto stored = tx.exec_prepared("billing_insert_event", e.event_id, to_sql(e.customer),
+                                   to_sql(e.subscription_id), billing::to_string(e.type),
+                                   to_sql(e.stripe_status), to_sql(x.mapped_status),
+                                   to_sql(e.subscription_ends_at), to_sql(e.created), e.payload,
+                                   to_sql(e.client_reference_id), to_sql(e.customer_email));
+    if (stored.empty())
+      return outcome{outcome_kind::duplicate, {}};
+    outcome result;
+    if (e.type == billing::event_type::checkout_session_completed)
+      result = link_customer(tx, e);
+    else if (x.mapped_status)
+      result = apply_change(tx, e);
+    else
+      result = outcome{outcome_kind::ignored, {}};
+    tx.commit();
+    return result;
+  });
+}
+
+caf::expected<outcome> apply_waiting(detail::link& gateway,
+                                     const db::apply_waiting_billing& x) {
+  return gateway.run([&x](pqxx::connection& c) {
+    pqxx::work tx{c};
+    auto changed = false;
+    auto checkout = tx.exec_prepared("billing_link_waiting_checkout", x.user_id);
+    if (!checkout.empty()) {
+      tx.exec_prepared("billing_mark_event", checkout[0]["event_id"].as<std::string>(),
+                       x.user_id, true);
+      changed = true;
+    }
+    // The customer the checkout just linked, or the one the user was created with.
+    auto customer = tx.exec_prepared("billing_user_customer", x.user_id);
+    if (!customer.empty() && !customer[0]["stripe_customer"].is_null())
+      changed
+        = apply_waiting_events(tx, x.user_id, customer[0]["stripe_customer"].as<std::string>())
+          || changed;
+    tx.commit();
+    if (!changed)
+      return outcome{outcome_kind::ignored, {}};
+    return outcome{outcome_kind::applied, {x.user_id}};
+  });
+}
+
+} // namespace slicegate::billing_store
