@@ -11,12 +11,20 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "messages/atoms.hpp"
 #include "messages/auth.hpp"
+#include "messages/billing.hpp"
 #include "messages/bus.hpp"
 #include "messages/db.hpp"
+#include "messages/db_billing.hpp"
+#include "messages/db_pool.hpp"
+#include "messages/db_telemetry.hpp"
 #include "messages/events.hpp"
+#include "messages/janitor.hpp"
 #include "messages/pool.hpp"
 #include "messages/records.hpp"
+#include "messages/runtime.hpp"
+#include "messages/telemetry.hpp"
 
 namespace slicegate {
 
@@ -55,7 +63,41 @@ using persistence_actor = caf::typed_actor<
   // Creates a slice database from the template.
   caf::replies_to<db::create_slice_database>::with<bool>,
   // Drops a slice database.
-  caf::replies_to<db::drop_slice_database>::with<bool>>;
+  caf::replies_to<db::drop_slice_database>::with<bool>,
+  // Stores a Stripe event and applies it to its user in one transaction.
+  caf::replies_to<db::apply_billing_event>::with<billing::outcome>,
+  // Applies what waited for a new user: a checkout naming them, their customer's events.
+  caf::replies_to<db::apply_waiting_billing>::with<billing::outcome>,
+  // Writes telemetry samples with one COPY; replies with the rows written.
+  caf::replies_to<db::insert_telemetry>::with<int64_t>,
+  // Writes the health columns of slice rows; replies with the rows updated.
+  caf::replies_to<db::update_slice_health>::with<int64_t>,
+  // Writes host samples; replies with the rows written.
+  caf::replies_to<db::insert_server_samples>::with<int64_t>,
+  // Counts assigned and all slices.
+  caf::replies_to<db::slice_counts>::with<db::slice_totals>,
+  // Deletes one batch of old per-slice telemetry; replies with the rows deleted.
+  caf::replies_to<db::prune_telemetry>::with<int64_t>,
+  // Deletes one batch of old host telemetry; replies with the rows deleted.
+  caf::replies_to<db::prune_server_telemetry>::with<int64_t>,
+  // Inserts slices on the next free ports, in status destroying until wiped.
+  caf::replies_to<db::insert_slices>::with<std::vector<slice_record>>,
+  // Lists slices.
+  caf::replies_to<db::list_slices>::with<std::vector<slice_record>>,
+  // Reads a slice with its newest telemetry sample.
+  caf::replies_to<db::get_slice_detail>::with<pool::slice_detail>,
+  // Moves a slice between statuses, releasing its user where the move says so.
+  caf::replies_to<db::transition_slice>::with<db::slice_transition>,
+  // Pairs the oldest waiting users with free slices in one transaction.
+  caf::replies_to<db::assign_next>::with<std::vector<db::assignment>>,
+  // Gives one user a slice (admin).
+  caf::replies_to<db::assign_user>::with<db::assignment>,
+  // Reads a user's slice or place in the waiting queue.
+  caf::replies_to<db::get_placement>::with<pool::placement>,
+  // Lists the lifecycle actions the billing policy asks for.
+  caf::replies_to<db::due_actions>::with<std::vector<db::due_action>>,
+  // Counts the pool for its floor.
+  caf::replies_to<db::count_pool>::with<db::pool_totals>>;
 
 /// Where actors send the events that leave the process (the NATS bridge in the daemon, a
 /// recording mock in tests).
@@ -69,7 +111,15 @@ using event_sink_actor = caf::typed_actor<
   // Publishes `gateway.slice.alert.<id>`.
   caf::reacts_to<events::slice_alert>,
   // Publishes `gateway.events.rejected`.
-  caf::reacts_to<events::event_rejected>>;
+  caf::reacts_to<events::event_rejected>,
+  // Publishes `gateway.server.telemetry`.
+  caf::reacts_to<events::server_telemetry>>;
+
+/// Hears that a user's slice changed (the session manager, which then reads that user's
+/// cached resolves again).
+using user_listener_actor = caf::typed_actor<
+  // A user's row or slice changed.
+  caf::reacts_to<auth::user_changed>>;
 
 /// Owns the slice pool and the waiting queue.
 using slice_manager_actor = caf::typed_actor<
@@ -87,6 +137,101 @@ using slice_manager_actor = caf::typed_actor<
   caf::replies_to<pool::assign_slice>::with<slice_record>,
   // Applies the billing policy to a user whose subscription changed.
   caf::reacts_to<pool::billing_changed>>;
+
+/// Everything the slice manager handles: `slice_manager_actor`, plus what the daemon and the
+/// runtime send it and its own timers. Spawning `slice_manager` gives this handle; others get
+/// it as a `slice_manager_actor`.
+using slice_manager_full_actor = slice_manager_actor::extend<
+  // Reconciles the pool (finishes interrupted wipes, starts or stops slices as their status
+  // says), then keeps it: sweeps, pool floor, exits. From now on `auth::user_changed` goes
+  // to the listener. Replies with the number of interrupted wipes it finished.
+  caf::replies_to<start_atom, user_listener_actor>::with<int32_t>,
+  // A slice died on its own (from the runtime): start it again, with back-off.
+  caf::reacts_to<rt::exited>,
+  // Self-message: the periodic sweep of time-based transitions.
+  caf::reacts_to<tick_atom>,
+  // Self-message: try to reach the pool floor again after a failure.
+  caf::reacts_to<retry_atom>,
+  // Self-message: start this slice again after it died.
+  caf::reacts_to<retry_atom, int32_t>>;
+
+/// The part of `event_sink_actor` the slice manager needs.
+using pool_event_sink_actor = caf::typed_actor<
+  // Publishes `gateway.slice.status.<id>`.
+  caf::reacts_to<events::slice_status_changed>,
+  // Publishes `gateway.user.slice.<user id>`.
+  caf::reacts_to<events::user_slice_changed>,
+  // Publishes `gateway.slice.alert.<id>`.
+  caf::reacts_to<events::slice_alert>>;
+
+/// The part of `persistence_actor` the slice manager needs.
+using pool_store_actor = caf::typed_actor<
+  // Creates or updates the slice template database.
+  caf::replies_to<db::ensure_template>::with<bool>,
+  // Creates a slice database from the template.
+  caf::replies_to<db::create_slice_database>::with<bool>,
+  // Drops a slice database.
+  caf::replies_to<db::drop_slice_database>::with<bool>,
+  // Inserts slices on the next free ports, in status destroying until wiped.
+  caf::replies_to<db::insert_slices>::with<std::vector<slice_record>>,
+  // Lists slices.
+  caf::replies_to<db::list_slices>::with<std::vector<slice_record>>,
+  // Reads a slice with its newest telemetry sample.
+  caf::replies_to<db::get_slice_detail>::with<pool::slice_detail>,
+  // Moves a slice between statuses, releasing its user where the move says so.
+  caf::replies_to<db::transition_slice>::with<db::slice_transition>,
+  // Pairs the oldest waiting users with free slices in one transaction.
+  caf::replies_to<db::assign_next>::with<std::vector<db::assignment>>,
+  // Gives one user a slice (admin).
+  caf::replies_to<db::assign_user>::with<db::assignment>,
+  // Reads a user's slice or place in the waiting queue.
+  caf::replies_to<db::get_placement>::with<pool::placement>,
+  // Lists the lifecycle actions the billing policy asks for.
+  caf::replies_to<db::due_actions>::with<std::vector<db::due_action>>,
+  // Counts the pool for its floor.
+  caf::replies_to<db::count_pool>::with<db::pool_totals>>;
+
+/// Does the slice manager's filesystem work on a thread of its own (spawn it detached).
+using janitor_actor = caf::typed_actor<
+  // Empties (or creates) a slice's data directory; replies with its path.
+  caf::replies_to<fs::empty_slice_dir>::with<std::string>>;
+
+/// Hears from the runtime about slices that died on their own (the slice manager).
+using runtime_listener_actor = caf::typed_actor<
+  // A slice's process or container stopped without being asked to.
+  caf::reacts_to<rt::exited>>;
+
+/// Starts, stops and measures slices through the configured runtime driver (process, docker
+/// or external). Its handlers block on processes and on the Docker Engine: spawn it detached,
+/// and give requests a timeout longer than `stop-grace`.
+using runtime_actor = caf::typed_actor<
+  // Starts a slice (a running one is left alone); replies true.
+  caf::replies_to<rt::start>::with<bool>,
+  // Stops a slice, killing it after the stop grace; replies true.
+  caf::replies_to<rt::stop>::with<bool>,
+  // Stops a slice if it runs and starts it again; replies true.
+  caf::replies_to<rt::restart>::with<bool>,
+  // Stops a slice and deletes its container; replies true.
+  caf::replies_to<rt::remove>::with<bool>,
+  // Reads a slice's memory and CPU.
+  caf::replies_to<rt::usage>::with<slice_usage>,
+  // Tells whether a slice runs.
+  caf::replies_to<rt::running>::with<bool>,
+  // Makes the sender the runtime_listener_actor told about exits; replies true.
+  caf::replies_to<rt::subscribe>::with<bool>,
+  // Self-message: looks for slices that died on their own.
+  caf::reacts_to<tick_atom>>;
+
+/// The part of `runtime_actor` the slice manager needs.
+using pool_runtime_actor = caf::typed_actor<
+  // Starts a slice (a running one is left alone); replies true.
+  caf::replies_to<rt::start>::with<bool>,
+  // Stops a slice, killing it after the stop grace; replies true.
+  caf::replies_to<rt::stop>::with<bool>,
+  // Stops a slice and deletes its container; replies true.
+  caf::replies_to<rt::remove>::with<bool>,
+  // Makes the sender the runtime_listener_actor told about exits; replies true.
+  caf::replies_to<rt::subscribe>::with<bool>>;
 
 /// Runs bcrypt on a bounded pool of worker threads, never on the scheduler's threads. A full
 /// queue answers `ec::rate_limited` at once instead of growing without bound.
@@ -125,5 +270,116 @@ using bridge_actor = event_sink_actor::extend<
   caf::reacts_to<bus::inbound>,
   // The NATS connection went down or came back.
   caf::reacts_to<bus::connection_state>>;
+
+/// Probes slices over HTTP and measures their disk usage, never on the scheduler's threads:
+/// probes run in one libcurl multi loop on a thread of its own, disk walks in a detached
+/// helper, so a hung slice or a huge directory delays nobody else.
+using prober_actor = caf::typed_actor<
+  // GET http://<host>:<port>/health; an unreachable slice is a result, not an error.
+  caf::replies_to<telemetry::health_check>::with<telemetry::health_result>,
+  // Measures a directory tree like `du -s`; `ec::not_found` if it does not exist.
+  caf::replies_to<telemetry::disk_usage>::with<int64_t>>;
+
+/// The prober's detached helper that walks directory trees, one at a time.
+using disk_meter_actor = caf::typed_actor<
+  // Measures a directory tree like `du -s`; `ec::not_found` if it does not exist.
+  caf::replies_to<telemetry::disk_usage>::with<int64_t>>;
+
+/// The part of `persistence_actor` the telemetry writer needs.
+using telemetry_store_actor = caf::typed_actor<
+  // Writes samples with one COPY; replies with the rows written.
+  caf::replies_to<db::insert_telemetry>::with<int64_t>,
+  // Writes the health columns of slice rows; replies with the rows updated.
+  caf::replies_to<db::update_slice_health>::with<int64_t>,
+  // Writes host samples; replies with the rows written.
+  caf::replies_to<db::insert_server_samples>::with<int64_t>>;
+
+/// Batches telemetry in front of persistence: writes when a batch is full or every flush
+/// interval, and keeps a bounded backlog (oldest dropped first) while the database is down.
+using telemetry_writer_actor = caf::typed_actor<
+  // Queues a per-slice sample.
+  caf::reacts_to<telemetry_sample>,
+  // Queues a host sample.
+  caf::reacts_to<server_sample>,
+  // Queues a slice's health columns; a newer row of the same slice replaces it.
+  caf::reacts_to<db::slice_health_row>,
+  // Writes what it holds now; replies with the counters once the write is done.
+  caf::replies_to<flush_atom>::with<telemetry::writer_stats>,
+  // Replies with the counters.
+  caf::replies_to<stats_atom>::with<telemetry::writer_stats>,
+  // Self-message: the periodic flush.
+  caf::reacts_to<tick_atom>>;
+
+/// The part of `runtime_actor` a slice watcher needs.
+using slice_runtime_actor = caf::typed_actor<
+  // Reads a slice's memory and CPU.
+  caf::replies_to<rt::usage>::with<slice_usage>,
+  // Restarts a slice that keeps failing; replies true.
+  caf::replies_to<rt::restart>::with<bool>>;
+
+/// Watches one slice: health probe, memory and CPU every health interval, disk usage every
+/// disk interval; writes telemetry and the slice row, publishes health and alert events, and
+/// restarts an assigned slice that keeps failing.
+using slice_watcher_actor = caf::typed_actor<
+  // Self-message: probe now.
+  caf::reacts_to<tick_atom>,
+  // Self-message: measure disk usage now.
+  caf::reacts_to<disk_atom>,
+  // The slice's lifecycle status changed (from the slice manager).
+  caf::reacts_to<telemetry::slice_status>,
+  // The slice was (re)started: a new start period begins (from the slice manager).
+  caf::reacts_to<telemetry::slice_started>>;
+
+/// The part of `persistence_actor` the server monitor needs.
+using slice_counter_actor = caf::typed_actor<
+  // Counts assigned and all slices.
+  caf::replies_to<db::slice_counts>::with<db::slice_totals>>;
+
+/// Samples host RAM, swap, CPU and disk every server interval.
+using server_monitor_actor = caf::typed_actor<
+  // Self-message: take a sample now.
+  caf::reacts_to<tick_atom>>;
+
+/// The part of `persistence_actor` the retention actor needs.
+using pruner_actor = caf::typed_actor<
+  // Deletes one batch of old per-slice telemetry; replies with the rows deleted.
+  caf::replies_to<db::prune_telemetry>::with<int64_t>,
+  // Deletes one batch of old host telemetry; replies with the rows deleted.
+  caf::replies_to<db::prune_server_telemetry>::with<int64_t>,
+  // Deletes expired sessions in batches; replies with the number deleted.
+  caf::replies_to<db::delete_expired_sessions>::with<int64_t>>;
+
+/// Deletes telemetry older than the retention period in bounded batches, and expired
+/// sessions, every retention interval.
+using retention_actor = caf::typed_actor<
+  // Self-message: run a pass now.
+  caf::reacts_to<tick_atom>,
+  // Runs a pass now; replies with what it deleted.
+  caf::replies_to<telemetry::prune_now>::with<telemetry::retention_report>>;
+
+/// The part of `persistence_actor` the billing actor needs.
+using billing_store_actor = caf::typed_actor<
+  // Stores a Stripe event and applies it to its user in one transaction.
+  caf::replies_to<db::apply_billing_event>::with<billing::outcome>,
+  // Applies what waited for a new user: a checkout naming them, their customer's events.
+  caf::replies_to<db::apply_waiting_billing>::with<billing::outcome>>;
+
+/// The part of `slice_manager_actor` the billing actor tells about changed users.
+using billing_policy_actor = caf::typed_actor<
+  // Applies the billing policy to a user whose subscription changed.
+  caf::reacts_to<pool::billing_changed>>;
+
+/// The part of `session_manager_actor` the billing actor tells about changed users.
+using user_cache_actor = caf::typed_actor<
+  // Forgets cached resolves of a user whose row changed.
+  caf::reacts_to<auth::user_changed>>;
+
+/// Applies Stripe events (`gateway.events.payment`) to users' subscriptions, then tells the
+/// slice manager and the session manager about every user whose state changed.
+using billing_actor = caf::typed_actor<
+  // Maps the event's status and applies it; replies with what became of the event.
+  caf::replies_to<billing::stripe_event>::with<billing::outcome>,
+  // A user was created: applies the billing events that waited for them.
+  caf::replies_to<billing::user_created>::with<billing::outcome>>;
 
 } // namespace slicegate

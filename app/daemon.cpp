@@ -2,17 +2,33 @@
 
 #include <csignal>
 #include <ctime>
+#include <iostream>
+
+#include <termios.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/actors.hpp"
+#include "actors/billing.hpp"
+#include "actors/credentials_rules.hpp"
+#include "actors/hasher.hpp"
+#include "actors/janitor.hpp"
+#include "actors/runtime.hpp"
+#include "actors/session_manager.hpp"
+#include "actors/slice_manager.hpp"
+#include "app/telemetry.hpp"
+#include "bridge/bridge.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/persistence.hpp"
+#include "runtime/driver.hpp"
 
 namespace slicegate {
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -55,13 +71,38 @@ persistence_config persistence_settings(const settings& s) {
   return result;
 }
 
+bridge_config make_bridge_config(const settings& s) {
+  bridge_config result;
+  result.nats_url = s.nats_url;
+  result.subject_prefix = s.subject_prefix;
+  result.service_name = s.service_name;
+  result.request_timeout = s.request_timeout;
+  result.max_payload = s.max_payload;
+  return result;
+}
+
+/// Reads a line from the terminal without echoing it.
+std::string read_secret(const std::string& prompt) {
+  std::cerr << prompt << std::flush;
+  termios old_mode{};
+  tcgetattr(STDIN_FILENO, &old_mode);
+  auto quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
+  std::cerr << '\n';
+  return line;
+}
+
 /// Asks `dest` and waits for the answer on the calling (non-actor) thread.
-template <class Result, class Handle, class Request>
-caf::expected<Result> ask(caf::actor_system& sys, const Handle& dest, Request request,
-                          caf::timespan timeout) {
+template <class Result, class Handle, class... Request>
+caf::expected<Result> ask(caf::actor_system& sys, const Handle& dest, caf::timespan timeout,
+                          Request... request) {
   caf::expected<Result> result{caf::sec::request_timeout};
   caf::scoped_actor self{sys};
-  self->request(dest, timeout, std::move(request))
+  self->request(dest, timeout, std::move(request)...)
     .receive([&](Result& x) { result = std::move(x); },
              [&](caf::error& err) { result = std::move(err); });
   return result;
@@ -103,32 +144,151 @@ int run_serve(const settings& cfg) {
   auto signals = block_stop_signals();
   if (cfg.bcrypt_cost < 12)
     spdlog::warn("bcrypt-cost {} is below 12: acceptable for tests only", cfg.bcrypt_cost);
+  auto driver = make_runtime_driver(make_runtime_config(cfg));
+  if (!driver) {
+    spdlog::error("slicegate cannot use runtime {}: {}", cfg.runtime,
+                  message_of(driver.error()));
+    return 2;
+  }
   system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
   auto db = sys.spawn<caf::detached>(persistence, persistence_settings(cfg));
-  auto stopped = [&] {
-    caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
+  std::vector<caf::actor> actors{caf::actor_cast<caf::actor>(db)};
+  auto stopped = [&](int code) {
+    for (auto& a : actors)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();
-    return 0;
+    return code;
   };
   if (!until_done(signals, "migrate the gateway database", [&] {
-        auto applied = ask<std::vector<int32_t>>(sys, db, db::migrate{}, std::chrono::seconds{60});
+        auto applied = ask<std::vector<int32_t>>(sys, db, 60s, db::migrate{});
         if (!applied)
           return applied.error();
         for (auto version : *applied)
           spdlog::info("persistence applied migration {}", version);
         return caf::error{};
       }))
-    return stopped();
-  spdlog::info("slicegate serves (database ready)");
-  while (!stop_signal(signals, std::chrono::seconds{3600}))
-    ; // Nothing else to do on this thread.
-  return stopped();
+    return stopped(0);
+  if (!until_done(signals, "prepare the slice template database", [&] {
+        auto created = ask<bool>(sys, db, 60s, db::ensure_template{});
+        return created ? caf::error{} : created.error();
+      }))
+    return stopped(0);
+
+  // The bridge comes first so that events can flow as soon as the actors start.
+  auto bridge = nats_bridge::start(sys, make_bridge_config(cfg));
+  if (!bridge) {
+    spdlog::error("slicegate cannot start the NATS bridge: {}", message_of(bridge.error()));
+    return stopped(2);
+  }
+  auto events = (*bridge)->events();
+
+  auto runtime_actor_handle = sys.spawn<caf::detached>(
+    runtime, std::shared_ptr<runtime_driver>{std::move(*driver)}, caf::timespan{1s});
+  auto janitor_handle = sys.spawn<caf::detached>(janitor, cfg.data_root);
+  auto telemetry = spawn_telemetry(sys, cfg, db, events, actors);
+  auto pool_cfg = make_slice_manager_config(cfg);
+  pool_cfg.watchers = spawn_watchers(sys, watcher_peers(telemetry, runtime_actor_handle, events),
+                                     make_slice_watcher_config(cfg));
+  auto slices = sys.spawn(slice_manager, std::move(pool_cfg), db, runtime_actor_handle,
+                          janitor_handle, events, system_clock());
+  auto hasher_handle = sys.spawn(hasher, make_hasher_config(cfg));
+  auto sessions = sys.spawn(session_manager, make_session_config(cfg), db, hasher_handle,
+                            slices);
+  auto billing = sys.spawn(billing_manager, db, slices, sessions, cfg.request_timeout);
+  for (caf::actor a : {caf::actor_cast<caf::actor>(runtime_actor_handle),
+                       caf::actor_cast<caf::actor>(janitor_handle),
+                       caf::actor_cast<caf::actor>(slices),
+                       caf::actor_cast<caf::actor>(hasher_handle),
+                       caf::actor_cast<caf::actor>(sessions),
+                       caf::actor_cast<caf::actor>(billing)})
+    actors.push_back(a);
+
+  // Reconcile before serving: finish interrupted wipes, start what should run.
+  if (!until_done(signals, "reconcile the slice pool", [&] {
+        auto finished = ask<int32_t>(sys, slices, 600s, start_atom_v,
+                                     caf::actor_cast<user_listener_actor>(sessions));
+        if (finished && *finished > 0)
+          spdlog::info("slice-manager finished {} interrupted wipes", *finished);
+        return finished ? caf::error{} : finished.error();
+      }))
+    return stopped(0);
+  if (auto err = (*bridge)->serve(bridge_targets{sessions, slices, db, billing})) {
+    spdlog::error("slicegate cannot serve on NATS: {}", message_of(err));
+    (*bridge)->drain(2s);
+    return stopped(2);
+  }
+  spdlog::info("slicegate serves on {} as {} (runtime {})", cfg.nats_url,
+               (*bridge)->service_id(), cfg.runtime);
+  while (!stop_signal(signals, 3600s))
+    ; // The main thread only waits for the stop signal.
+  // Stop taking work first, so that in-flight requests finish against live actors.
+  (*bridge)->drain(5s);
+  auto code = stopped(0);
+  bridge->reset();
+  close_nats_library(2s);
+  spdlog::info("slicegate stopped");
+  return code;
 }
 
 int run_create_admin(const settings& cfg, const std::string& email, bool password_from_stdin) {
-  spdlog::error("create-admin is not available in this build");
-  return 1;
+  auto normalized = normalize_email(email);
+  if (!normalized) {
+    spdlog::error("create-admin: {}", message_of(normalized.error()));
+    return 2;
+  }
+  std::string password;
+  if (password_from_stdin || !isatty(STDIN_FILENO)) {
+    std::getline(std::cin, password);
+  } else {
+    password = read_secret("Password for " + *normalized + ": ");
+    if (read_secret("Repeat it: ") != password) {
+      spdlog::error("create-admin: the passwords differ");
+      return 2;
+    }
+  }
+  if (auto err = check_new_password(password)) {
+    spdlog::error("create-admin: {}", message_of(err));
+    return 2;
+  }
+  system_config sys_cfg{cfg};
+  caf::actor_system sys{sys_cfg};
+  auto db = sys.spawn<caf::detached>(persistence, persistence_settings(cfg));
+  auto done = [&](int code) {
+    caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
+    return code;
+  };
+  if (auto applied = ask<std::vector<int32_t>>(sys, db, 60s, db::migrate{}); !applied) {
+    spdlog::error("create-admin cannot migrate: {}", message_of(applied.error()));
+    return done(1);
+  }
+  // An existing account is promoted; its password stays as it is.
+  auto promoted = ask<user_record>(sys, db, 30s, db::set_admin{0, *normalized, true});
+  if (promoted) {
+    spdlog::info("create-admin made user {} ({}) an admin", promoted->id, promoted->email);
+    return done(0);
+  }
+  if (code_of(promoted.error()) != ec::not_found) {
+    spdlog::error("create-admin failed: {}", message_of(promoted.error()));
+    return done(1);
+  }
+  auto hash = bcrypt_hash(password, cfg.bcrypt_cost);
+  if (!hash) {
+    spdlog::error("create-admin cannot hash the password");
+    return done(1);
+  }
+  db::create_user request;
+  request.email = *normalized;
+  request.password_hash = std::move(*hash);
+  request.subscription_status = subscription::active;
+  request.is_admin = true;
+  auto created = ask<db::user_created>(sys, db, 30s, std::move(request));
+  if (!created) {
+    spdlog::error("create-admin failed: {}", message_of(created.error()));
+    return done(1);
+  }
+  spdlog::info("create-admin created admin user {} ({})", created->user.id, created->user.email);
+  return done(0);
 }
 
 } // namespace slicegate

@@ -66,6 +66,8 @@ struct bridge_targets {
   session_manager_actor sessions;
   slice_manager_actor slices;
   persistence_actor persistence;
+  /// Applies Stripe events (`<p>.events.payment`).
+  billing_actor billing;
 };
 
 /// A running bridge: two NATS connections, the bridge actor, the micro-protocol responder and

@@ -1,6 +1,9 @@
 #include "bridge/consumers.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "bridge/codec.hpp"
+#include "bridge/stripe.hpp"
 #include "bridge/subjects.hpp"
 
 namespace slicegate::bridge {
@@ -39,12 +42,40 @@ std::optional<event_handler> make_signup_handler(caf::actor_system& sys,
   };
 }
 
+/// `gateway.events.payment` → `billing::stripe_event` → billing actor. A Stripe event of a type
+/// billing does not handle is acknowledged at once, without asking anyone.
+std::optional<event_handler> make_payment_handler(caf::actor_system& sys,
+                                                  const bridge_config& cfg,
+                                                  const bridge_targets& targets) {
+  if (!targets.billing)
+    return std::nullopt;
+  return [&sys, billing = targets.billing, timeout = cfg.request_timeout](
+           const event_message& msg, completion complete) {
+    auto parsed = stripe::parse_event(msg.payload);
+    if (auto rej = std::get_if<stripe::rejected>(&parsed)) {
+      complete(rejected(std::move(rej->reason), std::move(rej->event_id)));
+      return;
+    }
+    if (auto ign = std::get_if<stripe::ignored>(&parsed)) {
+      spdlog::debug("bridge acknowledges Stripe event {} of unhandled type {}", ign->event_id,
+                    ign->type);
+      complete(done());
+      return;
+    }
+    auto& event = std::get<billing::stripe_event>(parsed);
+    auto id = event.event_id;
+    ask<billing::outcome>(sys, billing, timeout, std::move(event), std::move(complete),
+                          msg.delivered, std::move(id));
+  };
+}
+
 } // namespace
 
 const std::vector<consumer_entry>& consumer_table() {
   static const std::vector<consumer_entry> table{
     // kind, handler factory
     {event_kind::signup, make_signup_handler},
+    {event_kind::payment, make_payment_handler},
   };
   return table;
 }

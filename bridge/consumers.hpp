@@ -5,7 +5,7 @@
 // GATEWAY_EVENTS and a handler that decodes the body into a typed message, asks an actor, and
 // turns the answer into an outcome.
 //
-// Adding a consumer (the payment one, say) takes three steps:
+// Adding a consumer takes three steps:
 // 1. a decoder from the event's JSON to its typed message that never throws and names what is
 //    wrong (codec::from_json for the signup event; bridge/stripe.hpp parses Stripe events);
 // 2. a `make_…_handler` beside the signup one: its target missing (add the actor to

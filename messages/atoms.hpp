@@ -25,5 +25,9 @@ SLICEGATE_ATOM(retry_atom, "retry");
 SLICEGATE_ATOM(stats_atom, "stats");
 /// Stops taking new work before shutdown.
 SLICEGATE_ATOM(drain_atom, "drain");
+/// Self-message that drives a slice watcher's disk measurement (slower than its tick).
+SLICEGATE_ATOM(disk_atom, "disk");
+/// Asks a buffering actor to write what it holds now.
+SLICEGATE_ATOM(flush_atom, "flush");
 
 } // namespace slicegate

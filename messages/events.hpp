@@ -67,6 +67,22 @@ inline bool operator==(const slice_health& x, const slice_health& y) {
          == std::tie(y.sample, y.healthy, y.wa_connected, y.wa_phone);
 }
 
+/// The kinds of `slice_alert`.
+namespace alert_kind {
+/// An assigned slice failed `health-failures` probes in a row after its start period.
+constexpr const char* unhealthy = "unhealthy";
+/// A slice that was unhealthy answers again.
+constexpr const char* recovered = "recovered";
+/// The slice reports that its WhatsApp session dropped, or came up.
+constexpr const char* wa_disconnected = "wa_disconnected";
+constexpr const char* wa_connected = "wa_connected";
+/// The runtime restarted an unhealthy slice.
+constexpr const char* restarted = "restarted";
+/// Memory or disk use rose above its configured threshold.
+constexpr const char* memory_high = "memory_high";
+constexpr const char* disk_high = "disk_high";
+} // namespace alert_kind
+
 /// `gateway.slice.alert.<id>`: a health transition (unhealthy, recovered, restarted, …).
 struct slice_alert {
   int32_t slice_id = 0;
@@ -99,6 +115,20 @@ typename Inspector::result_type inspect(Inspector& f, event_rejected& x) {
 
 inline bool operator==(const event_rejected& x, const event_rejected& y) {
   return std::tie(x.subject, x.event_id, x.reason) == std::tie(y.subject, y.event_id, y.reason);
+}
+
+/// `gateway.server.telemetry`: one host sample, the `gateway.server_telemetry` row.
+struct server_telemetry {
+  server_sample sample;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, server_telemetry& x) {
+  return f(caf::meta::type_name("events::server_telemetry"), x.sample);
+}
+
+inline bool operator==(const server_telemetry& x, const server_telemetry& y) {
+  return x.sample == y.sample;
 }
 
 } // namespace slicegate::events

@@ -1,12 +1,19 @@
 #include "messages/register.hpp"
 
 #include "messages/auth.hpp"
+#include "messages/billing.hpp"
 #include "messages/bus.hpp"
 #include "messages/db.hpp"
+#include "messages/db_billing.hpp"
+#include "messages/db_pool.hpp"
+#include "messages/db_telemetry.hpp"
 #include "messages/error.hpp"
 #include "messages/events.hpp"
+#include "messages/janitor.hpp"
 #include "messages/pool.hpp"
 #include "messages/records.hpp"
+#include "messages/runtime.hpp"
+#include "messages/telemetry.hpp"
 
 namespace slicegate {
 
@@ -71,7 +78,53 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<events::slice_alert>("slicegate::events::slice_alert")
     .add_message_type<events::event_rejected>("slicegate::events::event_rejected")
     .add_message_type<bus::inbound>("slicegate::bus::inbound")
-    .add_message_type<bus::connection_state>("slicegate::bus::connection_state");
+    .add_message_type<bus::connection_state>("slicegate::bus::connection_state")
+    .add_message_type<slice_spec>("slicegate::slice_spec")
+    .add_message_type<slice_usage>("slicegate::slice_usage")
+    .add_message_type<rt::start>("slicegate::rt::start")
+    .add_message_type<rt::stop>("slicegate::rt::stop")
+    .add_message_type<rt::restart>("slicegate::rt::restart")
+    .add_message_type<rt::remove>("slicegate::rt::remove")
+    .add_message_type<rt::usage>("slicegate::rt::usage")
+    .add_message_type<rt::running>("slicegate::rt::running")
+    .add_message_type<rt::subscribe>("slicegate::rt::subscribe")
+    .add_message_type<rt::exited>("slicegate::rt::exited")
+    .add_message_type<db::insert_telemetry>("slicegate::db::insert_telemetry")
+    .add_message_type<db::slice_health_row>("slicegate::db::slice_health_row")
+    .add_message_type<db::update_slice_health>("slicegate::db::update_slice_health")
+    .add_message_type<db::insert_server_samples>("slicegate::db::insert_server_samples")
+    .add_message_type<db::slice_counts>("slicegate::db::slice_counts")
+    .add_message_type<db::slice_totals>("slicegate::db::slice_totals")
+    .add_message_type<db::prune_telemetry>("slicegate::db::prune_telemetry")
+    .add_message_type<db::prune_server_telemetry>("slicegate::db::prune_server_telemetry")
+    .add_message_type<events::server_telemetry>("slicegate::events::server_telemetry")
+    .add_message_type<telemetry::health_check>("slicegate::telemetry::health_check")
+    .add_message_type<telemetry::health_result>("slicegate::telemetry::health_result")
+    .add_message_type<telemetry::disk_usage>("slicegate::telemetry::disk_usage")
+    .add_message_type<telemetry::slice_status>("slicegate::telemetry::slice_status")
+    .add_message_type<telemetry::slice_started>("slicegate::telemetry::slice_started")
+    .add_message_type<telemetry::writer_stats>("slicegate::telemetry::writer_stats")
+    .add_message_type<telemetry::prune_now>("slicegate::telemetry::prune_now")
+    .add_message_type<telemetry::retention_report>("slicegate::telemetry::retention_report");
+  cfg.add_message_type<billing::stripe_event>("slicegate::billing::stripe_event")
+    .add_message_type<billing::outcome>("slicegate::billing::outcome")
+    .add_message_type<billing::user_created>("slicegate::billing::user_created")
+    .add_message_type<db::apply_billing_event>("slicegate::db::apply_billing_event")
+    .add_message_type<db::apply_waiting_billing>("slicegate::db::apply_waiting_billing")
+    .add_message_type<db::insert_slices>("slicegate::db::insert_slices")
+    .add_message_type<db::list_slices>("slicegate::db::list_slices")
+    .add_message_type<db::get_slice_detail>("slicegate::db::get_slice_detail")
+    .add_message_type<db::transition_slice>("slicegate::db::transition_slice")
+    .add_message_type<db::slice_transition>("slicegate::db::slice_transition")
+    .add_message_type<db::assignment>("slicegate::db::assignment")
+    .add_message_type<db::assign_next>("slicegate::db::assign_next")
+    .add_message_type<db::assign_user>("slicegate::db::assign_user")
+    .add_message_type<db::get_placement>("slicegate::db::get_placement")
+    .add_message_type<db::due_actions>("slicegate::db::due_actions")
+    .add_message_type<db::due_action>("slicegate::db::due_action")
+    .add_message_type<db::count_pool>("slicegate::db::count_pool")
+    .add_message_type<db::pool_totals>("slicegate::db::pool_totals")
+    .add_message_type<fs::empty_slice_dir>("slicegate::fs::empty_slice_dir");
 }
 
 } // namespace slicegate

@@ -46,6 +46,12 @@ public:
   caf::expected<bool> create_slice_database(const db::create_slice_database& x);
   caf::expected<bool> drop_slice_database(const db::drop_slice_database& x);
 
+  /// The gateway database's link, for the stores beside this class that the actor delegates
+  /// to (persistence/telemetry.hpp).
+  detail::link& gateway() {
+    return gateway_;
+  }
+
 private:
   persistence_config config_;
   /// The gateway database: every table of schema `gateway`.

@@ -8,8 +8,11 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
+#include "persistence/billing.hpp"
 #include "persistence/database.hpp"
 #include "persistence/detail/link.hpp"
+#include "persistence/pool.hpp"
+#include "persistence/telemetry.hpp"
 
 namespace slicegate {
 
@@ -125,6 +128,22 @@ auto serve(database* store, const char* op, caf::expected<T> (database::*fn)(con
   };
 }
 
+/// The handler of a request served by a store function on the gateway link
+/// (persistence/telemetry.hpp), with the same checks and error mapping.
+template <class T, class Request>
+auto serve(database* store, const char* op,
+           caf::expected<T> (*fn)(detail::link&, const Request&)) {
+  return [store, op, fn](const Request& x) -> caf::result<T> {
+    if (contains_nul(x))
+      return make_error(ec::invalid_request, std::string{op} + ": text contains a NUL");
+    try {
+      return fn(store->gateway(), x);
+    } catch (const std::exception& e) {
+      return to_error(op, e);
+    }
+  };
+}
+
 } // namespace
 
 persistence_state::persistence_state() = default;
@@ -155,6 +174,23 @@ persistence(persistence_actor::stateful_pointer<persistence_state> self,
     serve(store, "ensure_template", &database::ensure_template),
     serve(store, "create_slice_database", &database::create_slice_database),
     serve(store, "drop_slice_database", &database::drop_slice_database),
+    serve(store, "apply_billing_event", &billing_store::apply),
+    serve(store, "apply_waiting_billing", &billing_store::apply_waiting),
+    serve(store, "insert_telemetry", &telemetry_store::insert),
+    serve(store, "update_slice_health", &telemetry_store::update_slice_health),
+    serve(store, "insert_server_samples", &telemetry_store::insert_server_samples),
+    serve(store, "slice_counts", &telemetry_store::slice_counts),
+    serve(store, "prune_telemetry", &telemetry_store::prune),
+    serve(store, "prune_server_telemetry", &telemetry_store::prune_server),
+    serve(store, "insert_slices", &pool_store::insert_slices),
+    serve(store, "list_slices", &pool_store::list_slices),
+    serve(store, "get_slice_detail", &pool_store::get_slice_detail),
+    serve(store, "transition_slice", &pool_store::transition_slice),
+    serve(store, "assign_next", &pool_store::assign_next),
+    serve(store, "assign_user", &pool_store::assign_user),
+    serve(store, "get_placement", &pool_store::get_placement),
+    serve(store, "due_actions", &pool_store::due_actions),
+    serve(store, "count_pool", &pool_store::count_pool),
   };
 }
 

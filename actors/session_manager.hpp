@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/actors.hpp"
+#include "actors/clock.hpp"
+#include "actors/login_throttle.hpp"
+#include "actors/session_cache.hpp"
+#include "app/settings.hpp"
+
+namespace slicegate {
+
+/// What the session manager needs to know.
+struct session_config {
+  /// The wall clock; tests move it by hand.
+  clock_fn now = system_clock();
+  /// bcrypt work factor for new hashes (and for the dummy an unknown e-mail is checked
+  /// against).
+  int32_t bcrypt_cost = defaults::bcrypt_cost;
+  /// A session stays valid this long after it was last extended...
+  timespan session_ttl = defaults::session_ttl;
+  /// ...but never longer than this after it was created.
+  timespan session_max_age = defaults::session_max_age;
+  /// The rolling expiry is written at most this often per session.
+  timespan session_touch_interval = defaults::session_touch_interval;
+  /// Sessions resolved from memory (entries).
+  size_t cache_size = defaults::session_cache_size;
+  /// A cached session is read again from the database after this long, which bounds how
+  /// stale a copy can get should a change reach the database without telling us.
+  timespan cache_refresh = std::chrono::minutes{5};
+  /// Failed logins per e-mail within the window before further attempts are refused.
+  int32_t login_max_failures = defaults::login_max_failures;
+  timespan login_failure_window = defaults::login_failure_window;
+  /// E-mails the login throttle tracks at most.
+  size_t throttle_capacity = 100000;
+  /// New users start in `trial` until now + this many days.
+  int32_t trial_days = defaults::trial_days;
+  /// How long a request to persistence, the hasher or the slice manager may take.
+  timespan request_timeout = defaults::request_timeout;
+};
+
+/// Reads the session settings from the daemon's settings.
+session_config make_session_config(const settings& s, clock_fn now = system_clock());
+
+/// Called with the live session a token names, or with why there is none.
+using session_continuation = std::function<void(caf::expected<session_account>)>;
+
+struct session_manager_state {
+  static inline const char* name = "session-manager";
+  session_config cfg;
+  persistence_actor db;
+  hasher_actor hasher;
+  /// May be null: signups then succeed without a placement.
+  slice_manager_actor slices;
+  /// A hash at the configured cost that no password matches; an unknown e-mail is verified
+  /// against it so that it costs the same time as a wrong password.
+  std::string dummy_hash;
+  session_cache cache;
+  login_throttle throttle;
+  /// Bumped by every revocation. A database lookup that started before a bump may have read
+  /// a session that no longer exists, so its result answers its callers but is not cached.
+  uint64_t epoch = 0;
+  /// Callers waiting for the database lookup of a session id already on its way, so that a
+  /// burst of resolves of one uncached session costs one round trip.
+  std::unordered_map<std::string, std::vector<session_continuation>> pending;
+};
+
+/// Signs users up and in, resolves sessions and revokes them. bcrypt runs on `hasher`'s
+/// threads, so a login flood never delays a resolve, and a cached resolve costs no database
+/// round trip.
+session_manager_actor::behavior_type
+session_manager(session_manager_actor::stateful_pointer<session_manager_state> self,
+                session_config cfg, persistence_actor db, hasher_actor hasher,
+                slice_manager_actor slices);
+
+} // namespace slicegate

@@ -1,0 +1,908 @@
+#include "actors/slice_manager.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/janitor.hpp"
+#include "messages/error.hpp"
+
+// How a slice's life goes (DESIGN.md §3), and why it is crash-safe.
+//
+// The one durable record of intent is the slice row's status. Every multi-step operation
+// first writes where it is going, then does the work, so a crash anywhere leaves a status that
+// start-up reconciliation can finish:
+//
+// - Wipe. A slice being (re)made is in status `destroying`. The wipe procedure removes it from
+//   the runtime (a missing one is fine), drops `wa_slice_<id>` WITH (FORCE) if it exists,
+//   creates it again from the template, empties the data directory, starts the slice, and only
+//   then marks it `available`. Every step can run again after a crash, so reconciliation runs
+//   the whole procedure for every `destroying` slice it finds.
+// - Provisioning reuses the wipe: a new row is inserted as `destroying` (reason
+//   "provisioning") on the next free port, and wiped. Nothing exists before the row; the row
+//   exists before anything else.
+// - Destroy moves the slice to `destroying` and releases its user in one transaction, then
+//   wipes it.
+// - Suspend stops the slice, then records `suspended`; resume starts it, then records
+//   `assigned`. Should the record fail, the runtime step is undone; should the process die in
+//   between, reconciliation starts or stops each slice as its recorded status says.
+// - Assignment is a single transaction in persistence (oldest waiting user, next healthy
+//   available slice, both sides of the link), so there is nothing to reconcile.
+//
+// Within the process, `busy` keeps two multi-step operations off one slice, and every
+// transition names the statuses it may start from, so the database refuses a stale one.
+
+namespace slicegate {
+
+namespace {
+
+using self_ptr = slice_manager_full_actor::stateful_pointer<slice_manager_state>;
+
+/// When a slice died this long after its previous death, its restart back-off starts over.
+constexpr caf::timespan restart_memory = std::chrono::minutes{10};
+
+/// Most slices one `create_slices` request may add (persistence has the same limit).
+constexpr int32_t max_create = 1000;
+
+// -- small helpers -------------------------------------------------------------------------
+
+std::string database_name(int32_t slice_id) {
+  return "wa_slice_" + std::to_string(slice_id);
+}
+
+slice_spec spec_of(self_ptr self, const slice_record& slice) {
+  auto& cfg = self->state.config;
+  return {slice.id, slice.port, slice_data_dir(cfg.data_root, slice.id),
+          with_database(cfg.slice_database_url, database_name(slice.id))};
+}
+
+bool claim(self_ptr self, int32_t slice_id) {
+  return self->state.busy.insert(slice_id).second;
+}
+
+void release(self_ptr self, int32_t slice_id) {
+  self->state.busy.erase(slice_id);
+}
+
+caf::error busy_error(int32_t slice_id) {
+  return make_error(ec::conflict, "slice busy: another operation on slice "
+                                    + std::to_string(slice_id) + " is in progress");
+}
+
+/// The status reason of an admin's action; never starts with "billing:", so the sweep never
+/// undoes it.
+std::string admin_reason(const std::string& text) {
+  return text.empty() ? "admin" : "admin: " + text;
+}
+
+caf::timespan next_delay(caf::timespan previous, const slice_manager_config& cfg) {
+  if (previous <= caf::timespan::zero())
+    return cfg.retry_min;
+  return std::min(previous * 2, cfg.retry_max);
+}
+
+// -- watchers --------------------------------------------------------------------------------
+
+bool watched(const std::string& status) {
+  return status == slice_status::available || status == slice_status::assigned;
+}
+
+void unwatch(self_ptr self, int32_t slice_id) {
+  auto& watchers = self->state.watchers;
+  auto i = watchers.find(slice_id);
+  if (i == watchers.end())
+    return;
+  // Unlinked first: its exit is ours, not news.
+  self->unlink_from(i->second);
+  self->send_exit(i->second, caf::exit_reason::user_shutdown);
+  watchers.erase(i);
+}
+
+/// Keeps the watchers in line with a slice's status: an available or assigned slice has one,
+/// told of the status; any other has none. `started` says the runtime has just started the
+/// slice, so failed probes during the start period that begins now do not count.
+void watch(self_ptr self, const slice_record& slice, bool started) {
+  auto& st = self->state;
+  if (!st.config.watchers)
+    return;
+  if (!watched(slice.status))
+    return unwatch(self, slice.id);
+  auto now = st.clock();
+  if (auto i = st.watchers.find(slice.id); i != st.watchers.end()) {
+    self->send(i->second, telemetry::slice_status{slice.status});
+    if (started)
+      self->send(i->second, telemetry::slice_started{now});
+    return;
+  }
+  watched_slice ws;
+  ws.spec = spec_of(self, slice);
+  ws.status = slice.status;
+  ws.started_at = now;
+  // Only a probe that happened says anything about the phone.
+  if (slice.last_health_at)
+    ws.wa_connected = slice.wa_connected;
+  auto watcher = st.config.watchers(std::move(ws));
+  self->link_to(watcher);
+  st.watchers.emplace(slice.id, std::move(watcher));
+}
+
+// -- what others hear ------------------------------------------------------------------------
+
+void tell_user(self_ptr self, int32_t user_id) {
+  if (self->state.users)
+    self->send(self->state.users, auth::user_changed{user_id});
+}
+
+/// Publishes a transition the database made, with the user side of it.
+void announce(self_ptr self, const db::slice_transition& t, const std::string& reason) {
+  auto at = self->state.clock();
+  auto& slice = t.slice;
+  auto user = slice.user_id ? slice.user_id : t.previous_user_id;
+  spdlog::info("slice-manager moves slice {} from {} to {} ({})", slice.id, t.from,
+               slice.status, reason);
+  self->send(self->state.events,
+             events::slice_status_changed{slice.id, at, t.from, slice.status, user, reason});
+  // Leaving `destroying` means the wipe has just started the slice.
+  watch(self, slice, t.from == slice_status::destroying);
+  if (t.previous_user_id && !slice.user_id) {
+    spdlog::info("slice-manager takes slice {} from user {}", slice.id, *t.previous_user_id);
+    self->send(self->state.events, events::user_slice_changed{*t.previous_user_id, at, {}});
+  }
+  if (user)
+    tell_user(self, *user);
+}
+
+void announce(self_ptr self, const db::assignment& a, const std::string& reason) {
+  auto at = self->state.clock();
+  spdlog::info("slice-manager assigns slice {} to user {}", a.slice.id, a.user_id);
+  self->send(self->state.events,
+             events::slice_status_changed{a.slice.id, at, slice_status::available,
+                                          slice_status::assigned, a.user_id, reason});
+  self->send(self->state.events, events::user_slice_changed{a.user_id, at, a.slice});
+  watch(self, a.slice, false);
+  tell_user(self, a.user_id);
+}
+
+// -- forward declarations: the operations below call each other ------------------------------
+
+void request_assignment(self_ptr self);
+void ensure_floor(self_ptr self);
+void pump_wipes(self_ptr self);
+
+// -- transitions -----------------------------------------------------------------------------
+
+/// Records a transition and announces it. `db_reason` becomes the status reason (none clears
+/// it); `reason` goes into the event.
+void transition(self_ptr self, int32_t slice_id, std::vector<std::string> from, std::string to,
+                optional<std::string> db_reason, std::string reason,
+                std::function<void(caf::expected<db::slice_transition>)> k) {
+  auto& st = self->state;
+  self
+    ->request(
+      st.db, st.config.request_timeout,
+      db::transition_slice{slice_id, std::move(from), std::move(to), std::move(db_reason)})
+    .then(
+      [self, reason, k](db::slice_transition& t) {
+        announce(self, t, reason);
+        k(std::move(t));
+      },
+      [k](caf::error& err) { k(std::move(err)); });
+}
+
+/// Reads a slice and checks that it is in `expected` status.
+void read_slice(self_ptr self, int32_t slice_id, const char* expected, const char* verb,
+                std::function<void(caf::expected<slice_record>)> k) {
+  auto& st = self->state;
+  self->request(st.db, st.config.request_timeout, db::get_slice_detail{slice_id})
+    .then(
+      [slice_id, expected, verb, k](pool::slice_detail& d) {
+        if (d.slice.status != expected) {
+          k(make_error(ec::conflict, "slice " + std::to_string(slice_id) + " is "
+                                       + d.slice.status + "; only a slice that is " + expected
+                                       + " can be " + verb));
+          return;
+        }
+        k(std::move(d.slice));
+      },
+      [k](caf::error& err) { k(std::move(err)); });
+}
+
+/// Moves a slice from status `from` to `to` by way of the runtime: `act` first, then the
+/// record. Should the record fail, `undo` brings the runtime back in line with the status that
+/// stays recorded. The caller holds the slice's busy mark.
+template <class Act, class Undo>
+void runtime_transition(self_ptr self, int32_t slice_id, const char* from, const char* to,
+                        const char* verb, optional<std::string> db_reason, std::string reason,
+                        Act act, Undo undo, slice_continuation done) {
+  read_slice(self, slice_id, from, verb, [=](caf::expected<slice_record> slice) {
+    if (!slice)
+      return done(std::move(slice.error()));
+    auto spec = spec_of(self, *slice);
+    auto& st = self->state;
+    self->request(st.runtime, st.config.runtime_timeout, act(spec))
+      .then(
+        [=](bool) {
+          transition(self, slice_id, {from}, to, db_reason, reason,
+                     [=](caf::expected<db::slice_transition> t) {
+                       if (t)
+                         return done(std::move(t->slice));
+                       spdlog::error("slice-manager cannot record slice {} as {}: {}; "
+                                     "undoing the runtime's step",
+                                     slice_id, to, message_of(t.error()));
+                       auto& st = self->state;
+                       self->request(st.runtime, st.config.runtime_timeout, undo(spec))
+                         .then([](bool) {},
+                               [slice_id](caf::error& err) {
+                                 spdlog::error("slice-manager cannot undo the runtime's step "
+                                               "for slice {}: {}; start-up reconciliation "
+                                               "will",
+                                               slice_id, message_of(err));
+                               });
+                       done(std::move(t.error()));
+                     });
+        },
+        [done](caf::error& err) { done(std::move(err)); });
+  });
+}
+
+rt::start start_of(const slice_spec& spec) {
+  return rt::start{spec};
+}
+
+rt::stop stop_of(const slice_spec& spec) {
+  return rt::stop{spec.slice_id};
+}
+
+/// assigned → suspended: the runtime stops the slice, its data stays.
+void suspend(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done) {
+  runtime_transition(self, slice_id, slice_status::assigned, slice_status::suspended,
+                     "suspended", reason, reason, stop_of, start_of, std::move(done));
+}
+
+/// suspended → assigned: the runtime starts the slice again; the status reason is cleared.
+void resume(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done) {
+  runtime_transition(self, slice_id, slice_status::suspended, slice_status::assigned, "resumed",
+                     caf::none, std::move(reason), start_of, stop_of, std::move(done));
+}
+
+// -- the wipe procedure ----------------------------------------------------------------------
+
+/// Queues a `destroying` slice for the wipe procedure; `done` gets the slice once it is
+/// available again. The caller holds the busy mark.
+void wipe(self_ptr self, slice_record slice, slice_continuation done) {
+  wipe_job job;
+  job.slice = std::move(slice);
+  job.done = std::move(done);
+  self->state.wipe_queue.push_back(std::move(job));
+  pump_wipes(self);
+}
+
+void finish_wipe(self_ptr self, const std::shared_ptr<wipe_job>& job,
+                 caf::expected<slice_record> result) {
+  auto& st = self->state;
+  --st.wipes_running;
+  if (!result)
+    spdlog::warn("slice-manager cannot wipe slice {}: {}; the sweep tries again", job->slice.id,
+                 message_of(result.error()));
+  job->done(std::move(result));
+  pump_wipes(self);
+}
+
+/// Runs the next step of `job`, each step a request whose answer runs the one after. The order
+/// matters: the runtime lets go of the slice before its database goes, the database exists
+/// again before the slice starts, and `available` is written last, so a crash at any point
+/// leaves `destroying` and the whole procedure runs again at start-up.
+void advance(self_ptr self, std::shared_ptr<wipe_job> job) {
+  using step = wipe_job::step;
+  auto& st = self->state;
+  auto id = job->slice.id;
+  auto fail = [self, job](caf::error& err) {
+    finish_wipe(self, job, std::move(err));
+  };
+  auto then_next = [self, job](step next) {
+    job->next = next;
+    advance(self, job);
+  };
+  switch (job->next) {
+    case step::remove:
+      self->request(st.runtime, st.config.runtime_timeout, rt::remove{id})
+        .then([then_next](bool) { then_next(step::drop); }, fail);
+      return;
+    case step::drop:
+      self
+        ->request(st.db, st.config.request_timeout, db::drop_slice_database{database_name(id)})
+        .then([then_next](bool) { then_next(step::create); }, fail);
+      return;
+    case step::create:
+      self
+        ->request(st.db, st.config.request_timeout,
+                  db::create_slice_database{database_name(id)})
+        .then([then_next](bool) { then_next(step::empty_dir); }, fail);
+      return;
+    case step::empty_dir:
+      self->request(st.janitor, st.config.request_timeout, fs::empty_slice_dir{id})
+        .then([then_next](const std::string&) { then_next(step::start); }, fail);
+      return;
+    case step::start:
+      self->request(st.runtime, st.config.runtime_timeout, rt::start{spec_of(self, job->slice)})
+        .then([then_next](bool) { then_next(step::mark_available); }, fail);
+      return;
+    case step::mark_available:
+      self
+        ->request(st.db, st.config.request_timeout,
+                  db::transition_slice{
+                    id, {slice_status::destroying}, slice_status::available, caf::none})
+        .then(
+          [self, job](db::slice_transition& t) {
+            auto provisioned = t.previous_reason && *t.previous_reason == "provisioning";
+            announce(self, t, provisioned ? "provisioned" : "wiped");
+            finish_wipe(self, job, std::move(t.slice));
+            request_assignment(self);
+          },
+          fail);
+      return;
+  }
+}
+
+void pump_wipes(self_ptr self) {
+  auto& st = self->state;
+  while (!st.wipe_queue.empty()
+         && st.wipes_running < std::max(1, st.config.max_parallel_wipes)) {
+    auto job = std::make_shared<wipe_job>(std::move(st.wipe_queue.front()));
+    st.wipe_queue.pop_front();
+    ++st.wipes_running;
+    advance(self, std::move(job));
+  }
+}
+
+/// assigned|suspended|available (or an unfinished destroying) → destroying → available: the
+/// user is released in the first transaction, then the slice is wiped. The caller holds the
+/// busy mark.
+void destroy(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done) {
+  transition(self, slice_id,
+             {slice_status::available, slice_status::assigned, slice_status::suspended,
+              slice_status::destroying},
+             slice_status::destroying, reason, reason,
+             [self, done](caf::expected<db::slice_transition> t) {
+               if (!t)
+                 return done(std::move(t.error()));
+               wipe(self, std::move(t->slice), done);
+             });
+}
+
+// -- provisioning and the pool floor ---------------------------------------------------------
+
+/// Inserts `count` slices as `destroying` and wipes each; `done` gets them in their final
+/// state once every wipe has ended (`destroying` for a wipe that failed: the sweep retries).
+void provision(self_ptr self, int32_t count,
+               std::function<void(caf::expected<std::vector<slice_record>>)> done) {
+  auto& st = self->state;
+  auto& cfg = st.config;
+  self
+    ->request(
+      st.db, cfg.request_timeout,
+      db::insert_slices{count, cfg.port_base, cfg.port_step, cfg.max_slices, cfg.data_root})
+    .then(
+      [self, done](std::vector<slice_record>& rows) {
+        if (rows.empty())
+          return done(std::move(rows));
+        spdlog::info("slice-manager provisions {} slice(s) on ports {} to {}", rows.size(),
+                     rows.front().port, rows.back().port);
+        struct batch {
+          std::vector<slice_record> slices;
+          size_t pending;
+        };
+        auto shared = std::make_shared<batch>(batch{rows, rows.size()});
+        for (size_t i = 0; i < rows.size(); ++i) {
+          auto id = rows[i].id;
+          claim(self, id);
+          wipe(self, std::move(rows[i]),
+               [self, shared, i, id, done](caf::expected<slice_record> result) {
+                 release(self, id);
+                 if (result)
+                   shared->slices[i] = std::move(*result);
+                 if (--shared->pending == 0)
+                   done(std::move(shared->slices));
+               });
+        }
+      },
+      [done](caf::error& err) { done(std::move(err)); });
+}
+
+void retry_floor_later(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  st.floor_delay = next_delay(st.floor_delay, st.config);
+  st.floor_retry_pending = true;
+  spdlog::warn("slice-manager cannot reach the pool floor of {} slices: {}; retrying in {}",
+               st.config.min_available, why, render_duration(st.floor_delay));
+  self->delayed_send(self, st.floor_delay, retry_atom_v);
+}
+
+/// Provisions slices until `min_available` are ready to hand out, counting those being wiped
+/// as ready soon, and never past `max_slices`. Failures back off exponentially.
+void ensure_floor(self_ptr self) {
+  auto& st = self->state;
+  if (st.config.min_available <= 0 || !st.started || st.provisioning || st.floor_retry_pending)
+    return;
+  st.provisioning = true;
+  self->request(st.db, st.config.request_timeout, db::count_pool{})
+    .then(
+      [self](const db::pool_totals& totals) {
+        auto& st = self->state;
+        auto& cfg = st.config;
+        auto wanted = cfg.min_available - (totals.ready + totals.destroying);
+        if (cfg.max_slices > 0)
+          wanted = std::min(wanted, cfg.max_slices - totals.total);
+        if (wanted <= 0) {
+          st.provisioning = false;
+          return;
+        }
+        provision(self, wanted, [self](caf::expected<std::vector<slice_record>> slices) {
+          auto& st = self->state;
+          st.provisioning = false;
+          if (!slices)
+            return retry_floor_later(self, message_of(slices.error()));
+          auto ready = std::count_if(slices->begin(), slices->end(), [](auto& x) {
+            return x.status != slice_status::destroying;
+          });
+          if (ready < static_cast<std::ptrdiff_t>(slices->size()))
+            return retry_floor_later(self, "some new slices could not be wiped");
+          st.floor_delay = caf::timespan::zero();
+          // Waiting users may have taken the new slices already.
+          ensure_floor(self);
+        });
+      },
+      [self](caf::error& err) {
+        self->state.provisioning = false;
+        retry_floor_later(self, message_of(err));
+      });
+}
+
+// -- assignment ------------------------------------------------------------------------------
+
+void start_pass(self_ptr self);
+
+/// Answers every `place_user` whose user the last pass covered with where that user stands.
+void answer_placements(self_ptr self) {
+  auto& st = self->state;
+  auto ready = std::stable_partition(
+    st.placement_waiters.begin(), st.placement_waiters.end(),
+    [&](const placement_waiter& w) { return w.needs > st.assign_done; });
+  for (auto i = ready; i != st.placement_waiters.end(); ++i) {
+    auto rp = i->promise;
+    self->request(st.db, st.config.request_timeout, db::get_placement{i->user_id, st.clock()})
+      .then([rp](pool::placement& p) mutable { rp.deliver(std::move(p)); },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  }
+  st.placement_waiters.erase(ready, st.placement_waiters.end());
+}
+
+void finish_pass(self_ptr self, uint64_t covers, size_t assigned) {
+  auto& st = self->state;
+  st.assigning = false;
+  st.assign_done = covers;
+  answer_placements(self);
+  if (st.assign_wanted > st.assign_done)
+    start_pass(self);
+  else if (assigned > 0)
+    ensure_floor(self);
+}
+
+/// One assignment transaction; repeats while a full batch came back (more may pair).
+void run_pass(self_ptr self, uint64_t covers, size_t assigned) {
+  auto& st = self->state;
+  auto batch = std::max(1, st.config.assign_batch);
+  self->request(st.db, st.config.request_timeout, db::assign_next{batch, st.clock()})
+    .then(
+      [self, covers, assigned, batch](std::vector<db::assignment>& xs) {
+        for (auto& x : xs)
+          announce(self, x, "assigned to the oldest waiting user");
+        if (xs.size() == static_cast<size_t>(batch))
+          run_pass(self, covers, assigned + xs.size());
+        else
+          finish_pass(self, covers, assigned + xs.size());
+      },
+      [self, covers, assigned](caf::error& err) {
+        // The next request for a pass (at the latest the next sweep) tries again.
+        spdlog::warn("slice-manager cannot assign slices: {}", message_of(err));
+        finish_pass(self, covers, assigned);
+      });
+}
+
+void start_pass(self_ptr self) {
+  auto& st = self->state;
+  st.assigning = true;
+  run_pass(self, st.assign_wanted, 0);
+}
+
+/// Asks for an assignment pass after the current one (if any): requests that arrive while a
+/// pass runs share the next one.
+void request_assignment(self_ptr self) {
+  auto& st = self->state;
+  ++st.assign_wanted;
+  if (!st.assigning)
+    start_pass(self);
+}
+
+// -- the billing policy ----------------------------------------------------------------------
+
+/// Runs one action of the billing policy, unless another operation holds the slice (the next
+/// sweep sees it again).
+void run_action(self_ptr self, const db::due_action& a, std::function<void()> k) {
+  if (!claim(self, a.slice_id)) {
+    spdlog::debug("slice-manager defers {} of busy slice {}", pool::to_string(a.action),
+                  a.slice_id);
+    return k();
+  }
+  auto id = a.slice_id;
+  auto done = [self, id, k, what = pool::to_string(a.action)](caf::expected<slice_record> r) {
+    release(self, id);
+    if (!r)
+      spdlog::warn("slice-manager cannot {} slice {}: {}", what, id, message_of(r.error()));
+    k();
+  };
+  switch (a.action) {
+    case pool::verb::suspend: return suspend(self, id, a.reason, done);
+    case pool::verb::resume: return resume(self, id, a.reason, done);
+    case pool::verb::destroy:
+      if (a.status == slice_status::destroying) {
+        // An unfinished wipe: run it again (the wipe needs the slice's port).
+        auto& st = self->state;
+        self->request(st.db, st.config.request_timeout, db::get_slice_detail{id})
+          .then([self, done](pool::slice_detail& d) { wipe(self, std::move(d.slice), done); },
+                [done](caf::error& err) { done(std::move(err)); });
+        return;
+      }
+      return destroy(self, id, a.reason, done);
+  }
+}
+
+/// Asks persistence which actions are due (for one user, or all) and runs them; `k` runs
+/// once every one has ended.
+void apply_policy(self_ptr self, optional<int32_t> user_id, std::function<void()> k) {
+  auto& st = self->state;
+  auto now = st.clock();
+  db::due_actions query{now, now - st.config.past_due_grace, now - st.config.data_retention,
+                        user_id};
+  self->request(st.db, st.config.request_timeout, std::move(query))
+    .then(
+      [self, k](std::vector<db::due_action>& actions) {
+        if (actions.empty())
+          return k();
+        spdlog::debug("slice-manager finds {} lifecycle action(s) due", actions.size());
+        auto pending = std::make_shared<size_t>(actions.size());
+        for (auto& a : actions)
+          run_action(self, a, [pending, k] {
+            if (--*pending == 0)
+              k();
+          });
+      },
+      [k](caf::error& err) {
+        spdlog::warn("slice-manager cannot read the lifecycle actions due: {}",
+                     message_of(err));
+        k();
+      });
+}
+
+void sweep(self_ptr self) {
+  auto& st = self->state;
+  if (st.sweeping) {
+    spdlog::debug("slice-manager skips a sweep: the previous one still runs");
+    return;
+  }
+  st.sweeping = true;
+  apply_policy(self, caf::none, [self] {
+    self->state.sweeping = false;
+    request_assignment(self);
+    ensure_floor(self);
+  });
+}
+
+// -- start-up --------------------------------------------------------------------------------
+
+/// What start-up reconciliation has done so far.
+struct reconciliation {
+  std::vector<slice_record> slices;
+  /// The next slice to look at.
+  size_t next = 0;
+  size_t wipes_pending = 0;
+  int32_t wiped = 0;
+  bool walked = false;
+  std::function<void(int32_t)> done;
+};
+
+void reconciled_one(self_ptr self, const std::shared_ptr<reconciliation>& r) {
+  if (r->walked && r->wipes_pending == 0)
+    r->done(r->wiped);
+}
+
+/// Looks at the slices from `r->next` on: queues each `destroying` one for its wipe, and
+/// asks the runtime to start or stop the next other one, continuing when it has answered
+/// (the runtime works serially anyway, and a burst of requests would only age in its queue).
+void reconcile_next(self_ptr self, std::shared_ptr<reconciliation> r) {
+  auto& st = self->state;
+  while (r->next < r->slices.size()) {
+    auto& slice = r->slices[r->next++];
+    auto id = slice.id;
+    if (slice.status == slice_status::destroying) {
+      if (!claim(self, id))
+        continue;
+      ++r->wipes_pending;
+      wipe(self, slice, [self, r, id](caf::expected<slice_record> result) {
+        release(self, id);
+        if (result)
+          ++r->wiped;
+        --r->wipes_pending;
+        reconciled_one(self, r);
+      });
+      continue;
+    }
+    // A slice that should run is watched even when it would not start: its watcher sees it
+    // fail and, once it is assigned, restarts it.
+    auto proceed = [self, r, slice](bool) {
+      watch(self, slice, true);
+      reconcile_next(self, r);
+    };
+    auto skip = [self, r, slice](caf::error& err) {
+      spdlog::warn("slice-manager cannot reconcile slice {} with the runtime: {}", slice.id,
+                   message_of(err));
+      watch(self, slice, true);
+      reconcile_next(self, r);
+    };
+    if (slice.status == slice_status::suspended)
+      self->request(st.runtime, st.config.runtime_timeout, rt::stop{id}).then(proceed, skip);
+    else
+      self->request(st.runtime, st.config.runtime_timeout, rt::start{spec_of(self, slice)})
+        .then(proceed, skip);
+    return;
+  }
+  r->walked = true;
+  reconciled_one(self, r);
+}
+
+/// Brings the runtime in line with each slice's recorded status and finishes every
+/// interrupted wipe; `done` gets the number of wipes finished.
+void reconcile(self_ptr self, std::vector<slice_record> slices,
+               std::function<void(int32_t)> done) {
+  auto r = std::make_shared<reconciliation>();
+  r->slices = std::move(slices);
+  r->done = std::move(done);
+  reconcile_next(self, std::move(r));
+}
+
+/// Remembers a slice's death and schedules its restart after a back-off that doubles while
+/// it keeps dying.
+void schedule_restart(self_ptr self, const rt::exited& x) {
+  auto& st = self->state;
+  auto now = st.clock();
+  auto& b = st.restarts[x.slice_id];
+  b.delay
+    = now - b.last_exit > restart_memory ? st.config.retry_min : next_delay(b.delay, st.config);
+  b.last_exit = now;
+  spdlog::warn("slice-manager hears that slice {} died ({}); restarting it in {}", x.slice_id,
+               x.reason, render_duration(b.delay));
+  self->delayed_send(self, b.delay, retry_atom_v, x.slice_id);
+}
+
+void restart(self_ptr self, int32_t slice_id) {
+  // Whatever holds the slice now decides whether it runs.
+  if (!claim(self, slice_id))
+    return;
+  auto& st = self->state;
+  self->request(st.db, st.config.request_timeout, db::get_slice_detail{slice_id})
+    .then(
+      [self, slice_id](pool::slice_detail& d) {
+        auto& st = self->state;
+        if (d.slice.status != slice_status::available
+            && d.slice.status != slice_status::assigned)
+          return release(self, slice_id);
+        self->request(st.runtime, st.config.runtime_timeout, rt::start{spec_of(self, d.slice)})
+          .then(
+            [self, slice_id, slice = d.slice](bool) {
+              release(self, slice_id);
+              spdlog::info("slice-manager restarted slice {}", slice_id);
+              watch(self, slice, true);
+              self->send(self->state.events,
+                         events::slice_alert{slice_id, self->state.clock(), "restarted",
+                                             "started again after it died"});
+            },
+            [self, slice_id](caf::error& err) {
+              release(self, slice_id);
+              spdlog::warn("slice-manager cannot restart slice {}: {}", slice_id,
+                           message_of(err));
+              schedule_restart(self, rt::exited{slice_id, "restart failed"});
+            });
+      },
+      [self, slice_id](caf::error& err) {
+        release(self, slice_id);
+        spdlog::warn("slice-manager cannot read slice {} to restart it: {}", slice_id,
+                     message_of(err));
+      });
+}
+
+template <class T>
+auto deliver_to(caf::typed_response_promise<T> rp) {
+  return [rp](caf::expected<T> x) mutable {
+    if (x)
+      rp.deliver(std::move(*x));
+    else
+      rp.deliver(std::move(x.error()));
+  };
+}
+
+} // namespace
+
+watcher_factory spawn_watchers(caf::actor_system& sys, slice_watcher_peers peers,
+                               slice_watcher_config config) {
+  return [&sys, peers = std::move(peers), config = std::move(config)](watched_slice slice) {
+    return sys.spawn(slice_watcher, std::move(slice), peers, config);
+  };
+}
+
+slice_manager_config make_slice_manager_config(const settings& s) {
+  slice_manager_config cfg;
+  cfg.port_base = s.slice_port_base;
+  cfg.port_step = s.slice_port_step;
+  cfg.min_available = s.min_available;
+  cfg.max_slices = s.max_slices;
+  cfg.data_root = s.data_root;
+  cfg.slice_database_url = s.database_url;
+  cfg.sweep_interval = s.sweep_interval;
+  cfg.past_due_grace = s.past_due_grace;
+  cfg.data_retention = s.data_retention;
+  cfg.runtime_timeout = s.stop_grace + std::chrono::seconds{50};
+  return cfg;
+}
+
+slice_manager_full_actor::behavior_type
+slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> self,
+              slice_manager_config cfg, pool_store_actor db, pool_runtime_actor runtime,
+              janitor_actor janitor, pool_event_sink_actor events, clock_fn clock) {
+  auto& st = self->state;
+  st.config = std::move(cfg);
+  st.db = std::move(db);
+  st.runtime = std::move(runtime);
+  st.janitor = std::move(janitor);
+  st.events = std::move(events);
+  st.clock = clock ? std::move(clock) : system_clock();
+  // Watchers are linked, so they end with this actor. One that ends on its own leaves its
+  // slice unwatched until the slice's next transition or restart; any other exit ends us.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& watchers = self->state.watchers;
+    auto i = std::find_if(watchers.begin(), watchers.end(),
+                          [&](const auto& kv) { return kv.second.address() == msg.source; });
+    if (i == watchers.end())
+      return self->quit(msg.reason);
+    spdlog::error("slice-manager lost the watcher of slice {}: {}", i->first,
+                  caf::to_string(msg.reason));
+    watchers.erase(i);
+  });
+  return {
+    [self](const pool::place_user& x) -> caf::result<pool::placement> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<pool::placement>();
+      request_assignment(self);
+      st.placement_waiters.push_back({x.user_id, st.assign_wanted, rp});
+      return rp;
+    },
+    [self](const pool::create_slices& x) -> caf::result<std::vector<slice_record>> {
+      if (x.count < 1 || x.count > max_create)
+        return make_error(ec::invalid_request,
+                          "count must be between 1 and " + std::to_string(max_create));
+      auto rp = self->make_response_promise<std::vector<slice_record>>();
+      provision(self, x.count, deliver_to(rp));
+      return rp;
+    },
+    [self](const pool::list_slices& x) -> caf::result<std::vector<slice_record>> {
+      auto& st = self->state;
+      return self->delegate(st.db, db::list_slices{x.status});
+    },
+    [self](const pool::get_slice& x) -> caf::result<pool::slice_detail> {
+      auto& st = self->state;
+      return self->delegate(st.db, db::get_slice_detail{x.slice_id});
+    },
+    [self](const pool::change_slice& x) -> caf::result<slice_record> {
+      if (!claim(self, x.slice_id))
+        return busy_error(x.slice_id);
+      auto rp = self->make_response_promise<slice_record>();
+      auto id = x.slice_id;
+      auto done = [self, id, k = deliver_to(rp)](caf::expected<slice_record> r) mutable {
+        release(self, id);
+        k(std::move(r));
+      };
+      auto reason = admin_reason(x.reason);
+      switch (x.action) {
+        case pool::verb::suspend: suspend(self, id, reason, done); break;
+        case pool::verb::resume: resume(self, id, reason, done); break;
+        case pool::verb::destroy: destroy(self, id, reason, done); break;
+      }
+      return rp;
+    },
+    [self](const pool::assign_slice& x) -> caf::result<slice_record> {
+      auto& st = self->state;
+      if (x.slice_id && !claim(self, *x.slice_id))
+        return busy_error(*x.slice_id);
+      auto rp = self->make_response_promise<slice_record>();
+      auto held = x.slice_id;
+      self->request(st.db, st.config.request_timeout, db::assign_user{x.user_id, x.slice_id})
+        .then(
+          [self, held, rp](db::assignment& a) mutable {
+            if (held)
+              release(self, *held);
+            announce(self, a, "admin");
+            ensure_floor(self);
+            rp.deliver(std::move(a.slice));
+          },
+          [self, held, rp](caf::error& err) mutable {
+            if (held)
+              release(self, *held);
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    [self](const pool::billing_changed& x) {
+      apply_policy(self, x.user_id, [self] {
+        // The change may also have made the user one who waits for a slice.
+        request_assignment(self);
+        ensure_floor(self);
+      });
+    },
+    [self](start_atom, user_listener_actor users) -> caf::result<int32_t> {
+      auto& st = self->state;
+      st.users = std::move(users);
+      auto rp = self->make_response_promise<int32_t>();
+      // Subscribing makes this actor the one the runtime tells about slices that die.
+      self->request(st.runtime, st.config.runtime_timeout, rt::subscribe{})
+        .then([](bool) {},
+              [](caf::error& err) {
+                spdlog::warn("slice-manager cannot subscribe to slice exits: {}",
+                             message_of(err));
+              });
+      self->request(st.db, st.config.request_timeout, db::ensure_template{})
+        .then(
+          [self, rp](bool created) mutable {
+            auto& st = self->state;
+            if (created)
+              spdlog::info("slice-manager created the slice template database");
+            self->request(st.db, st.config.request_timeout, db::list_slices{})
+              .then(
+                [self, rp](std::vector<slice_record>& slices) mutable {
+                  reconcile(self, std::move(slices), [self, rp](int32_t wiped) mutable {
+                    auto& st = self->state;
+                    if (!st.started) {
+                      st.started = true;
+                      self->delayed_send(self, st.config.sweep_interval, tick_atom_v);
+                    }
+                    spdlog::info("slice-manager reconciled the pool ({} wipe(s) finished)",
+                                 wiped);
+                    rp.deliver(wiped);
+                    request_assignment(self);
+                    ensure_floor(self);
+                  });
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](const rt::exited& x) {
+      // An operation holding the slice starts, stops or removes it anyway.
+      if (self->state.busy.count(x.slice_id) > 0)
+        return;
+      schedule_restart(self, x);
+    },
+    [self](tick_atom) {
+      self->delayed_send(self, self->state.config.sweep_interval, tick_atom_v);
+      sweep(self);
+    },
+    [self](retry_atom) {
+      self->state.floor_retry_pending = false;
+      ensure_floor(self);
+    },
+    [self](retry_atom, int32_t slice_id) { restart(self, slice_id); },
+  };
+}
+
+} // namespace slicegate

@@ -1,0 +1,279 @@
+#include "persistence/pool.hpp"
+
+#include <optional>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "messages/error.hpp"
+#include "persistence/detail/rows.hpp"
+
+namespace slicegate::pool_store {
+
+namespace {
+
+using detail::to_sql;
+
+/// Most slices one request may provision; a larger pool is grown in several requests, so no
+/// single transaction holds the port lock for long.
+constexpr int32_t max_insert = 1000;
+
+/// Most users one assignment transaction pairs; keeps its row locks short-lived.
+constexpr int32_t max_assign_batch = 1000;
+
+std::optional<int32_t> to_sql(const optional<int32_t>& x) {
+  if (!x)
+    return std::nullopt;
+  return *x;
+}
+
+template <class T>
+optional<T> get_optional(const pqxx::field& field) {
+  if (field.is_null())
+    return caf::none;
+  return field.as<T>();
+}
+
+bool valid_status(const std::string& x) {
+  return x == slice_status::available || x == slice_status::assigned
+         || x == slice_status::suspended || x == slice_status::destroying;
+}
+
+/// The comma-separated list slice_transition takes (libpqxx 6 binds no arrays).
+std::string status_list(const std::vector<std::string>& xs) {
+  std::string result;
+  for (auto& x : xs) {
+    if (!result.empty())
+      result += ',';
+    result += x;
+  }
+  return result;
+}
+
+std::string slice_name(int32_t id) {
+  return "slice " + std::to_string(id);
+}
+
+std::vector<slice_record> to_slices(const pqxx::result& rows) {
+  std::vector<slice_record> result;
+  result.reserve(rows.size());
+  for (const auto& row : rows)
+    result.push_back(detail::to_slice(row));
+  return result;
+}
+
+telemetry_sample to_sample(const pqxx::row& row) {
+  telemetry_sample x;
+  x.slice_id = row["slice_id"].as<int32_t>();
+  x.at = detail::from_micros(row["at_us"].as<int64_t>());
+  x.rss_bytes = get_optional<int64_t>(row["rss_bytes"]);
+  x.wa_state = row["wa_state"].as<std::string>();
+  x.cpu_percent = get_optional<double>(row["cpu_percent"]);
+  x.disk_bytes = get_optional<int64_t>(row["disk_bytes"]);
+  return x;
+}
+
+optional<pool::verb> to_verb(const std::string& x) {
+  if (x == "suspend")
+    return pool::verb::suspend;
+  if (x == "resume")
+    return pool::verb::resume;
+  if (x == "destroy")
+    return pool::verb::destroy;
+  return caf::none;
+}
+
+} // namespace
+
+caf::expected<std::vector<slice_record>> insert_slices(detail::link& gateway,
+                                                       const db::insert_slices& x) {
+  if (x.count < 1 || x.count > max_insert)
+    return make_error(ec::invalid_request,
+                      "count must be between 1 and " + std::to_string(max_insert));
+  if (x.port_base < 1 || x.port_base > 65535 || x.port_step < 1)
+    return make_error(ec::invalid_request, "invalid slice port base or step");
+  if (x.max_slices < 0)
+    return make_error(ec::invalid_request, "max-slices must not be negative");
+  if (x.data_root.empty())
+    return make_error(ec::invalid_request, "no data root configured");
+  return gateway.run([&x](pqxx::connection& c) -> caf::expected<std::vector<slice_record>> {
+    pqxx::work tx{c};
+    tx.exec_prepared("slice_lock_ports");
+    auto rows = tx.exec_prepared("slice_insert", x.count, x.port_base, x.port_step,
+                                 x.max_slices, x.data_root);
+    // Leaving without commit() rolls back: all or nothing.
+    if (rows.empty() && x.max_slices > 0)
+      return make_error(ec::conflict, "the pool would grow past max-slices ("
+                                        + std::to_string(x.max_slices) + ")");
+    if (rows.size() < static_cast<pqxx::result::size_type>(x.count))
+      return make_error(ec::conflict, "only " + std::to_string(rows.size())
+                                        + " free slice ports are left below 65536");
+    tx.commit();
+    return to_slices(rows);
+  });
+}
+
+caf::expected<std::vector<slice_record>> list_slices(detail::link& gateway,
+                                                     const db::list_slices& x) {
+  if (x.status && !valid_status(*x.status))
+    return make_error(ec::invalid_request, "unknown slice status " + *x.status);
+  return gateway.run([&x](pqxx::connection& c) {
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("slice_list", to_sql(x.status));
+    tx.commit();
+    return to_slices(rows);
+  });
+}
+
+caf::expected<pool::slice_detail> get_slice_detail(detail::link& gateway,
+                                                   const db::get_slice_detail& x) {
+  return gateway.run([&x](pqxx::connection& c) -> caf::expected<pool::slice_detail> {
+    pqxx::read_transaction tx{c};
+    auto slice = tx.exec_prepared("slice_get", x.slice_id);
+    if (slice.empty())
+      return make_error(ec::not_found, "no " + slice_name(x.slice_id));
+    auto latest = tx.exec_prepared("slice_latest_telemetry", x.slice_id);
+    tx.commit();
+    pool::slice_detail result;
+    result.slice = detail::to_slice(slice[0]);
+    if (!latest.empty())
+      result.latest = to_sample(latest[0]);
+    return result;
+  });
+}
+
+caf::expected<db::slice_transition> transition_slice(detail::link& gateway,
+                                                     const db::transition_slice& x) {
+  if (!valid_status(x.to) || x.from.empty())
+    return make_error(ec::invalid_request, "invalid slice transition");
+  for (auto& from : x.from)
+    if (!valid_status(from))
+      return make_error(ec::invalid_request, "unknown slice status " + from);
+  return gateway.run([&x](pqxx::connection& c) -> caf::expected<db::slice_transition> {
+    pqxx::work tx{c};
+    auto rows = tx.exec_prepared("slice_transition", x.slice_id, status_list(x.from), x.to,
+                                 to_sql(x.reason));
+    if (rows.empty())
+      return make_error(ec::not_found, "no " + slice_name(x.slice_id));
+    auto& row = rows[0];
+    auto from = row["previous_status"].as<std::string>();
+    if (row["slice_id"].is_null())
+      return make_error(ec::conflict,
+                        slice_name(x.slice_id) + " is " + from + ", cannot become " + x.to);
+    tx.commit();
+    db::slice_transition result;
+    result.slice = detail::to_slice(row, "slice_");
+    result.from = std::move(from);
+    result.previous_user_id = get_optional<int32_t>(row["previous_user_id"]);
+    result.previous_reason = get_optional<std::string>(row["previous_reason"]);
+    return result;
+  });
+}
+
+caf::expected<std::vector<db::assignment>> assign_next(detail::link& gateway,
+                                                       const db::assign_next& x) {
+  if (x.limit < 1 || x.limit > max_assign_batch)
+    return make_error(ec::invalid_request,
+                      "limit must be between 1 and " + std::to_string(max_assign_batch));
+  auto now = to_sql(x.now);
+  return gateway.run([&](pqxx::connection& c) {
+    pqxx::work tx{c};
+    auto rows = tx.exec_prepared("pool_assign_next", x.limit, now);
+    tx.commit();
+    std::vector<db::assignment> result;
+    result.reserve(rows.size());
+    for (const auto& row : rows)
+      result.push_back(
+        db::assignment{row["user_id"].as<int32_t>(), detail::to_slice(row, "slice_")});
+    return result;
+  });
+}
+
+caf::expected<db::assignment> assign_user(detail::link& gateway, const db::assign_user& x) {
+  return gateway.run([&x](pqxx::connection& c) -> caf::expected<db::assignment> {
+    pqxx::work tx{c};
+    // Lock both rows before changing either, so that the checks below still hold at commit.
+    auto user = tx.exec_prepared("pool_lock_user", x.user_id);
+    if (user.empty())
+      return make_error(ec::not_found, "no user " + std::to_string(x.user_id));
+    if (!user[0]["slice_id"].is_null())
+      return make_error(ec::conflict, "user " + std::to_string(x.user_id) + " already has "
+                                        + slice_name(user[0]["slice_id"].as<int32_t>()));
+    int32_t slice_id = 0;
+    if (x.slice_id) {
+      auto slice = tx.exec_prepared("pool_lock_slice", *x.slice_id);
+      if (slice.empty())
+        return make_error(ec::not_found, "no " + slice_name(*x.slice_id));
+      auto status = slice[0]["status"].as<std::string>();
+      if (status != slice_status::available || !slice[0]["user_id"].is_null())
+        return make_error(ec::conflict, slice_name(*x.slice_id) + " is " + status);
+      slice_id = *x.slice_id;
+    } else {
+      auto slice = tx.exec_prepared("pool_next_free_slice");
+      if (slice.empty())
+        return make_error(ec::conflict, "no slice is available");
+      slice_id = slice[0]["id"].as<int32_t>();
+    }
+    auto row = tx.exec_prepared1("pool_bind", x.user_id, slice_id);
+    tx.commit();
+    return db::assignment{x.user_id, detail::to_slice(row)};
+  });
+}
+
+caf::expected<pool::placement> get_placement(detail::link& gateway,
+                                             const db::get_placement& x) {
+  auto now = to_sql(x.now);
+  return gateway.run([&](pqxx::connection& c) -> caf::expected<pool::placement> {
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("pool_placement", x.user_id, now);
+    tx.commit();
+    if (rows.empty())
+      return make_error(ec::not_found, "no user " + std::to_string(x.user_id));
+    auto& row = rows[0];
+    pool::placement result;
+    if (!row["slice_id"].is_null())
+      result.slice = detail::to_slice(row, "slice_");
+    result.waiting_position = get_optional<int32_t>(row["waiting_position"]);
+    return result;
+  });
+}
+
+caf::expected<std::vector<db::due_action>> due_actions(detail::link& gateway,
+                                                       const db::due_actions& x) {
+  auto now = to_sql(x.now);
+  auto past_due_before = to_sql(x.past_due_before);
+  auto ended_before = to_sql(x.ended_before);
+  return gateway.run([&](pqxx::connection& c) -> caf::expected<std::vector<db::due_action>> {
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("pool_due_actions", now, past_due_before, ended_before,
+                                 to_sql(x.user_id));
+    tx.commit();
+    std::vector<db::due_action> result;
+    result.reserve(rows.size());
+    for (const auto& row : rows) {
+      auto action = to_verb(row["action"].as<std::string>());
+      if (!action)
+        return make_error(ec::internal, "pool_due_actions names an unknown action");
+      db::due_action item;
+      item.slice_id = row["slice_id"].as<int32_t>();
+      item.user_id = get_optional<int32_t>(row["user_id"]);
+      item.status = row["status"].as<std::string>();
+      item.action = *action;
+      item.reason = row["reason"].as<std::string>();
+      result.push_back(std::move(item));
+    }
+    return result;
+  });
+}
+
+caf::expected<db::pool_totals> count_pool(detail::link& gateway, const db::count_pool&) {
+  return gateway.run([](pqxx::connection& c) {
+    pqxx::read_transaction tx{c};
+    auto row = tx.exec_prepared1("pool_counts");
+    tx.commit();
+    return db::pool_totals{row["total"].as<int32_t>(), row["ready"].as<int32_t>(),
+                           row["destroying"].as<int32_t>()};
+  });
+}
+
+} // namespace slicegate::pool_store
