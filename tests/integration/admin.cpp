@@ -1,0 +1,118 @@
+#define BOOST_TEST_MODULE admin
+#include <boost/test/unit_test.hpp>
+
+// The admin rule and the pool verbs, end to end: the real daemon (external runtime) on a
+// throwaway PostgreSQL and nats-server; the first admin made with `slicegate create-admin`.
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/nats_client.hpp"
+#include "tests/support/servers.hpp"
+
+using namespace slicegate;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+struct fixture {
+  test::servers& servers = test::shared_servers();
+  std::optional<test::daemon> daemon;
+  std::optional<test::nats_client> client;
+
+  fixture() {
+    servers.reset_database();
+    auto rc = test::run("printf 'admin-password-1\\n' | " + test::slicegate_binary()
+                        + " create-admin --password-stdin --bcrypt-cost=4 --email Admin@Example.com"
+                          " --database-url='"
+                        + servers.database_url() + "' >/dev/null 2>&1");
+    BOOST_REQUIRE_EQUAL(rc, 0);
+    daemon.emplace(test::daemon_args(servers));
+    client.emplace(servers.nats_url());
+    auto first = client->request("gateway.session.resolve", json{{"session_id", "warm-up"}}, 30s);
+    BOOST_REQUIRE_MESSAGE(first.ok(), "the daemon does not answer: " << daemon->log());
+  }
+
+  ~fixture() {
+    if (daemon && daemon->running())
+      BOOST_CHECK_EQUAL(daemon->stop(), 0);
+  }
+
+  std::string login(const std::string& email, const std::string& password) {
+    auto r = client->request("gateway.auth.login", json{{"email", email}, {"password", password}});
+    BOOST_REQUIRE_MESSAGE(r.ok() && r.error_code().empty(), r.body);
+    return r.json()["session"]["id"].get<std::string>();
+  }
+
+  test::reply admin(const std::string& verb, json body) {
+    return client->request("gateway.admin.slices." + verb, body, 30s);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(admin_rule, fixture)
+
+BOOST_AUTO_TEST_CASE(create_admin_makes_an_admin_who_can_log_in) {
+  auto token = login("admin@example.com", "admin-password-1");
+  auto r = client->request("gateway.session.resolve", json{{"session_id", token}});
+  BOOST_CHECK_EQUAL(r.json()["user"]["is_admin"], true);
+}
+
+BOOST_AUTO_TEST_CASE(admins_provision_list_get_and_suspend_slices) {
+  auto token = login("admin@example.com", "admin-password-1");
+  auto created = admin("create", json{{"session_id", token}, {"count", 2}});
+  BOOST_REQUIRE_MESSAGE(created.error_code().empty(), created.body);
+  BOOST_REQUIRE_EQUAL(created.json()["slices"].size(), 2u);
+  auto first = created.json()["slices"][0];
+  BOOST_CHECK_EQUAL(first["status"], "available");
+  BOOST_CHECK_EQUAL(first["port"], 5001);
+  BOOST_CHECK_EQUAL(created.json()["slices"][1]["port"], 5003);
+
+  auto listed = admin("list", json{{"session_id", token}});
+  BOOST_CHECK_EQUAL(listed.json()["slices"].size(), 2u);
+  auto got = admin("get", json{{"session_id", token}, {"slice_id", first["id"]}});
+  BOOST_CHECK_EQUAL(got.json()["slice"]["id"], first["id"]);
+  BOOST_CHECK(got.json().contains("latest_telemetry"));
+
+  auto missing = admin("get", json{{"session_id", token}, {"slice_id", 999}});
+  BOOST_CHECK_EQUAL(missing.error_code(), "not_found");
+  BOOST_CHECK_EQUAL(missing.service_error_code(), 404);
+
+  // A user signs up and gets the first slice; the admin suspends and resumes it.
+  auto signup = client->request("gateway.auth.signup",
+                                json{{"email", "user@example.com"}, {"password", "password-1"}});
+  BOOST_REQUIRE_MESSAGE(signup.error_code().empty(), signup.body);
+  BOOST_REQUIRE(signup.json()["slice"].is_object());
+  auto slice_id = signup.json()["slice"]["id"];
+  auto suspended = admin("suspend", json{{"session_id", token}, {"slice_id", slice_id}});
+  BOOST_CHECK_MESSAGE(suspended.json()["slice"]["status"] == "suspended", suspended.body);
+  auto resumed = admin("resume", json{{"session_id", token}, {"slice_id", slice_id}});
+  BOOST_CHECK_MESSAGE(resumed.json()["slice"]["status"] == "assigned", resumed.body);
+}
+
+BOOST_AUTO_TEST_CASE(non_admins_get_403_and_no_session_401_and_nothing_changes) {
+  auto signup = client->request("gateway.auth.signup",
+                                json{{"email", "plain@example.com"}, {"password", "password-1"}});
+  BOOST_REQUIRE_MESSAGE(signup.error_code().empty(), signup.body);
+  auto user_token = signup.json()["session"]["id"].get<std::string>();
+
+  auto forbidden = admin("create", json{{"session_id", user_token}, {"count", 3}});
+  BOOST_CHECK_EQUAL(forbidden.error_code(), "forbidden");
+  BOOST_CHECK_EQUAL(forbidden.service_error_code(), 403);
+  auto anonymous = admin("create", json{{"session_id", std::string(64, 'a')}, {"count", 3}});
+  BOOST_CHECK_EQUAL(anonymous.error_code(), "unauthorized");
+  BOOST_CHECK_EQUAL(anonymous.service_error_code(), 401);
+  auto malformed = admin("create", json{{"count", "three"}});
+  BOOST_CHECK_EQUAL(malformed.error_code(), "invalid_request");
+
+  auto token = login("admin@example.com", "admin-password-1");
+  BOOST_CHECK_EQUAL(admin("list", json{{"session_id", token}}).json()["slices"].size(), 0u);
+  BOOST_CHECK(daemon->running());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
