@@ -186,8 +186,12 @@ BOOST_AUTO_TEST_CASE(queued_jobs_all_complete_in_order_of_arrival) {
 BOOST_AUTO_TEST_CASE(workers_run_below_the_process_priority) {
   auto before = thread_nice_values();
   auto h = spawn_hasher(2, 8);
-  BOOST_REQUIRE(static_cast<bool>(hash(h, "password")));
-  BOOST_REQUIRE(static_cast<bool>(hash(h, "password")));
+  // Two jobs at once, so that both workers have surely started (one after the other could
+  // both go to the same idle worker).
+  auto first = self->request(h, 10s, auth::hash_password{"password", 4});
+  auto second = self->request(h, 10s, auth::hash_password{"password", 4});
+  first.receive([](std::string&) {}, [](caf::error& err) { BOOST_FAIL(message_of(err)); });
+  second.receive([](std::string&) {}, [](caf::error& err) { BOOST_FAIL(message_of(err)); });
   auto after = thread_nice_values();
   auto lowered = std::count(after.begin(), after.end(), 10)
                  - std::count(before.begin(), before.end(), 10);
