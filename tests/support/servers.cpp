@@ -75,8 +75,9 @@ servers::~servers() {
 }
 
 void servers::script(const std::string& verb) {
-  auto cmd = "bash " + script_path() + " " + verb + " " + dir_ + " >" + dir_ + "/script-"
-             + verb + ".log 2>&1";
+  // Ports exported by an outer scripts/servers.sh (scripts/bench.sh) must not pin ours.
+  auto cmd = "env -u PG_PORT -u NATS_PORT -u NATS_MONITOR_PORT bash " + script_path() + " "
+             + verb + " " + dir_ + " >" + dir_ + "/script-" + verb + ".log 2>&1";
   if (run(cmd) != 0)
     throw std::runtime_error("scripts/servers.sh " + verb + " failed; see " + dir_
                              + "/script-" + verb + ".log");
