@@ -2,21 +2,17 @@
 
 #include <algorithm>
 #include <array>
+#include <crypt.h>
 #include <cstdio>
 #include <memory>
+#include <pthread.h>
+#include <sched.h>
 #include <thread>
-
-#include <crypt.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/spawn_options.hpp>
-
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-
 #include <spdlog/spdlog.h>
 
 #include "app/settings.hpp"
@@ -50,8 +46,7 @@ struct scratch {
 /// for the C API).
 struct secret {
   std::string text;
-  explicit secret(std::string_view x) : text(x) {
-  }
+  explicit secret(std::string_view x) : text(x) {}
   ~secret() {
     OPENSSL_cleanse(text.data(), text.size());
   }
@@ -94,13 +89,14 @@ struct worker_state {
 /// One bcrypt thread. It is spawned detached, so blocking for the whole work factor stalls
 /// only itself; the facade never gives it a second job before it answered the first.
 hasher_actor::behavior_type bcrypt_worker(hasher_actor::stateful_pointer<worker_state> self,
-                                          int nice) {
-  // A detached actor initializes on its own thread, so this lowers only this thread: on
-  // Linux, setpriority with a thread id applies to that thread alone.
-  if (nice != 0
-      && setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice) != 0)
-    spdlog::warn("hasher cannot lower the priority of a bcrypt worker; it runs at the "
-                 "process's priority");
+                                          bool idle_priority) {
+  // A detached actor initializes on its own thread, so this demotes only that thread.
+  if (idle_priority) {
+    sched_param param{};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0)
+      spdlog::warn("hasher cannot move a bcrypt worker to idle priority; it competes with "
+                   "the request path");
+  }
   return {
     [self](auth::hash_password& req) -> caf::result<std::string> {
       auto hash = hash_with(self->state.space, req.password, req.cost);
@@ -121,8 +117,8 @@ caf::error saturated() {
 /// Hands a request to worker `index`; when it answers, the worker takes the next queued job
 /// or becomes idle.
 template <class T, class Request>
-void dispatch(hasher_actor::stateful_pointer<hasher_state> self, size_t index,
-              Request request, caf::typed_response_promise<T> promise);
+void dispatch(hasher_actor::stateful_pointer<hasher_state> self, size_t index, Request request,
+              caf::typed_response_promise<T> promise);
 
 void next_job(hasher_actor::stateful_pointer<hasher_state> self, size_t index) {
   auto& st = self->state;
@@ -136,8 +132,8 @@ void next_job(hasher_actor::stateful_pointer<hasher_state> self, size_t index) {
 }
 
 template <class T, class Request>
-void dispatch(hasher_actor::stateful_pointer<hasher_state> self, size_t index,
-              Request request, caf::typed_response_promise<T> promise) {
+void dispatch(hasher_actor::stateful_pointer<hasher_state> self, size_t index, Request request,
+              caf::typed_response_promise<T> promise) {
   self->request(self->state.workers[index], caf::infinite, std::move(request))
     .then(
       [self, index, promise](T& result) mutable {
@@ -189,8 +185,8 @@ hasher_actor::behavior_type hasher(hasher_actor::stateful_pointer<hasher_state> 
   st.max_queue = cfg.queue;
   for (size_t i = 0; i < workers; ++i) {
     // Linked: the workers go when the facade goes, and a facade without workers is useless.
-    st.workers.push_back(self->spawn<caf::detached + caf::linked>(bcrypt_worker,
-                                                                  cfg.worker_nice));
+    st.workers.push_back(
+      self->spawn<caf::detached + caf::linked>(bcrypt_worker, cfg.idle_priority));
     st.idle.push_back(i);
   }
   spdlog::debug("hasher runs {} bcrypt workers with {} queue slots", workers, cfg.queue);
@@ -242,8 +238,8 @@ std::string bcrypt_dummy_hash(int cost) {
   // 31 characters of checksum in bcrypt's base64 alphabet. crypt_rn reads only the cost and
   // salt, so the work is exactly that of a real hash; the checksum just has to differ from
   // whatever a password yields. The last character carries 2 unused bits, kept zero.
-  static constexpr char alphabet[] =
-    "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char alphabet[]
+    = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::array<unsigned char, 31> random{};
   if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1)
     random.fill(0x2a);

@@ -24,10 +24,13 @@ struct hasher_config {
   size_t workers = 0;
   /// Jobs that may wait for a free worker; beyond that a job is refused at once.
   size_t queue = 64;
-  /// Nice value of the worker threads. bcrypt is the one CPU hog of the process, and running
-  /// it below the NATS and CAF threads keeps session resolves fast during a login flood
-  /// while logins still get every otherwise idle cycle. 0 keeps the process's priority.
-  int worker_nice = 10;
+  /// Runs the worker threads under SCHED_IDLE. bcrypt is the one CPU hog of the process;
+  /// at idle priority it gets every cycle the request path leaves, and a waking NATS or CAF
+  /// thread always preempts it, so session resolves stay fast during a login flood. (Nice
+  /// values do not do this: on an EEVDF kernel a niced hog delayed resolves more than one
+  /// at normal priority.) The price: on a host saturated by other processes, logins wait
+  /// until their request times out.
+  bool idle_priority = true;
 };
 
 /// Reads the pool size and queue bound from the daemon's settings.
