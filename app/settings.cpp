@@ -82,7 +82,8 @@ void add_settings(CLI::App& app, settings& s) {
   add_duration(app, "disk-interval", s.disk_interval, "Disk usage cadence");
   add_duration(app, "server-interval", s.server_interval, "Host metrics cadence");
   add_duration(app, "retention", s.retention, "How long telemetry is kept");
-  add_duration(app, "retention-interval", s.retention_interval, "How often telemetry is pruned");
+  add_duration(app, "retention-interval", s.retention_interval,
+               "How often telemetry is pruned");
   add_duration(app, "sweep-interval", s.sweep_interval, "Time-based lifecycle sweep cadence");
   add_duration(app, "session-ttl", s.session_ttl, "Rolling session expiry");
   add_duration(app, "session-max-age", s.session_max_age, "Absolute session lifetime");
@@ -101,7 +102,8 @@ void add_settings(CLI::App& app, settings& s) {
   add_duration(app, "past-due-grace", s.past_due_grace, "past_due time before suspension");
   add_duration(app, "data-retention", s.data_retention,
                "Time after a cancelled subscription ends before its slice is destroyed");
-  add(app, "min-available", s.min_available, "Keep at least this many healthy available slices");
+  add(app, "min-available", s.min_available,
+      "Keep at least this many healthy available slices");
   add(app, "max-slices", s.max_slices, "Never provision more slices than this (0: no limit)");
   add_duration(app, "request-timeout", s.request_timeout,
                "How long a NATS request may wait for an answer inside slicegate");
@@ -118,7 +120,8 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "log-level", s.log_level, "trace, debug, info, warn, error")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   add(app, "log-json", s.log_json, "Write logs as JSON lines");
-  add(app, "scheduler-threads", s.scheduler_threads, "CAF worker threads (0: one per core)");
+  add(app, "scheduler-threads", s.scheduler_threads,
+      "CAF worker threads (0: CAF's default, the number of cores but at least 4)");
 }
 
 std::optional<caf::timespan> parse_duration(const std::string& text) {
@@ -147,8 +150,8 @@ std::string render_duration(caf::timespan x) {
     int64_t size;
     const char* suffix;
   };
-  for (auto u : {unit{86'400'000, "d"}, unit{3'600'000, "h"}, unit{60'000, "m"},
-                 unit{1000, "s"}})
+  for (auto u :
+       {unit{86'400'000, "d"}, unit{3'600'000, "h"}, unit{60'000, "m"}, unit{1000, "s"}})
     if (ms != 0 && ms % u.size == 0)
       return std::to_string(ms / u.size) + u.suffix;
   return std::to_string(ms) + "ms";
