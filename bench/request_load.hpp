@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -30,21 +32,78 @@ inline int env_int(const char* name, int fallback) {
   return value ? std::atoi(value) : fallback;
 }
 
-/// The test daemon's arguments with some replaced: `overrides` are `--name=value` items that
-/// take the place of the same `--name` (CLI11 refuses an option given twice).
-inline std::vector<std::string> daemon_args(const test::servers& s,
-                                            const std::vector<std::string>& overrides) {
-  auto name_of = [](const std::string& arg) { return arg.substr(0, arg.find('=')); };
+/// `args` with some replaced: `overrides`, then the words of $BENCH_DAEMON_ARGS, are
+/// `--name=value` items that take the place of the same `--name` (CLI11 refuses an option
+/// given twice).
+inline std::vector<std::string> with_overrides(const std::vector<std::string>& args,
+                                               std::vector<std::string> overrides) {
+  if (auto extra = std::getenv("BENCH_DAEMON_ARGS")) {
+    std::istringstream words{extra};
+    for (std::string word; words >> word;)
+      overrides.push_back(word);
+  }
+  auto name_of = [](const std::string& arg) {
+    return arg.substr(0, arg.find('='));
+  };
   std::vector<std::string> result;
-  for (auto& arg : test::daemon_args(s)) {
-    auto replaced = std::any_of(overrides.begin(), overrides.end(),
-                                [&](const std::string& o) { return name_of(o) == name_of(arg); });
+  for (auto& arg : args) {
+    auto replaced = std::any_of(overrides.begin(), overrides.end(), [&](const std::string& o) {
+      return name_of(o) == name_of(arg);
+    });
     if (!replaced)
       result.push_back(arg);
   }
   result.insert(result.end(), overrides.begin(), overrides.end());
   return result;
 }
+
+/// The test daemon's arguments for `s`, with `overrides` (see `with_overrides`).
+inline std::vector<std::string> daemon_args(const test::servers& s,
+                                            std::vector<std::string> overrides) {
+  return with_overrides(test::daemon_args(s), std::move(overrides));
+}
+
+/// The servers a benchmark runs against: those scripts/bench.sh started and exported
+/// ($NATS_URL, $DATABASE_URL, $ADMIN_DATABASE_URL, $SERVERS_DIR), or else a throwaway pair
+/// of its own.
+class bench_servers {
+ public:
+  bench_servers() {
+    auto nats = std::getenv("NATS_URL");
+    auto database = std::getenv("DATABASE_URL");
+    auto admin = std::getenv("ADMIN_DATABASE_URL");
+    auto dir = std::getenv("SERVERS_DIR");
+    if (nats && database && admin && dir) {
+      args_ = {"serve",
+               std::string{"--database-url="} + database,
+               std::string{"--admin-database-url="} + admin,
+               std::string{"--nats-url="} + nats,
+               "--bcrypt-cost=4",
+               "--runtime=external",
+               std::string{"--data-root="} + dir + "/slices",
+               "--log-level=debug"};
+      nats_url_ = nats;
+    } else {
+      own_.emplace();
+      args_ = test::daemon_args(*own_);
+      nats_url_ = own_->nats_url();
+    }
+  }
+
+  const std::string& nats_url() const {
+    return nats_url_;
+  }
+
+  /// The daemon's arguments for these servers, with `overrides` (see `with_overrides`).
+  std::vector<std::string> daemon_args(std::vector<std::string> overrides) const {
+    return with_overrides(args_, std::move(overrides));
+  }
+
+ private:
+  std::optional<test::servers> own_;
+  std::vector<std::string> args_;
+  std::string nats_url_;
+};
 
 /// Signs up `count` users named `<prefix><i>@bench.example`; returns their session tokens.
 inline std::vector<std::string> sign_up(test::nats_client& client, const std::string& prefix,
@@ -88,7 +147,7 @@ struct connection {
 /// Replies to every request on `subject` with its own payload, from nats.c's callback
 /// thread: the cheapest responder there is.
 class echo_responder {
-public:
+ public:
   echo_responder(const std::string& url, const std::string& subject) : conn_(url) {
     if (natsConnection_QueueSubscribe(&sub_, conn_.nc, subject.c_str(), "q", on_message,
                                       conn_.nc)
@@ -103,7 +162,7 @@ public:
     natsSubscription_Destroy(sub_);
   }
 
-private:
+ private:
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     auto nc = static_cast<natsConnection*>(closure);
     if (auto reply = natsMsg_GetReply(msg))
@@ -160,14 +219,16 @@ inline load_result drive(connection& conn, const std::string& subject, int threa
                                         static_cast<int>(payload.size()), 10000);
         auto done = clock::now();
         const char* code = nullptr;
-        if (s == NATS_OK && natsMsgHeader_Get(reply, "Nats-Service-Error-Code", &code) != NATS_OK) {
+        if (s == NATS_OK
+            && natsMsgHeader_Get(reply, "Nats-Service-Error-Code", &code) != NATS_OK) {
           ++ok;
           latencies.push_back(std::chrono::duration<double, std::micro>(done - sent).count());
         } else {
           ++failed;
         }
         natsMsg_Destroy(reply);
-        auto end_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
+        auto end_ns
+          = std::chrono::duration_cast<std::chrono::nanoseconds>(done - start).count();
         auto prev = last_end_ns.load();
         while (end_ns > prev && !last_end_ns.compare_exchange_weak(prev, end_ns)) {
         }

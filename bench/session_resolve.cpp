@@ -27,8 +27,8 @@ int run() {
   auto sessions = bench::env_int("BENCH_SESSIONS", 64);
   auto slice = std::chrono::milliseconds{seconds * 1000 / rounds};
 
-  test::servers servers;
-  test::daemon daemon{bench::daemon_args(servers, {"--log-level=warn"})};
+  bench::bench_servers servers;
+  test::daemon daemon{servers.daemon_args({"--log-level=warn"})};
   test::nats_client client{servers.nats_url()};
   auto tokens = bench::sign_up(client, "resolve", sessions, "bench password");
   std::vector<std::string> bodies;
@@ -48,9 +48,10 @@ int run() {
   bench::load_result echo_result;
   bench::load_result resolve_result;
   for (int round = 0; round < rounds; ++round) {
-    bench::merge(echo_result, bench::drive(conn, "bench.echo", requesters, slice, resolve_body));
-    bench::merge(resolve_result, bench::drive(conn, "gateway.session.resolve", requesters, slice,
-                                              resolve_body));
+    bench::merge(echo_result,
+                 bench::drive(conn, "bench.echo", requesters, slice, resolve_body));
+    bench::merge(resolve_result, bench::drive(conn, "gateway.session.resolve", requesters,
+                                              slice, resolve_body));
   }
 
   std::printf("session_resolve: %d requesters on one connection, %d s each in %d rounds, "
