@@ -58,8 +58,9 @@ struct slice_manager_config {
   /// Most users paired with slices in one database transaction.
   int32_t assign_batch = 100;
   /// Wipes in flight at once. Persistence and the runtime each work serially, so more only
-  /// lengthens their queues; a few overlap one wipe's runtime work with another's SQL.
-  int32_t max_parallel_wipes = 4;
+  /// lengthens their queues; enough keep persistence busy with the next CREATE DATABASE while
+  /// other wipes wait for the runtime or the janitor.
+  int32_t max_parallel_wipes = 8;
   /// How long persistence and the janitor may take per request (CREATE DATABASE included).
   caf::timespan request_timeout = std::chrono::seconds{60};
   /// How long the runtime may take per request; longer than its stop grace.

@@ -1,17 +1,20 @@
 // How fast signups turn into assigned slices, through the whole daemon: JetStream consumer,
 // session manager, slice manager, persistence, and the `gateway.user.slice.<id>` event out.
-// In one run, against one daemon:
+// In one run, against one daemon, after a warm-up of 100 signups that is not counted:
 //   waiting   BENCH_USERS signup events while no slice is free: each becomes a waiting user;
 //             timed from the first publish until the last user row exists (polled every
 //             5 ms); these users are then cancelled, so that they wait no more;
-//   assigned  BENCH_USERS more signup events against BENCH_USERS available slices: timed from
-//             the first publish until the last `gateway.user.slice` event; per user, the
-//             latency from its event's publish to its `gateway.user.slice` event.
+//   assigned  BENCH_USERS more signup events, published as fast as JetStream acknowledges
+//             them, against as many available slices: timed from the first publish until the
+//             last `gateway.user.slice` event; per user, the latency from its event's publish
+//             to its `gateway.user.slice` event (a burst: mostly time spent queued);
+//   alone     BENCH_ALONE signups one at a time, each published once the previous one got its
+//             slice: the latency of the path itself.
 // The events carry a precomputed bcrypt hash (cost 12), as publishers do. The slices are
 // rows in status `available` made with SQL: assignment never touches a slice's database, and
 // provisioning has its own benchmark (bench/provision.cpp).
 //
-// Environment: BENCH_USERS (1000).
+// Environment: BENCH_USERS (1000), BENCH_ALONE (100).
 // Prints both targets, the latency percentiles, then
 // `ratio: <assigned signups/s / waiting signups/s>`: the share of signup throughput that
 // assignment keeps (1.0: assigning costs nothing on top of creating the user).
@@ -54,7 +57,7 @@ class arrivals {
     natsSubscription_Destroy(sub_);
   }
 
-  /// Waits until `n` users gained a slice; returns user id → arrival time.
+  /// Waits until `n` users in all gained a slice; returns user id → arrival time.
   std::map<int32_t, bench::clock::time_point> wait_for(size_t n, std::chrono::seconds timeout) {
     std::unique_lock<std::mutex> guard{mtx_};
     if (!cv_.wait_for(guard, timeout, [&] { return seen_.size() >= n; }))
@@ -103,9 +106,11 @@ std::map<std::string, bench::clock::time_point> publish_signups(test::nats_clien
   return sent;
 }
 
-int64_t count(pqxx::connection& conn, const std::string& query) {
+/// The count `query` returns; `$1`, if the query has it, is `prefix` (an e-mail prefix).
+int64_t count(pqxx::connection& conn, const std::string& query,
+              const std::string& prefix = "") {
   pqxx::work tx{conn};
-  auto n = tx.exec1(query)[0].as<int64_t>();
+  auto n = (prefix.empty() ? tx.exec1(query) : tx.exec_params1(query, prefix))[0].as<int64_t>();
   tx.commit();
   return n;
 }
@@ -125,8 +130,63 @@ double seconds_between(bench::clock::time_point a, bench::clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
+/// Waits until `n` users whose e-mail starts with `prefix` exist.
+void wait_for_users(pqxx::connection& conn, const std::string& prefix, int n) {
+  auto deadline = bench::clock::now() + 300s;
+  const std::string query = "SELECT count(*) FROM gateway.users WHERE starts_with(email, $1)";
+  while (count(conn, query, prefix) < n) {
+    if (bench::clock::now() > deadline)
+      throw std::runtime_error("the " + prefix + " signups did not all arrive");
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+/// Takes the users whose e-mail starts with `prefix` out of the waiting queue.
+void cancel(pqxx::connection& conn, const std::string& prefix) {
+  pqxx::work tx{conn};
+  tx.exec_params0("UPDATE gateway.users SET subscription_status = 'cancelled'"
+                  " WHERE starts_with(email, $1)",
+                  prefix);
+  tx.commit();
+}
+
+/// Per e-mail of `sent`, milliseconds from its publish to its user's slice event, sorted.
+std::vector<double> latencies(pqxx::connection& conn, const std::string& prefix,
+                              const std::map<std::string, bench::clock::time_point>& sent,
+                              const std::map<int32_t, bench::clock::time_point>& got) {
+  std::map<std::string, int32_t> ids;
+  {
+    pqxx::work tx{conn};
+    for (const auto& row : tx.exec_params(
+           "SELECT email, id FROM gateway.users WHERE starts_with(email, $1)", prefix))
+      ids[row[0].as<std::string>()] = row[1].as<int32_t>();
+    tx.commit();
+  }
+  std::vector<double> result;
+  for (auto& [email, at] : sent) {
+    auto i = got.find(ids.at(email));
+    if (i == got.end())
+      throw std::runtime_error(email + " got no slice");
+    result.push_back(1000 * seconds_between(at, i->second));
+  }
+  std::sort(result.begin(), result.end());
+  return result;
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  return sorted[static_cast<size_t>(p * static_cast<double>(sorted.size() - 1))];
+}
+
+bench::clock::time_point earliest(const std::map<std::string, bench::clock::time_point>& xs) {
+  auto result = xs.begin()->second;
+  for (auto& [key, at] : xs)
+    result = std::min(result, at);
+  return result;
+}
+
 int run() {
   auto n = bench::env_int("BENCH_USERS", 1000);
+  auto alone_n = bench::env_int("BENCH_ALONE", 100);
   test::servers servers;
   test::daemon daemon{bench::daemon_args(servers, {"--log-level=warn", "--sweep-interval=1h"})};
   test::nats_client client{servers.nats_url()};
@@ -136,63 +196,52 @@ int run() {
   if (!hash)
     throw std::runtime_error("bcrypt_hash failed");
 
+  // Warm-up: connections, statement preparation, caches.
+  publish_signups(client, "warm", 100, *hash);
+  wait_for_users(conn, "warm", 100);
+  cancel(conn, "warm");
+
   // Waiting: signups alone, no slice to assign.
   auto waiting_sent = publish_signups(client, "wait", n, *hash);
-  auto waiting_start = waiting_sent.begin()->second;
-  for (auto& [email, at] : waiting_sent)
-    waiting_start = std::min(waiting_start, at);
-  auto deadline = bench::clock::now() + 300s;
-  while (count(conn, "SELECT count(*) FROM gateway.users WHERE email LIKE 'wait%'") < n) {
-    if (bench::clock::now() > deadline)
-      throw std::runtime_error("the waiting signups did not all arrive");
-    std::this_thread::sleep_for(5ms);
-  }
-  auto waiting_seconds = seconds_between(waiting_start, bench::clock::now());
+  wait_for_users(conn, "wait", n);
+  auto waiting_seconds = seconds_between(earliest(waiting_sent), bench::clock::now());
+  cancel(conn, "wait");
   {
     pqxx::work tx{conn};
-    tx.exec0("UPDATE gateway.users SET subscription_status = 'cancelled'"
-             " WHERE email LIKE 'wait%'");
-    tx.exec0("INSERT INTO gateway.slices (port, status) SELECT 20000 + 2 * i, 'available'"
-             " FROM generate_series(1, "
-             + std::to_string(n) + ") AS i");
+    tx.exec_params0("INSERT INTO gateway.slices (port, status)"
+                    " SELECT 20000 + 2 * i, 'available' FROM generate_series(1, $1) AS i",
+                    n + alone_n);
     tx.commit();
   }
 
-  // Assigned: the same signups, each meeting a free slice.
+  // Assigned: the same burst, each signup meeting a free slice.
   arrivals arrived{servers.nats_url(), "gateway.user.slice.>"};
   auto sent = publish_signups(client, "assign", n, *hash);
   auto got = arrived.wait_for(static_cast<size_t>(n), 300s);
-  std::map<std::string, int32_t> ids;
-  {
-    pqxx::work tx{conn};
-    for (const auto& row :
-         tx.exec("SELECT email, id FROM gateway.users WHERE email LIKE 'assign%'"))
-      ids[row[0].as<std::string>()] = row[1].as<int32_t>();
-    tx.commit();
+  auto burst = latencies(conn, "assign", sent, got);
+  auto last = earliest(sent);
+  for (auto& [id, at] : got)
+    last = std::max(last, at);
+  auto assigned_seconds = seconds_between(earliest(sent), last);
+
+  // Alone: one signup at a time.
+  std::map<std::string, bench::clock::time_point> alone_sent;
+  for (int i = 0; i < alone_n; ++i) {
+    auto one = publish_signups(client, "alone" + std::to_string(i) + "-", 1, *hash);
+    alone_sent.insert(one.begin(), one.end());
+    got = arrived.wait_for(static_cast<size_t>(n + i + 1), 60s);
   }
-  std::vector<double> latencies_ms;
-  auto first = sent.begin()->second;
-  auto last = got.begin()->second;
-  for (auto& [email, at] : sent) {
-    first = std::min(first, at);
-    auto i = got.find(ids.at(email));
-    if (i == got.end())
-      throw std::runtime_error(email + " got no slice");
-    last = std::max(last, i->second);
-    latencies_ms.push_back(1000 * seconds_between(at, i->second));
-  }
-  std::sort(latencies_ms.begin(), latencies_ms.end());
-  auto at = [&](double p) {
-    return latencies_ms[static_cast<size_t>(p * static_cast<double>(latencies_ms.size() - 1))];
-  };
-  auto assigned_seconds = seconds_between(first, last);
+  auto alone = latencies(conn, "alone", alone_sent, got);
+
   auto assigned = count(conn, "SELECT count(*) FROM gateway.slices WHERE status = 'assigned'");
   std::printf("waiting:  %d signups in %.3f s, %.1f/s\n", n, waiting_seconds,
               n / waiting_seconds);
   std::printf("assigned: %d signups in %.3f s, %.1f assignments/s (%lld slices assigned)\n", n,
               assigned_seconds, n / assigned_seconds, static_cast<long long>(assigned));
-  std::printf("publish to gateway.user.slice: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-              at(0.50), at(0.99), latencies_ms.back());
+  std::printf("burst, publish to gateway.user.slice: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+              percentile(burst, 0.50), percentile(burst, 0.99), burst.back());
+  std::printf("alone, publish to gateway.user.slice: p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
+              percentile(alone, 0.50), percentile(alone, 0.99), alone.back());
   std::printf("ratio: %.3f\n", waiting_seconds / assigned_seconds);
   return 0;
 }

@@ -12,12 +12,13 @@
 //
 // Environment: DATABASE_URL, ADMIN_DATABASE_URL and SUPERUSER_DATABASE_URL (scripts/bench.sh
 // sets them; without them the binary starts its own servers), BENCH_SLICES (100),
-// BENCH_ROUNDS (3).
+// BENCH_ROUNDS (3), BENCH_WARMUP (10).
 // Prints one line per target and round, then `ratio: <bare seconds / slicegate seconds>`.
 //
-// Both targets first make one database that is not counted: the first CREATE DATABASE after
-// start-up waits for the session that brought the template up to date to end, which is no
-// cost of provisioning. Dropping a round's databases forces checkpoints whose writes would
+// Both targets first make BENCH_WARMUP (10) databases that are not counted: right after
+// start-up, CREATE DATABASE waits for the session that brought the template up to date to
+// end, and for autovacuum's first visits of the new template, neither of which is a cost of
+// provisioning. Dropping a round's databases forces checkpoints whose writes would
 // slow the next round down, so each target starts after a CHECKPOINT (when
 // SUPERUSER_DATABASE_URL allows one), and the targets alternate which goes first.
 
@@ -191,9 +192,10 @@ int main() {
   pqxx::connection admin{target.admin_url};
   pqxx::connection gateway{target.url};
   clear_slices(admin, gateway);
-  through_slicegate(sys, mgr, 1);
+  auto warmup = bench::env_int("BENCH_WARMUP", 10);
+  through_slicegate(sys, mgr, warmup);
   clear_slices(admin, gateway);
-  bare(admin, pc.template_database, 1);
+  bare(admin, pc.template_database, warmup);
   double slicegate_seconds = 0;
   double bare_seconds = 0;
   auto run_slicegate = [&](int round) {
