@@ -66,8 +66,6 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<db::drop_slice_database>::with<bool>,
   // Stores a Stripe event and applies it to its user in one transaction.
   caf::replies_to<db::apply_billing_event>::with<billing::outcome>,
-  // Applies what waited for a new user: a checkout naming them, their customer's events.
-  caf::replies_to<db::apply_waiting_billing>::with<billing::outcome>,
   // Writes telemetry samples with one COPY; replies with the rows written.
   caf::replies_to<db::insert_telemetry>::with<int64_t>,
   // Writes the health columns of slice rows; replies with the rows updated.
@@ -360,9 +358,7 @@ using retention_actor = caf::typed_actor<
 /// The part of `persistence_actor` the billing actor needs.
 using billing_store_actor = caf::typed_actor<
   // Stores a Stripe event and applies it to its user in one transaction.
-  caf::replies_to<db::apply_billing_event>::with<billing::outcome>,
-  // Applies what waited for a new user: a checkout naming them, their customer's events.
-  caf::replies_to<db::apply_waiting_billing>::with<billing::outcome>>;
+  caf::replies_to<db::apply_billing_event>::with<billing::outcome>>;
 
 /// The part of `slice_manager_actor` the billing actor tells about changed users.
 using billing_policy_actor = caf::typed_actor<
@@ -378,8 +374,6 @@ using user_cache_actor = caf::typed_actor<
 /// slice manager and the session manager about every user whose state changed.
 using billing_actor = caf::typed_actor<
   // Maps the event's status and applies it; replies with what became of the event.
-  caf::replies_to<billing::stripe_event>::with<billing::outcome>,
-  // A user was created: applies the billing events that waited for them.
-  caf::replies_to<billing::user_created>::with<billing::outcome>>;
+  caf::replies_to<billing::stripe_event>::with<billing::outcome>>;
 
 } // namespace slicegate

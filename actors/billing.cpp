@@ -148,16 +148,6 @@ billing_manager(billing_actor::stateful_pointer<billing_state> self, billing_sto
         self, db::apply_billing_event{std::move(x), effect->mapped_status}, std::move(what),
         [summary](const billing::outcome& out) { log_outcome(summary, out); });
     },
-    [self](const billing::user_created& x) -> caf::result<billing::outcome> {
-      auto user_id = x.user_id;
-      return apply_and_notify(self, db::apply_waiting_billing{user_id},
-                              "what waited for user " + std::to_string(user_id),
-                              [user_id](const billing::outcome& out) {
-                                if (out.kind == billing::outcome_kind::applied)
-                                  spdlog::info("billing applies what waited for new user {}",
-                                               user_id);
-                              });
-    },
   };
 }
 

@@ -97,7 +97,7 @@ enum class outcome_kind : uint8_t {
 /// Returns "applied", "duplicate", "stale", "pending" or "ignored".
 std::string to_string(outcome_kind x);
 
-/// Reply to a `stripe_event` or a `user_created`.
+/// Reply to a `stripe_event`.
 struct outcome {
   outcome_kind kind = outcome_kind::ignored;
   /// The users whose billing state changed (empty unless `applied`).
@@ -111,22 +111,6 @@ typename Inspector::result_type inspect(Inspector& f, outcome& x) {
 
 inline bool operator==(const outcome& x, const outcome& y) {
   return x.kind == y.kind && x.user_ids == y.user_ids;
-}
-
-/// A user was created (either signup path): billing applies what waited for them, a checkout
-/// that named them before they existed and the stored events of their Stripe customer.
-/// Replies with an `outcome`: `applied` if that changed the user, else `ignored`.
-struct user_created {
-  int32_t user_id = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, user_created& x) {
-  return f(caf::meta::type_name("billing::user_created"), x.user_id);
-}
-
-inline bool operator==(const user_created& x, const user_created& y) {
-  return x.user_id == y.user_id;
 }
 
 } // namespace slicegate::billing

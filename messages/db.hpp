@@ -38,6 +38,9 @@ inline bool operator==(const migrate&, const migrate&) {
 
 /// Inserts a user. With `signup_event_id` set, an event seen before replies with the user it
 /// created then (`created` false) instead of inserting twice. A taken e-mail is `ec::conflict`.
+/// In the same transaction, Stripe state that waited for the user is applied (a checkout that
+/// named them by id or e-mail, the stored events of their `stripe_customer`): the reply shows
+/// the user with it.
 struct create_user {
   std::string email;
   std::string password_hash;
@@ -51,8 +54,8 @@ struct create_user {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_user& x) {
   return f(caf::meta::type_name("db::create_user"), x.email, x.password_hash,
-           x.subscription_status, x.subscription_ends_at, x.stripe_customer,
-           x.signup_event_id, x.is_admin);
+           x.subscription_status, x.subscription_ends_at, x.stripe_customer, x.signup_event_id,
+           x.is_admin);
 }
 
 inline bool operator==(const create_user& x, const create_user& y) {

@@ -16,7 +16,7 @@ namespace slicegate::db {
 /// - a checkout links its customer (and subscription) to the user named by
 ///   `client_reference_id`, else by e-mail, then applies every event of that customer that
 ///   waited for the link, oldest `created` first; a checkout naming nobody waits (`pending`)
-///   for `apply_waiting_billing` of its user;
+///   for its user's creation (`db::create_user` applies what waited);
 /// - an event with a `mapped_status` applies to the user linked to its customer, unless that
 ///   user already has state from a newer event (`stale`); with no user linked it waits
 ///   (`pending`);
@@ -37,22 +37,6 @@ typename Inspector::result_type inspect(Inspector& f, apply_billing_event& x) {
 
 inline bool operator==(const apply_billing_event& x, const apply_billing_event& y) {
   return x.event == y.event && x.mapped_status == y.mapped_status;
-}
-
-/// Applies, in one transaction, what waited for user `user_id` to exist: links the latest
-/// checkout that named the user (by id or e-mail) before, then applies the stored events of the
-/// user's Stripe customer, oldest `created` first. Replies with a `billing::outcome`.
-struct apply_waiting_billing {
-  int32_t user_id = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, apply_waiting_billing& x) {
-  return f(caf::meta::type_name("db::apply_waiting_billing"), x.user_id);
-}
-
-inline bool operator==(const apply_waiting_billing& x, const apply_waiting_billing& y) {
-  return x.user_id == y.user_id;
 }
 
 } // namespace slicegate::db

@@ -108,9 +108,7 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<telemetry::retention_report>("slicegate::telemetry::retention_report");
   cfg.add_message_type<billing::stripe_event>("slicegate::billing::stripe_event")
     .add_message_type<billing::outcome>("slicegate::billing::outcome")
-    .add_message_type<billing::user_created>("slicegate::billing::user_created")
     .add_message_type<db::apply_billing_event>("slicegate::db::apply_billing_event")
-    .add_message_type<db::apply_waiting_billing>("slicegate::db::apply_waiting_billing")
     .add_message_type<db::insert_slices>("slicegate::db::insert_slices")
     .add_message_type<db::list_slices>("slicegate::db::list_slices")
     .add_message_type<db::get_slice_detail>("slicegate::db::get_slice_detail")

@@ -96,28 +96,21 @@ caf::expected<outcome> apply(detail::link& gateway, const db::apply_billing_even
   });
 }
 
-caf::expected<outcome> apply_waiting(detail::link& gateway,
-                                     const db::apply_waiting_billing& x) {
-  return gateway.run([&x](pqxx::connection& c) {
-    pqxx::work tx{c};
-    auto changed = false;
-    auto checkout = tx.exec_prepared("billing_link_waiting_checkout", x.user_id);
-    if (!checkout.empty()) {
-      tx.exec_prepared("billing_mark_event", checkout[0]["event_id"].as<std::string>(),
-                       x.user_id, true);
-      changed = true;
-    }
-    // The customer the checkout just linked, or the one the user was created with.
-    auto customer = tx.exec_prepared("billing_user_customer", x.user_id);
-    if (!customer.empty() && !customer[0]["stripe_customer"].is_null())
-      changed
-        = apply_waiting_events(tx, x.user_id, customer[0]["stripe_customer"].as<std::string>())
-          || changed;
-    tx.commit();
-    if (!changed)
-      return outcome{outcome_kind::ignored, {}};
-    return outcome{outcome_kind::applied, {x.user_id}};
-  });
+bool apply_waiting(pqxx::work& tx, int32_t user_id) {
+  auto changed = false;
+  auto checkout = tx.exec_prepared("billing_link_waiting_checkout", user_id);
+  if (!checkout.empty()) {
+    tx.exec_prepared("billing_mark_event", checkout[0]["event_id"].as<std::string>(), user_id,
+                     true);
+    changed = true;
+  }
+  // The customer the checkout just linked, or the one the user was created with.
+  auto customer = tx.exec_prepared("billing_user_customer", user_id);
+  if (!customer.empty() && !customer[0]["stripe_customer"].is_null())
+    changed
+      = apply_waiting_events(tx, user_id, customer[0]["stripe_customer"].as<std::string>())
+        || changed;
+  return changed;
 }
 
 } // namespace slicegate::billing_store

@@ -9,6 +9,7 @@
 // `pqxx::data_exception` there, hence `ec::invalid_request`).
 
 #include <caf/expected.hpp>
+#include <pqxx/transaction>
 
 #include "messages/db_billing.hpp"
 #include "persistence/detail/link.hpp"
@@ -19,8 +20,10 @@ namespace slicegate::billing_store {
 /// `db::apply_billing_event`.
 caf::expected<billing::outcome> apply(detail::link& gateway, const db::apply_billing_event& x);
 
-/// Applies what waited for a new user, by the rules listed with `db::apply_waiting_billing`.
-caf::expected<billing::outcome> apply_waiting(detail::link& gateway,
-                                              const db::apply_waiting_billing& x);
+/// Applies, inside `tx` (the transaction that creates user `user_id`), what waited for the
+/// user to exist: links the latest checkout that named the user (by id or e-mail), then applies
+/// the stored events of the user's Stripe customer, oldest `created` first. Returns whether
+/// that changed the user.
+bool apply_waiting(pqxx::work& tx, int32_t user_id);
 
 } // namespace slicegate::billing_store

@@ -6,6 +6,7 @@
 
 #include "app/settings.hpp"
 #include "messages/error.hpp"
+#include "persistence/billing.hpp"
 #include "persistence/detail/migrations.hpp"
 #include "persistence/detail/rows.hpp"
 #include "persistence/detail/statements.hpp"
@@ -93,6 +94,10 @@ caf::expected<db::user_created> database::create_user(const db::create_user& x) 
                         to_sql(x.subscription_ends_at), to_sql(x.stripe_customer), x.is_admin));
     if (x.signup_event_id)
       tx.exec_prepared("link_signup_event", *x.signup_event_id, user.id);
+    // Stripe may have been faster than the signup: in the same transaction, so that no crash
+    // can leave a created user without the billing state that waited for them.
+    if (billing_store::apply_waiting(tx, user.id))
+      user = detail::to_user(tx.exec_prepared1("get_user", user.id));
     tx.commit();
     return db::user_created{std::move(user), true};
   });

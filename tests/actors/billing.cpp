@@ -30,7 +30,6 @@ struct test_config : caf::actor_system_config {
 /// What the doubles of persistence, the slice manager and the session manager received.
 struct recorded {
   std::vector<db::apply_billing_event> requests;
-  std::vector<int32_t> waiting_requests;
   std::vector<int32_t> billing_changed;
   std::vector<int32_t> user_changed;
 };
@@ -75,10 +74,6 @@ struct fixture {
       return {
         [rec, reply](db::apply_billing_event& x) -> caf::result<outcome> {
           rec->requests.push_back(x);
-          return (*reply)();
-        },
-        [rec, reply](db::apply_waiting_billing& x) -> caf::result<outcome> {
-          rec->waiting_requests.push_back(x.user_id);
           return (*reply)();
         },
       };
@@ -238,22 +233,6 @@ BOOST_AUTO_TEST_CASE(a_store_failure_reaches_the_requester) {
   BOOST_REQUIRE(!out);
   BOOST_CHECK(code_of(out.error()) == ec::unavailable);
   BOOST_CHECK(rec->billing_changed.empty());
-}
-
-BOOST_AUTO_TEST_CASE(a_new_user_gets_what_waited_for_them) {
-  auto out = ask(billing::user_created{7});
-  BOOST_REQUIRE(out);
-  BOOST_CHECK(*out == (outcome{outcome_kind::applied, {7}}));
-  BOOST_CHECK(rec->waiting_requests == std::vector<int32_t>{7});
-  BOOST_CHECK(rec->billing_changed == std::vector<int32_t>{7});
-  BOOST_CHECK(rec->user_changed == std::vector<int32_t>{7});
-  *store_reply = [] {
-    return outcome{outcome_kind::ignored, {}};
-  };
-  out = ask(billing::user_created{8});
-  BOOST_REQUIRE(out);
-  BOOST_CHECK(out->kind == outcome_kind::ignored);
-  BOOST_CHECK(rec->billing_changed == std::vector<int32_t>{7});
 }
 
 BOOST_AUTO_TEST_CASE(null_collaborators_are_skipped) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "actors/hasher.hpp"
 #include "tests/support/nats_client.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/stripe_events.hpp"
@@ -153,6 +154,52 @@ BOOST_AUTO_TEST_CASE(events_before_the_checkout_apply_once_it_links) {
   BOOST_CHECK(!column(id, "stripe_status"));
   publish(checkout("evt_l_cs", t0 + 3, "cus_l", id));
   BOOST_CHECK(becomes(id, "stripe_status", "active"));
+  BOOST_CHECK(column(id, "subscription_status") == std::string{"active"});
+}
+
+BOOST_AUTO_TEST_CASE(a_signup_event_naming_a_customer_gets_its_waiting_events) {
+  publish(updated("evt_se_1", t0 + 1, "cus_se", "active"));
+  publish(updated("evt_se_2", t0 + 2, "cus_se", "unpaid"));
+  BOOST_REQUIRE(acked_through(last_sequence()));
+  auto hash = bcrypt_hash("event password", 12);
+  BOOST_REQUIRE(hash);
+  client->js_publish("gateway.events.signup", json{{"id", "evt_se_signup"},
+                                                   {"email", "customer-first@example.com"},
+                                                   {"password_hash", *hash},
+                                                   {"stripe_customer", "cus_se"}}
+                                                .dump());
+  BOOST_REQUIRE(test::eventually(
+    [&] {
+      pqxx::connection conn{servers.database_url()};
+      pqxx::work tx{conn};
+      return tx.exec_params("SELECT 1 FROM gateway.users WHERE email = $1",
+                            "customer-first@example.com")
+               .size()
+             == 1;
+    },
+    15s));
+  pqxx::connection conn{servers.database_url()};
+  pqxx::work tx{conn};
+  auto row = tx.exec_params1("SELECT subscription_status, stripe_status FROM gateway.users"
+                             " WHERE email = $1",
+                             "customer-first@example.com");
+  BOOST_CHECK_EQUAL(row[0].as<std::string>(), "past_due");
+  BOOST_CHECK_EQUAL(row[1].as<std::string>(), "unpaid");
+}
+
+BOOST_AUTO_TEST_CASE(a_checkout_before_the_web_signup_links_at_signup) {
+  publish(
+    fx::event("evt_ws_cs", "checkout.session.completed", t0,
+              fx::checkout("cus_ws", std::nullopt, "Web-First@Example.com", "sub_cus_ws")));
+  publish(updated("evt_ws_1", t0 + 1, "cus_ws", "active"));
+  BOOST_REQUIRE(acked_through(last_sequence()));
+  auto reply = client->request(
+    signup_subject, json{{"email", "web-first@example.com"}, {"password", "password1"}}, 10s);
+  BOOST_REQUIRE_MESSAGE(reply.ok() && reply.error_code().empty(), reply.body);
+  // The reply already shows the state that waited.
+  BOOST_CHECK_EQUAL(reply.json()["user"]["subscription_status"], "active");
+  auto id = reply.json()["user"]["id"].get<int32_t>();
+  BOOST_CHECK(column(id, "stripe_customer") == std::string{"cus_ws"});
   BOOST_CHECK(column(id, "subscription_status") == std::string{"active"});
 }
 
