@@ -82,6 +82,7 @@ bridge_config make_bridge_config(const settings& s) {
   result.service_name = s.service_name;
   result.request_timeout = s.request_timeout;
   result.max_payload = s.max_payload;
+  result.event_ack_wait = s.event_ack_wait;
   return result;
 }
 

@@ -108,6 +108,8 @@ void add_settings(CLI::App& app, settings& s) {
   add_duration(app, "request-timeout", s.request_timeout,
                "How long a NATS request may wait for an answer inside slicegate");
   add(app, "max-payload", s.max_payload, "Largest accepted request body in bytes");
+  add_duration(app, "event-ack-wait", s.event_ack_wait,
+               "How long an unacknowledged event waits before JetStream redelivers it");
   add(app, "docker-socket", s.docker_socket, "Docker Engine API unix socket");
   add(app, "docker-image", s.docker_image, "Image the docker runtime runs per slice");
   add(app, "docker-network", s.docker_network, "Docker network for slice containers");

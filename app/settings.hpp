@@ -70,6 +70,9 @@ constexpr int32_t max_slices = 0;
 constexpr caf::timespan request_timeout = 10s;
 /// Largest request body the bridge accepts.
 constexpr int64_t max_payload = 64 * 1024;
+/// How long JetStream waits for the ack of an event in flight before it delivers it again
+/// (after a crash, the events of a stream resume once this passed).
+constexpr caf::timespan event_ack_wait = 30s;
 } // namespace defaults
 
 /// The daemon's settings.
@@ -112,6 +115,7 @@ struct settings {
   int32_t max_slices = defaults::max_slices;
   caf::timespan request_timeout = defaults::request_timeout;
   int64_t max_payload = defaults::max_payload;
+  caf::timespan event_ack_wait = defaults::event_ack_wait;
   /// Docker runtime: Engine API socket, image, limits, and where container cgroups live.
   std::string docker_socket = "/var/run/docker.sock";
   std::string docker_image = "wa-crm-slice:latest";
