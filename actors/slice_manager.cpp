@@ -748,7 +748,7 @@ slice_manager_config make_slice_manager_config(const settings& s) {
   cfg.min_available = s.min_available;
   cfg.max_slices = s.max_slices;
   cfg.data_root = s.data_root;
-  cfg.slice_database_url = s.database_url;
+  cfg.slice_database_url = s.slice_url();
   cfg.sweep_interval = s.sweep_interval;
   cfg.past_due_grace = s.past_due_grace;
   cfg.data_retention = s.data_retention;

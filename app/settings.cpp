@@ -48,6 +48,10 @@ std::string settings::admin_url() const {
                                     : admin_database_url;
 }
 
+std::string settings::slice_url() const {
+  return slice_database_url.empty() ? database_url : slice_database_url;
+}
+
 void add_settings(CLI::App& app, settings& s) {
   // The conventional variables count too, below their SLICEGATE_ forms.
   if (auto url = std::getenv("DATABASE_URL"))
@@ -60,6 +64,9 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "admin-database-url", s.admin_database_url,
       "Maintenance database for CREATE/DROP DATABASE (default: database-url with "
       "database postgres)");
+  add(app, "slice-database-url", s.slice_database_url,
+      "Whom slices connect as; the database becomes wa_slice_<id> (default: database-url, "
+      "best the role wa_slice that owns the slice databases)");
   add(app, "nats-url", s.nats_url, "NATS server URL(s), comma-separated");
   add(app, "subject-prefix", s.subject_prefix, "First token of every subject");
   add(app, "service-name", s.service_name, "Name in the NATS micro protocol");

@@ -80,6 +80,9 @@ struct settings {
   std::string database_url = defaults::database_url;
   /// Empty: derived from database_url with database `postgres`.
   std::string admin_database_url;
+  /// Who slices connect as (role, password, host); the database becomes `wa_slice_<id>`.
+  /// Empty: database_url's.
+  std::string slice_database_url;
   std::string nats_url = defaults::nats_url;
   std::string subject_prefix = defaults::subject_prefix;
   std::string service_name = "slicegate";
@@ -132,6 +135,9 @@ struct settings {
   /// Log as JSON lines instead of text.
   bool log_json = false;
   int32_t scheduler_threads = 0;
+
+  /// The URL slices are handed, before their database name is put in.
+  std::string slice_url() const;
 
   /// The admin database URL, derived from `database_url` when not set.
   std::string admin_url() const;

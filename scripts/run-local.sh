@@ -38,6 +38,7 @@ TXT
 "$build/slicegate" serve \
   --database-url "$DATABASE_URL" \
   --admin-database-url "$ADMIN_DATABASE_URL" \
+  --slice-database-url "$SLICE_DATABASE_URL" \
   --nats-url "$NATS_URL" \
   --runtime process \
   --slice-command "$build/demo-slice" \

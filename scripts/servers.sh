@@ -16,6 +16,7 @@
 #   PG_PORT, NATS_PORT, NATS_MONITOR_PORT, SERVERS_DIR,
 #   DATABASE_URL           postgresql://wank_gateway@127.0.0.1:PG_PORT/wank_saas
 #   ADMIN_DATABASE_URL     postgresql://wank_gateway@127.0.0.1:PG_PORT/postgres
+#   SLICE_DATABASE_URL     postgresql://wa_slice@127.0.0.1:PG_PORT/postgres
 #   SUPERUSER_DATABASE_URL postgresql://postgres@127.0.0.1:PG_PORT/postgres
 #   NATS_URL               nats://127.0.0.1:NATS_PORT
 #
@@ -126,6 +127,7 @@ export NATS_MONITOR_PORT=$NATS_MONITOR_PORT
 export SERVERS_DIR=$DIR
 export DATABASE_URL=postgresql://wank_gateway@127.0.0.1:$PG_PORT/wank_saas
 export ADMIN_DATABASE_URL=postgresql://wank_gateway@127.0.0.1:$PG_PORT/postgres
+export SLICE_DATABASE_URL=postgresql://wa_slice@127.0.0.1:$PG_PORT/postgres
 export SUPERUSER_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres
 export NATS_URL=nats://127.0.0.1:$NATS_PORT
 EOF

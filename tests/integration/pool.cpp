@@ -132,7 +132,7 @@ struct fixture {
     listener = sys.spawn(recording_listener, seen);
     keep(runtime, sweeper, events, listener);
     config.data_root = data_root();
-    config.slice_database_url = servers.database_url();
+    config.slice_database_url = servers.slice_database_url();
     // Most tests drive the policy by hand; the sweep test sets a short interval.
     config.sweep_interval = 1h;
   }
@@ -236,7 +236,8 @@ struct fixture {
   }
 
   std::string slice_database_url(int32_t slice_id) const {
-    return with_database(servers.database_url(), "wa_slice_" + std::to_string(slice_id));
+    // As the slice itself connects: the role that owns its database.
+    return with_database(servers.slice_database_url(), "wa_slice_" + std::to_string(slice_id));
   }
 
   /// The slice databases a previous test left behind would collide with this one's ids.

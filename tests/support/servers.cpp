@@ -91,6 +91,10 @@ const std::string& servers::admin_database_url() const {
   return env_.at("ADMIN_DATABASE_URL");
 }
 
+const std::string& servers::slice_database_url() const {
+  return env_.at("SLICE_DATABASE_URL");
+}
+
 const std::string& servers::superuser_url() const {
   return env_.at("SUPERUSER_DATABASE_URL");
 }
@@ -155,6 +159,7 @@ std::vector<std::string> daemon_args(const servers& s) {
   return {"serve",
           "--database-url=" + s.database_url(),
           "--admin-database-url=" + s.admin_database_url(),
+          "--slice-database-url=" + s.slice_database_url(),
           "--nats-url=" + s.nats_url(),
           "--bcrypt-cost=4",
           "--runtime=external",

@@ -24,6 +24,8 @@ public:
   const std::string& database_url() const;
   /// Maintenance database as `wank_gateway`.
   const std::string& admin_database_url() const;
+  /// Maintenance database as `wa_slice`, the role slices connect as.
+  const std::string& slice_database_url() const;
   /// Maintenance database as superuser `postgres` (for test set-up only).
   const std::string& superuser_url() const;
   const std::string& nats_url() const;
