@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -75,6 +77,9 @@ struct proc_stat {
   /// utime + stime + cutime + cstime, in clock ticks. The children's part keeps the total
   /// from dropping when a member of the group is waited for by another member.
   uint64_t cpu_ticks = 0;
+  /// When the process started, in clock ticks after boot: with the pid, it names one process
+  /// for good (a pid alone may be reused).
+  uint64_t start_ticks = 0;
 };
 
 optional<proc_stat> read_stat(pid_t pid) {
@@ -102,6 +107,10 @@ optional<proc_stat> read_stat(pid_t pid) {
   for (int i = 0; i < 7; ++i)
     fields >> skip;
   fields >> utime >> stime >> cutime >> cstime;
+  // priority nice num_threads itrealvalue starttime
+  for (int i = 0; i < 4; ++i)
+    fields >> skip;
+  fields >> result.start_ticks;
   if (!fields)
     return caf::none;
   result.cpu_ticks = utime + stime + static_cast<uint64_t>(std::max<int64_t>(cutime, 0))
@@ -160,6 +169,20 @@ std::set<pid_t> await_groups(std::set<pid_t> groups,
       return groups;
     std::this_thread::sleep_for(stop_poll_interval);
   }
+}
+
+/// A slice process recorded in its pid file: its group leader and when that started.
+struct recorded_process {
+  pid_t pid = 0;
+  uint64_t start_ticks = 0;
+};
+
+optional<recorded_process> read_pid_file(const std::string& path) {
+  std::ifstream in{path};
+  recorded_process result;
+  if (!(in >> result.pid >> result.start_ticks) || result.pid <= 1)
+    return caf::none;
+  return result;
 }
 
 std::string errno_text(int code) {
@@ -233,7 +256,7 @@ std::string expand_command(const std::string& command, const slice_spec& spec) {
 
 process_driver::process_driver(runtime_config cfg, monotonic_clock clock)
   : cfg_(std::move(cfg)), clock_(std::move(clock)) {
-  // nop
+  stop_orphans();
 }
 
 process_driver::~process_driver() {
@@ -242,6 +265,71 @@ process_driver::~process_driver() {
     ids.push_back(id);
   terminate(ids);
   reap_lingering();
+}
+
+std::string process_driver::pid_file(int32_t slice_id) const {
+  return cfg_.log_dir + "/slice-" + std::to_string(slice_id) + ".pid";
+}
+
+void process_driver::record(int32_t slice_id, pid_t pid) {
+  auto stat = read_stat(pid);
+  if (!stat)
+    return; // Gone already: collect reports it.
+  auto path = pid_file(slice_id);
+  {
+    std::ofstream out{path + ".tmp", std::ios::trunc};
+    out << pid << ' ' << stat->start_ticks << '\n';
+    if (!out.flush()) {
+      spdlog::warn("process runtime cannot write {}: a killed daemon would leave slice {} "
+                   "running",
+                   path, slice_id);
+      return;
+    }
+  }
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+void process_driver::forget(int32_t slice_id) {
+  std::remove(pid_file(slice_id).c_str());
+}
+
+void process_driver::stop_orphans() {
+  auto dir = opendir(cfg_.log_dir.c_str());
+  if (dir == nullptr)
+    return; // No slice ever ran here.
+  std::map<pid_t, std::string> orphans;
+  std::vector<std::string> stale;
+  while (auto entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.rfind("slice-", 0) != 0 || name.size() <= 10
+        || name.compare(name.size() - 4, 4, ".pid") != 0)
+      continue;
+    auto path = cfg_.log_dir + "/" + name;
+    stale.push_back(path);
+    auto recorded = read_pid_file(path);
+    if (!recorded)
+      continue;
+    // Only the very process that was started, still leading its own group: a pid that was
+    // reused since belongs to a stranger.
+    auto now = read_stat(recorded->pid);
+    if (now && now->start_ticks == recorded->start_ticks && now->pgrp == recorded->pid)
+      orphans.emplace(recorded->pid, name.substr(6, name.size() - 10));
+  }
+  closedir(dir);
+  std::set<pid_t> groups;
+  for (auto& [pid, slice] : orphans) {
+    spdlog::warn("process runtime stops slice {} (pid {}), left running by an earlier daemon",
+                 slice, pid);
+    ::kill(-pid, SIGTERM);
+    groups.insert(pid);
+  }
+  auto stubborn = await_groups(groups, std::chrono::steady_clock::now() + cfg_.stop_grace);
+  for (auto pid : stubborn)
+    ::kill(-pid, SIGKILL);
+  if (!await_groups(stubborn, std::chrono::steady_clock::now() + kill_timeout).empty())
+    spdlog::error("process runtime cannot stop the slices an earlier daemon left running");
+  for (auto& path : stale)
+    std::remove(path.c_str());
 }
 
 std::string process_driver::name() const {
@@ -304,6 +392,7 @@ caf::error process_driver::spawn(const slice_spec& spec) {
     return make_error(ec::internal, "cannot start slice " + std::to_string(spec.slice_id)
                                       + ": " + errno_text(rc));
   children_[spec.slice_id] = child{pid, caf::none};
+  record(spec.slice_id, pid);
   spdlog::info("process runtime starts slice {} as pid {} (log {})", spec.slice_id, pid,
                log_path);
   return {};
@@ -395,6 +484,7 @@ bool process_driver::collect(int32_t slice_id) {
     reason = "ended (" + errno_text(errno) + ")";
   }
   children_.erase(i);
+  forget(slice_id);
   spdlog::warn("process runtime noticed slice {} (pid {}) {}", slice_id, pid, reason);
   exited_.push_back(rt::exited{slice_id, std::move(reason)});
   return true;
@@ -428,6 +518,7 @@ void process_driver::terminate(const std::vector<int32_t>& slice_ids) {
     if (::waitpid(pid, nullptr, WNOHANG) == 0)
       lingering_.push_back(pid);
     children_.erase(id);
+    forget(id);
   }
 }
 

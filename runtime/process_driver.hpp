@@ -21,8 +21,12 @@ namespace slicegate {
 /// of other parts of a multithreaded daemon. Memory is the sum of VmRSS over the group, CPU
 /// the growth of its user and system time.
 ///
-/// A daemon that goes away without its destructor running (SIGKILL) leaves its slices
-/// running; the `docker` runtime adopts containers again, this one does not.
+/// Each running slice's group leader is recorded with its start time in
+/// `<log_dir>/slice-<id>.pid`. A daemon that goes away without its destructor running
+/// (SIGKILL) leaves its slices running and their pid files behind; the next driver stops
+/// those processes when it is created (SIGTERM, SIGKILL after the grace), so that the slices
+/// can start again on their ports. (The `docker` runtime adopts its containers instead: a
+/// process that is not our child cannot be waited for.)
 class process_driver : public runtime_driver {
 public:
   explicit process_driver(runtime_config cfg,
@@ -56,6 +60,17 @@ private:
   };
 
   caf::error spawn(const slice_spec& spec);
+
+  std::string pid_file(int32_t slice_id) const;
+
+  /// Writes the pid file of a slice just started.
+  void record(int32_t slice_id, pid_t pid);
+
+  /// Removes the pid file of a slice that no longer runs.
+  void forget(int32_t slice_id);
+
+  /// Stops what the pid files in the log directory name, if it still runs.
+  void stop_orphans();
 
   /// Checks whether a slice's leader has died; if so, kills what is left of its group, reaps
   /// the leader, forgets the slice, and queues an `exited` report. Returns whether it died.

@@ -2,13 +2,16 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "messages/error.hpp"
 #include "runtime/driver.hpp"
@@ -271,6 +274,52 @@ BOOST_FIXTURE_TEST_CASE(the_driver_stops_its_slices_when_destroyed, fixture) {
   }
   BOOST_CHECK(!alive(a));
   BOOST_CHECK(!alive(b));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_pid_file_names_the_running_slice_until_it_stops, fixture) {
+  cfg.slice_command = "echo $$ > pid; exec sleep 1000";
+  process_driver driver{cfg};
+  auto pid = start(driver, 14);
+  auto recorded = slurp(cfg.log_dir + "/slice-14.pid");
+  BOOST_CHECK_EQUAL(recorded.substr(0, recorded.find(' ')), std::to_string(pid));
+  BOOST_REQUIRE(!driver.stop(14));
+  BOOST_CHECK(slurp(cfg.log_dir + "/slice-14.pid").empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(slices_left_by_a_killed_daemon_are_stopped_by_the_next_driver,
+                        fixture) {
+  cfg.slice_command = "echo $$ > pid; exec sleep 1000";
+  // A driver whose destructor never runs, as in a daemon killed with SIGKILL. It is leaked
+  // on purpose: its destructor would signal a pid that is reaped below.
+  auto lost = new process_driver{cfg};
+  auto orphan = start(*lost, 15);
+  await_exec(orphan, "sleep");
+  BOOST_REQUIRE(alive(orphan));
+
+  process_driver next{cfg};
+  BOOST_CHECK(!alive(orphan));
+  ::waitpid(orphan, nullptr, 0);
+  // The slice starts again as a new process.
+  std::remove((spec(15).data_dir + "/pid").c_str());
+  auto fresh = start(next, 15);
+  BOOST_CHECK_NE(fresh, orphan);
+  BOOST_CHECK(alive(fresh));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_pid_file_naming_another_process_is_only_removed, fixture) {
+  cfg.slice_command = "echo $$ > pid; exec sleep 1000";
+  process_driver driver{cfg};
+  auto stranger = start(driver, 16);
+  await_exec(stranger, "sleep");
+  // A pid file in another log directory names that pid with another start time: the pid
+  // was reused since the file was written, and the process is none of ours.
+  auto other = cfg;
+  other.log_dir = dir / "other-logs";
+  std::filesystem::create_directories(other.log_dir);
+  std::ofstream{other.log_dir + "/slice-16.pid"} << stranger << " 1\n";
+  process_driver next{other};
+  BOOST_CHECK(alive(stranger));
+  BOOST_CHECK(!std::filesystem::exists(other.log_dir + "/slice-16.pid"));
 }
 
 BOOST_FIXTURE_TEST_CASE(bad_specs_and_settings_are_refused, fixture) {
