@@ -72,18 +72,24 @@ port_busy() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Prints a random free port in 20000-60000 that is not among the arguments.
+# The ports random_port draws from: 20000 up to the kernel's ephemeral range, which outgoing
+# connections take their local ports from (a listener cannot bind a port one of them holds).
+port_floor=20000
+port_ceiling=$(awk '{ print $1 - 1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
+((port_ceiling >= port_floor + 1000)) || port_ceiling=60000
+
+# Prints a random free port in [port_floor, port_ceiling] that is not among the arguments.
 random_port() {
     local p i
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        p=$((port_floor + (RANDOM * 32768 + RANDOM) % (port_ceiling - port_floor + 1)))
         [[ " $* " == *" $p "* ]] && continue
         if ! port_busy "$p"; then
             echo "$p"
             return 0
         fi
     done
-    die "found no free port in 20000-60000"
+    die "found no free port in $port_floor-$port_ceiling"
 }
 
 check_port_value() {
@@ -311,7 +317,9 @@ start_pg_picking() {
     for ((attempt = 0; attempt < 3; attempt++)); do
         try_start_pg && return 0
         [[ -n $fixed ]] && die "PostgreSQL did not start on port $PG_PORT (log: $PGLOG)"
-        port_busy "$PG_PORT" || die "PostgreSQL did not start (log: $PGLOG)"
+        # Taken between the pick and the bind (by a listener or a connection's local port).
+        port_busy "$PG_PORT" || grep -q "Address already in use" "$PGLOG" 2>/dev/null ||
+            die "PostgreSQL did not start (log: $PGLOG)"
         PG_PORT=$(random_port "$NATS_PORT" "$NATS_MONITOR_PORT")
     done
     die "PostgreSQL did not start (log: $PGLOG)"
@@ -323,6 +331,7 @@ start_nats_picking() {
         try_start_nats && return 0
         [[ -n $fixed ]] && die "nats-server did not start (log: $NATSLOG)"
         port_busy "$NATS_PORT" || port_busy "$NATS_MONITOR_PORT" ||
+            grep -q "address already in use" "$NATSLOG" 2>/dev/null ||
             die "nats-server did not start (log: $NATSLOG)"
         NATS_PORT=$(random_port "$PG_PORT")
         NATS_MONITOR_PORT=$(random_port "$PG_PORT" "$NATS_PORT")
