@@ -195,7 +195,7 @@ struct fixture {
   }
 
   void start() {
-    start(bridge_targets{sessions, {}, {}});
+    start(bridge_targets{sessions, {}, {}, {}});
   }
 
   std::string subject(const std::string& suffix) const {
@@ -664,7 +664,7 @@ BOOST_AUTO_TEST_CASE(the_bridge_serves_again_after_nats_restarts) {
 BOOST_AUTO_TEST_CASE(the_bridge_starts_while_nats_is_down) {
   servers.kill_nats();
   // No server: the start succeeds all the same, and the bridge connects once there is one.
-  auto started = start_bridge(sys, bridge_cfg, bridge_targets{sessions, {}, {}});
+  auto started = start_bridge(sys, bridge_cfg, bridge_targets{sessions, {}, {}, {}});
   BOOST_REQUIRE_MESSAGE(started, (started ? "" : message_of(started.error())));
   bridge = std::move(*started);
   caf::anon_send(bridge->events(), events::slice_alert{7, fixed_time(), "unhealthy", "down"});
