@@ -3,6 +3,9 @@
 //   slicectl ping | info | stats          discover running instances (NATS micro protocol)
 //   slicectl login --email E              prints a session token (password from stdin or tty)
 //   slicectl whoami | logout              use the session of --session / SLICEGATE_SESSION
+//   slicectl slices list [--status S] | get ID | create --count N | suspend ID | resume ID
+//            | destroy ID | assign --user U [ID]
+//                                         the slice pool, as an admin (--session of an admin)
 //
 // Human-readable tables by default, the raw JSON replies with --json.
 // Exit codes: 0 success, 1 error reply, 2 transport failure (no connection, no responders,
@@ -46,6 +49,12 @@ struct options {
   std::string timeout = "5s";
   bool json = false;
   std::string email;
+  /// `slices` arguments.
+  std::string status;
+  int32_t slice_id = 0;
+  int32_t count = 0;
+  int32_t user_id = 0;
+  std::string reason;
 };
 
 /// Something the user should see, with the exit code it implies.
@@ -352,6 +361,71 @@ int logout(const options& o) {
   return exit_code::ok;
 }
 
+// -- slices -----------------------------------------------------------------------------------
+
+void print_slices(const json& slices) {
+  std::vector<std::vector<std::string>> rows{
+    {"ID", "PORT", "STATUS", "USER", "HEALTHY", "WHATSAPP", "STORAGE", "SINCE"}};
+  for (auto& s : slices) {
+    auto healthy = s.value("healthy", json{});
+    rows.push_back({text(s.value("id", json{})), text(s.value("port", json{})),
+                    text(s.value("status", json{})), text(s.value("user_id", json{})),
+                    healthy.is_boolean() ? (healthy.get<bool>() ? "yes" : "no") : "-",
+                    s.value("wa_connected", false) ? text(s.value("wa_phone", json("yes")))
+                                                   : "-",
+                    text(s.value("storage_bytes", json{})),
+                    text(s.value("status_changed_at", json{}))});
+  }
+  print_table(rows);
+}
+
+/// Calls `<prefix>.admin.slices.<verb>` with the admin session and `fields`.
+json slices_call(const options& o, std::string_view verb, json fields) {
+  fields["session_id"] = session_of(o);
+  return call(o, slicegate::subjects::admin(o.subject_prefix, "slices", verb), fields);
+}
+
+int slices(const options& o, const std::string& verb) {
+  json reply;
+  if (verb == "list") {
+    json fields = json::object();
+    if (!o.status.empty())
+      fields["status"] = o.status;
+    reply = slices_call(o, verb, fields);
+  } else if (verb == "create") {
+    reply = slices_call(o, verb, {{"count", o.count}});
+  } else if (verb == "assign") {
+    json fields{{"user_id", o.user_id}};
+    if (o.slice_id > 0)
+      fields["slice_id"] = o.slice_id;
+    reply = slices_call(o, verb, fields);
+  } else {
+    json fields{{"slice_id", o.slice_id}};
+    if (!o.reason.empty())
+      fields["reason"] = o.reason;
+    reply = slices_call(o, verb, fields);
+  }
+  if (o.json) {
+    print_json(reply);
+    return exit_code::ok;
+  }
+  if (reply.contains("slices")) {
+    print_slices(reply["slices"]);
+    return exit_code::ok;
+  }
+  print_slices(json::array({reply["slice"]}));
+  if (reply.contains("latest_telemetry") && reply["latest_telemetry"].is_object()) {
+    auto& t = reply["latest_telemetry"];
+    std::cout << '\n';
+    print_table({{"sampled", text(t.value("at", json{}))},
+                 {"whatsapp", text(t.value("wa_state", json{}))},
+                 {"memory (bytes)", text(t.value("rss_bytes", json{}))},
+                 {"cpu (%)", text(t.value("cpu_percent", json{}))},
+                 {"disk (bytes)", text(t.value("disk_bytes", json{}))}});
+  }
+  return exit_code::ok;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -383,6 +457,29 @@ int main(int argc, char** argv) {
   login_cmd->add_option("--email", o.email, "Account e-mail")->required();
   auto whoami_cmd = app.add_subcommand("whoami", "Show the account behind --session");
   auto logout_cmd = app.add_subcommand("logout", "Revoke the session given by --session");
+  auto slices_cmd = app.add_subcommand("slices", "The slice pool (needs an admin's --session)");
+  slices_cmd->require_subcommand(1);
+  auto slices_list = slices_cmd->add_subcommand("list", "List slices");
+  slices_list->add_option("--status", o.status, "Only slices in this status");
+  auto slices_get = slices_cmd->add_subcommand("get", "Show a slice and its latest telemetry");
+  auto slices_create = slices_cmd->add_subcommand("create", "Provision new slices");
+  slices_create->add_option("--count", o.count, "How many (1-1000)")
+    ->required()
+    ->check(CLI::Range(1, 1000));
+  auto slices_suspend = slices_cmd->add_subcommand("suspend", "Stop a slice, keeping its data");
+  auto slices_resume = slices_cmd->add_subcommand("resume", "Start a suspended slice again");
+  auto slices_destroy
+    = slices_cmd->add_subcommand("destroy", "Scrub a slice and return it to the pool");
+  for (auto cmd : {slices_get, slices_suspend, slices_resume, slices_destroy})
+    cmd->add_option("slice_id", o.slice_id, "Slice id")->required()->check(CLI::PositiveNumber);
+  for (auto cmd : {slices_suspend, slices_resume, slices_destroy})
+    cmd->add_option("--reason", o.reason, "Why (recorded with the transition)");
+  auto slices_assign
+    = slices_cmd->add_subcommand("assign", "Give a user a slice (the next free one by default)");
+  slices_assign->add_option("--user", o.user_id, "User id")
+    ->required()
+    ->check(CLI::PositiveNumber);
+  slices_assign->add_option("slice_id", o.slice_id, "Slice id")->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);
@@ -403,6 +500,8 @@ int main(int argc, char** argv) {
       return whoami(o);
     if (logout_cmd->parsed())
       return logout(o);
+    if (slices_cmd->parsed())
+      return slices(o, slices_cmd->get_subcommands().front()->get_name());
   } catch (const failure& f) {
     std::cerr << "slicectl: " << f.message << '\n';
     return f.code;

@@ -4,6 +4,7 @@
 // The admin rule and the pool verbs, end to end: the real daemon (external runtime) on a
 // throwaway PostgreSQL and nats-server; the first admin made with `slicegate create-admin`.
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -113,6 +114,45 @@ BOOST_AUTO_TEST_CASE(non_admins_get_403_and_no_session_401_and_nothing_changes) 
   auto token = login("admin@example.com", "admin-password-1");
   BOOST_CHECK_EQUAL(admin("list", json{{"session_id", token}}).json()["slices"].size(), 0u);
   BOOST_CHECK(daemon->running());
+}
+
+BOOST_AUTO_TEST_CASE(slicectl_runs_the_pool_verbs_for_an_admin) {
+  auto token = login("admin@example.com", "admin-password-1");
+  auto slicectl = "env -u SLICEGATE_SESSION " + test::slicectl_binary() + " --nats-url "
+                  + servers.nats_url() + " --timeout 30s --session " + token + " ";
+  auto created = json::parse(test::capture(slicectl + "--json slices create --count 2"));
+  BOOST_REQUIRE_EQUAL(created["slices"].size(), 2u);
+  auto id = std::to_string(created["slices"][0]["id"].get<int>());
+
+  // The table: a header and one row per slice.
+  auto table = test::capture(slicectl + "slices list");
+  BOOST_CHECK_MESSAGE(table.rfind("ID  ", 0) == 0, table);
+  BOOST_CHECK_EQUAL(std::count(table.begin(), table.end(), '\n'), 3);
+  BOOST_CHECK(table.find("available") != std::string::npos);
+
+  auto suspended = json::parse(
+    test::capture(slicectl + "--json slices suspend " + id + " --reason 'maintenance window'"));
+  BOOST_CHECK_EQUAL(suspended["slice"]["status"], "suspended");
+  auto only = json::parse(test::capture(slicectl + "--json slices list --status suspended"));
+  BOOST_REQUIRE_EQUAL(only["slices"].size(), 1u);
+  BOOST_CHECK_EQUAL(std::to_string(only["slices"][0]["id"].get<int>()), id);
+  BOOST_CHECK(test::capture(slicectl + "slices get " + id).find("suspended")
+              != std::string::npos);
+
+  // A non-admin's session is refused with exit code 1 and the reason.
+  auto signup = client->request("gateway.auth.signup",
+                                json{{"email", "cli@example.com"}, {"password", "password-1"}});
+  auto user_token = signup.json()["session"]["id"].get<std::string>();
+  auto refused = test::run("env -u SLICEGATE_SESSION " + test::slicectl_binary() + " --nats-url "
+                           + servers.nats_url() + " --session " + user_token
+                           + " slices list 2>&1 | grep -q forbidden");
+  BOOST_CHECK_EQUAL(refused, 0);
+  BOOST_CHECK_EQUAL(test::run("env -u SLICEGATE_SESSION " + test::slicectl_binary()
+                              + " --nats-url " + servers.nats_url() + " --session " + user_token
+                              + " slices list >/dev/null 2>&1"),
+                    1);
+  // Usage errors are caught before anything is sent.
+  BOOST_CHECK_EQUAL(test::run(slicectl + "slices create --count 0 >/dev/null 2>&1"), 64);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
