@@ -60,8 +60,12 @@ int main(int argc, char** argv) {
   auto data_dir = env_or("DATA_DIR", "");
   if (!data_dir.empty())
     std::ofstream{data_dir + "/demo-slice.txt"} << "demo slice on port " << port << '\n';
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGINT, on_signal);
+  // Without SA_RESTART (which std::signal sets), a stop signal interrupts the blocking accept.
+  struct sigaction stop_action {};
+  stop_action.sa_handler = on_signal;
+  sigemptyset(&stop_action.sa_mask);
+  sigaction(SIGTERM, &stop_action, nullptr);
+  sigaction(SIGINT, &stop_action, nullptr);
   auto server = socket(AF_INET, SOCK_STREAM, 0);
   int yes = 1;
   setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
