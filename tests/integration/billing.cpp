@@ -16,6 +16,7 @@
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/stripe_events.hpp"
 
@@ -134,18 +135,9 @@ struct fixture {
     caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
   }
 
-  /// Sends `x` to `dest` and waits for the reply (the scoped actor lives only for this call).
   template <class T, class Handle, class Request>
   caf::expected<T> ask(const Handle& dest, Request x) {
-    std::optional<T> value;
-    caf::error err;
-    caf::scoped_actor self{sys};
-    self->request(dest, 30s, std::move(x))
-      .receive([&](T& result) { value = std::move(result); },
-               [&](caf::error& e) { err = std::move(e); });
-    if (value)
-      return std::move(*value);
-    return err;
+    return test::ask<T>(sys, dest, 30s, std::move(x));
   }
 
   /// Parses `body` as the payment consumer does and hands it to the billing actor.

@@ -13,19 +13,13 @@
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/servers.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// The error of `x` as text. Boost.Test evaluates the arguments of a message even when the
-/// check passes, and an `expected` holding a value has no error to read.
-template <class T>
-std::string describe(const caf::expected<T>& x) {
-  return x ? "ok" : message_of(x.error());
-}
 
 struct test_config : caf::actor_system_config {
   test_config() {
@@ -75,26 +69,14 @@ struct fixture {
     caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
   }
 
-  /// Sends `x` and waits for the reply (the scoped actor lives only for this call).
   template <class T, class Request>
   caf::expected<T> ask(Request x) {
-    std::optional<T> value;
-    caf::error err;
-    caf::scoped_actor self{sys};
-    self->request(actor, 30s, std::move(x))
-      .receive([&](T& result) { value = std::move(result); },
-               [&](caf::error& e) { err = std::move(e); });
-    if (value)
-      return std::move(*value);
-    return err;
+    return test::ask<T>(sys, actor, 30s, std::move(x));
   }
 
-  /// Asks and requires success.
   template <class T, class Request>
   T must(Request x) {
-    auto result = ask<T>(std::move(x));
-    BOOST_REQUIRE_MESSAGE(result, "request failed: " << describe(result));
-    return std::move(*result);
+    return test::must<T>(sys, actor, 30s, std::move(x));
   }
 
   user_record make_user(const std::string& email) {

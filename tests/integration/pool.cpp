@@ -26,6 +26,7 @@
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
 #include "runtime/external_driver.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -37,11 +38,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-template <class T>
-std::string describe(const caf::expected<T>& x) {
-  return x ? "ok" : message_of(x.error());
-}
 
 struct test_config : caf::actor_system_config {
   test_config() {
@@ -186,22 +182,12 @@ struct fixture {
 
   template <class T, class Handle, class... Ts>
   caf::expected<T> ask(const Handle& dest, Ts... xs) {
-    std::optional<T> value;
-    caf::error err;
-    caf::scoped_actor self{sys};
-    self->request(dest, 60s, std::move(xs)...)
-      .receive([&](T& result) { value = std::move(result); },
-               [&](caf::error& e) { err = std::move(e); });
-    if (value)
-      return std::move(*value);
-    return err;
+    return test::ask<T>(sys, dest, 60s, std::move(xs)...);
   }
 
   template <class T, class Handle, class... Ts>
   T must(const Handle& dest, Ts... xs) {
-    auto result = ask<T>(dest, std::move(xs)...);
-    BOOST_REQUIRE_MESSAGE(result, "request failed: " << describe(result));
-    return std::move(*result);
+    return test::must<T>(sys, dest, 60s, std::move(xs)...);
   }
 
   /// Creates a user in `trial` ending in 14 days (as signup does) without placing it.

@@ -19,6 +19,7 @@
 #include "persistence/migrator.hpp"
 #include "persistence/persistence.hpp"
 #include "persistence/sql_files.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/servers.hpp"
 
 using namespace slicegate;
@@ -122,13 +123,6 @@ std::vector<int32_t> embedded_versions() {
   return result;
 }
 
-/// The error of `x` as text. Boost.Test evaluates the arguments of a message even when the
-/// check passes, and an `expected` holding a value has no error to read.
-template <class T>
-std::string describe(const caf::expected<T>& x) {
-  return x ? "ok" : message_of(x.error());
-}
-
 struct test_config : caf::actor_system_config {
   test_config() {
     register_types(*this);
@@ -157,22 +151,12 @@ struct fixture {
 
   template <class T, class Request>
   caf::expected<T> ask(Request x) {
-    std::optional<T> value;
-    caf::error err;
-    caf::scoped_actor self{sys};
-    self->request(actor, 60s, std::move(x))
-      .receive([&](T& result) { value = std::move(result); },
-               [&](caf::error& e) { err = std::move(e); });
-    if (value)
-      return std::move(*value);
-    return err;
+    return test::ask<T>(sys, actor, 60s, std::move(x));
   }
 
   template <class T, class Request>
   T must(Request x) {
-    auto result = ask<T>(std::move(x));
-    BOOST_REQUIRE_MESSAGE(result, "request failed: " << describe(result));
-    return std::move(*result);
+    return test::must<T>(sys, actor, 60s, std::move(x));
   }
 
   std::vector<int32_t> migrate() {

@@ -29,6 +29,7 @@
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -46,13 +47,6 @@ struct test_config : caf::actor_system_config {
 };
 
 constexpr int64_t mib = 1024 * 1024;
-
-/// The error of `x` as text. Boost.Test evaluates a message even when the check passes, and
-/// an `expected` holding a value has no error to read.
-template <class T>
-std::string describe(const caf::expected<T>& x) {
-  return x ? "ok" : message_of(x.error());
-}
 
 /// A loopback port nobody listens on right now.
 int free_port() {
@@ -189,7 +183,7 @@ struct fixture {
     pc.admin_database_url = servers.admin_database_url();
     db = sys.spawn<caf::detached>(persistence, pc);
     auto migrated = ask<std::vector<int32_t>>(db, db::migrate{}, 60s);
-    BOOST_REQUIRE_MESSAGE(migrated, "migrate failed: " << describe(migrated));
+    BOOST_REQUIRE_MESSAGE(migrated, "migrate failed: " << test::describe(migrated));
     telemetry_writer_config wc;
     wc.flush_interval = 100ms;
     wc.max_backoff = 500ms;
@@ -208,12 +202,7 @@ struct fixture {
 
   template <class T, class Handle, class Request>
   caf::expected<T> ask(const Handle& dest, Request x, caf::timespan timeout = 30s) {
-    caf::expected<T> result{caf::sec::request_timeout};
-    caf::scoped_actor self{sys};
-    self->request(dest, timeout, std::move(x))
-      .receive([&](T& value) { result = std::move(value); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return test::ask<T>(sys, dest, timeout, std::move(x));
   }
 
   /// Runs one statement on the gateway database, outside the actors.
@@ -369,7 +358,7 @@ BOOST_AUTO_TEST_CASE(retention_deletes_only_rows_older_than_the_cutoff) {
         "(repeat('e', 64), "
       + user + ", now() + interval '1 hour', now() - interval '89 days')");
   auto report = ask<telemetry::retention_report>(pruner, telemetry::prune_now{}, 120s);
-  BOOST_REQUIRE_MESSAGE(report, "prune failed: " << describe(report));
+  BOOST_REQUIRE_MESSAGE(report, "prune failed: " << test::describe(report));
   BOOST_TEST(report->telemetry == 2500);
   BOOST_TEST(report->server_telemetry == 1200);
   BOOST_TEST(report->sessions == 3);
