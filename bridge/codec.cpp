@@ -290,6 +290,15 @@ caf::expected<T> finish(const fields& f, T&& x) {
   return std::forward<T>(x);
 }
 
+/// A request that carries nothing but the caller's session.
+template <class T>
+caf::expected<T> session_only(const json& j) {
+  T x;
+  fields f{j};
+  f.text("session_id", x.token, limits::token, charset::printable);
+  return finish(f, std::move(x));
+}
+
 } // namespace
 
 template <>
@@ -312,18 +321,12 @@ caf::expected<auth::login> from_json<auth::login>(const json& j) {
 
 template <>
 caf::expected<auth::logout> from_json<auth::logout>(const json& j) {
-  auth::logout x;
-  fields f{j};
-  f.text("session_id", x.token, limits::token, charset::printable);
-  return finish(f, std::move(x));
+  return session_only<auth::logout>(j);
 }
 
 template <>
 caf::expected<auth::logout_all> from_json<auth::logout_all>(const json& j) {
-  auth::logout_all x;
-  fields f{j};
-  f.text("session_id", x.token, limits::token, charset::printable);
-  return finish(f, std::move(x));
+  return session_only<auth::logout_all>(j);
 }
 
 template <>
@@ -338,10 +341,7 @@ caf::expected<auth::change_password> from_json<auth::change_password>(const json
 
 template <>
 caf::expected<auth::resolve> from_json<auth::resolve>(const json& j) {
-  auth::resolve x;
-  fields f{j};
-  f.text("session_id", x.token, limits::token, charset::printable);
-  return finish(f, std::move(x));
+  return session_only<auth::resolve>(j);
 }
 
 template <>
