@@ -15,7 +15,6 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include "app/settings.hpp"
 #include "messages/error.hpp"
 
 namespace slicegate {
@@ -168,13 +167,6 @@ bool has_capacity(const hasher_state& st) {
 }
 
 } // namespace
-
-hasher_config make_hasher_config(const settings& s) {
-  hasher_config result;
-  result.workers = static_cast<size_t>(std::max(0, s.bcrypt_workers));
-  result.queue = static_cast<size_t>(std::max(0, s.bcrypt_queue));
-  return result;
-}
 
 hasher_actor::behavior_type hasher(hasher_actor::stateful_pointer<hasher_state> self,
                                    hasher_config cfg) {

@@ -16,7 +16,6 @@
 
 namespace slicegate {
 
-struct settings;
 
 /// How the hasher sizes its pool.
 struct hasher_config {
@@ -33,8 +32,6 @@ struct hasher_config {
   bool idle_priority = true;
 };
 
-/// Reads the pool size and queue bound from the daemon's settings.
-hasher_config make_hasher_config(const settings& s);
 
 /// A request waiting for a worker, with the promise its answer goes to.
 struct hash_job {

@@ -3,7 +3,6 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "app/settings.hpp"
 #include "messages/error.hpp"
 
 namespace slicegate {
@@ -84,14 +83,6 @@ void start_pass(retention_pointer self) {
 }
 
 } // namespace
-
-retention_config make_retention_config(const settings& s) {
-  retention_config result;
-  result.retention = s.retention;
-  result.interval = s.retention_interval;
-  result.session_max_age = s.session_max_age;
-  return result;
-}
 
 retention_actor::behavior_type
 retention(retention_actor::stateful_pointer<retention_state> self, retention_config config,

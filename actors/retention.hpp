@@ -12,7 +12,6 @@
 
 namespace slicegate {
 
-struct settings;
 
 /// What the retention actor keeps and how it deletes.
 struct retention_config {
@@ -28,8 +27,6 @@ struct retention_config {
   caf::timespan request_timeout = std::chrono::seconds{60};
 };
 
-/// Takes the retention settings out of the daemon's.
-retention_config make_retention_config(const settings& s);
 
 struct retention_state {
   static inline const char* name = "retention";

@@ -10,7 +10,6 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "app/settings.hpp"
 #include "messages/error.hpp"
 
 namespace slicegate {
@@ -208,13 +207,6 @@ void take_sample(monitor_pointer self) {
 }
 
 } // namespace
-
-server_monitor_config make_server_monitor_config(const settings& s) {
-  server_monitor_config result;
-  result.data_root = s.data_root;
-  result.interval = s.server_interval;
-  return result;
-}
 
 server_monitor_actor::behavior_type
 server_monitor(server_monitor_actor::stateful_pointer<server_monitor_state> self,

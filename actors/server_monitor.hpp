@@ -12,7 +12,6 @@
 
 namespace slicegate {
 
-struct settings;
 
 /// Host metrics as Linux reports them, parsed by pure functions (tested on fixed text).
 namespace host {
@@ -65,8 +64,6 @@ struct server_monitor_config {
   caf::timespan request_timeout = std::chrono::seconds{10};
 };
 
-/// Takes the monitor's settings out of the daemon's.
-server_monitor_config make_server_monitor_config(const settings& s);
 
 /// Whom the server monitor talks to.
 struct server_monitor_peers {

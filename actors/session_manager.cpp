@@ -423,21 +423,6 @@ void change_password(self_ptr self, password_change change) {
 
 } // namespace
 
-session_config make_session_config(const settings& s, clock_fn now) {
-  session_config result;
-  result.now = std::move(now);
-  result.bcrypt_cost = s.bcrypt_cost;
-  result.session_ttl = s.session_ttl;
-  result.session_max_age = s.session_max_age;
-  result.session_touch_interval = s.session_touch_interval;
-  result.cache_size = static_cast<size_t>(std::max(s.session_cache_size, 1));
-  result.login_max_failures = s.login_max_failures;
-  result.login_failure_window = s.login_failure_window;
-  result.trial_days = s.trial_days;
-  result.request_timeout = s.request_timeout;
-  return result;
-}
-
 session_manager_actor::behavior_type
 session_manager(session_manager_actor::stateful_pointer<session_manager_state> self,
                 session_config cfg, persistence_actor db, hasher_actor hasher,

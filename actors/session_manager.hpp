@@ -15,7 +15,6 @@
 #include "actors/clock.hpp"
 #include "actors/login_throttle.hpp"
 #include "actors/session_cache.hpp"
-#include "app/settings.hpp"
 
 namespace slicegate {
 
@@ -25,31 +24,29 @@ struct session_config {
   clock_fn now = system_clock();
   /// bcrypt work factor for new hashes (and for the dummy an unknown e-mail is checked
   /// against).
-  int32_t bcrypt_cost = defaults::bcrypt_cost;
+  int32_t bcrypt_cost = 12;
   /// A session stays valid this long after it was last extended...
-  timespan session_ttl = defaults::session_ttl;
+  timespan session_ttl = std::chrono::hours{24 * 30};
   /// ...but never longer than this after it was created.
-  timespan session_max_age = defaults::session_max_age;
+  timespan session_max_age = std::chrono::hours{24 * 90};
   /// The rolling expiry is written at most this often per session.
-  timespan session_touch_interval = defaults::session_touch_interval;
+  timespan session_touch_interval = std::chrono::hours{24};
   /// Sessions resolved from memory (entries).
-  size_t cache_size = defaults::session_cache_size;
+  size_t cache_size = 100000;
   /// A cached session is read again from the database after this long, which bounds how
   /// stale a copy can get should a change reach the database without telling us.
   timespan cache_refresh = std::chrono::minutes{5};
   /// Failed logins per e-mail within the window before further attempts are refused.
-  int32_t login_max_failures = defaults::login_max_failures;
-  timespan login_failure_window = defaults::login_failure_window;
+  int32_t login_max_failures = 10;
+  timespan login_failure_window = std::chrono::minutes{15};
   /// E-mails the login throttle tracks at most.
   size_t throttle_capacity = 100000;
   /// New users start in `trial` until now + this many days.
-  int32_t trial_days = defaults::trial_days;
+  int32_t trial_days = 14;
   /// How long a request to persistence, the hasher or the slice manager may take.
-  timespan request_timeout = defaults::request_timeout;
+  timespan request_timeout = std::chrono::seconds{10};
 };
 
-/// Reads the session settings from the daemon's settings.
-session_config make_session_config(const settings& s, clock_fn now = system_clock());
 
 /// Called with the live session a token names, or with why there is none.
 using session_continuation = std::function<void(caf::expected<session_account>)>;

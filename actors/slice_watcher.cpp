@@ -7,7 +7,6 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "app/settings.hpp"
 #include "messages/error.hpp"
 
 namespace slicegate {
@@ -252,21 +251,6 @@ void start_disk_walk(watcher_pointer self) {
 
 bool wa_connected(const std::string& wa_state) {
   return wa_state == "CONNECTED" || wa_state == "open";
-}
-
-slice_watcher_config make_slice_watcher_config(const settings& s) {
-  slice_watcher_config result;
-  result.slice_host = s.slice_host;
-  result.health_interval = s.health_interval;
-  result.health_timeout = s.health_timeout;
-  result.health_start_period = s.health_start_period;
-  result.health_failures = s.health_failures;
-  result.disk_interval = s.disk_interval;
-  result.memory_alert_bytes = s.memory_alert_bytes;
-  result.disk_alert_bytes = s.disk_alert_bytes;
-  // The runtime waits out the stop grace before it kills and starts again.
-  result.restart_timeout = s.stop_grace + std::chrono::seconds{50};
-  return result;
 }
 
 slice_watcher_actor::behavior_type

@@ -11,7 +11,6 @@
 
 namespace slicegate {
 
-struct settings;
 
 /// `wa_state` of a slice that did not answer, or answered with a non-2xx status.
 constexpr const char* wa_state_unreachable = "unreachable";
@@ -69,8 +68,6 @@ struct slice_watcher_config {
   bool stagger = true;
 };
 
-/// Takes the watcher settings out of the daemon's.
-slice_watcher_config make_slice_watcher_config(const settings& s);
 
 struct slice_watcher_state {
   static inline const char* name = "slice-watcher";

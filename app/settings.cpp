@@ -124,6 +124,8 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "slice-cpu-limit", s.slice_cpu_limit, "CPU limit per slice in cores");
   add(app, "cgroup-root", s.cgroup_root, "Root of the cgroup v2 hierarchy");
   add_duration(app, "stop-grace", s.stop_grace, "Grace between SIGTERM and SIGKILL");
+  add_duration(app, "shutdown-grace", s.shutdown_grace,
+               "How long a clean stop may take to finish requests, events and writes");
   add(app, "memory-alert-bytes", s.memory_alert_bytes, "Alert above this slice RSS (0: off)");
   add(app, "disk-alert-bytes", s.disk_alert_bytes, "Alert above this slice disk use (0: off)");
   add(app, "log-level", s.log_level, "trace, debug, info, warn, error")
@@ -131,52 +133,6 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "log-json", s.log_json, "Write logs as JSON lines");
   add(app, "scheduler-threads", s.scheduler_threads,
       "CAF worker threads (0: CAF's default, the number of cores but at least 4)");
-}
-
-std::optional<caf::timespan> parse_duration(const std::string& text) {
-  static const std::regex pattern{R"(^\s*(\d{1,12})\s*(ms|s|m|h|d)\s*$)"};
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern))
-    return std::nullopt;
-  auto n = std::stoll(m[1]);
-  auto unit = m[2].str();
-  using namespace std::chrono;
-  if (unit == "ms")
-    return duration_cast<caf::timespan>(milliseconds{n});
-  if (unit == "s")
-    return duration_cast<caf::timespan>(seconds{n});
-  if (unit == "m")
-    return duration_cast<caf::timespan>(minutes{n});
-  if (unit == "h")
-    return duration_cast<caf::timespan>(hours{n});
-  return duration_cast<caf::timespan>(hours{24 * n});
-}
-
-std::string render_duration(caf::timespan x) {
-  using namespace std::chrono;
-  auto ms = duration_cast<milliseconds>(x).count();
-  struct unit {
-    int64_t size;
-    const char* suffix;
-  };
-  for (auto u :
-       {unit{86'400'000, "d"}, unit{3'600'000, "h"}, unit{60'000, "m"}, unit{1000, "s"}})
-    if (ms != 0 && ms % u.size == 0)
-      return std::to_string(ms / u.size) + u.suffix;
-  return std::to_string(ms) + "ms";
-}
-
-std::string with_database(const std::string& url, const std::string& dbname) {
-  // URL form: postgresql://user@host:port/db?params
-  static const std::regex url_form{R"(^(postgres(?:ql)?://[^/?]*)(/[^?]*)?(\?.*)?$)"};
-  std::smatch m;
-  if (std::regex_match(url, m, url_form))
-    return m[1].str() + "/" + dbname + m[3].str();
-  // Keyword form: host=… dbname=…
-  static const std::regex keyword{R"(dbname\s*=\s*\S+)"};
-  if (std::regex_search(url, keyword))
-    return std::regex_replace(url, keyword, "dbname=" + dbname);
-  return url + " dbname=" + dbname;
 }
 
 } // namespace slicegate

@@ -1,14 +1,28 @@
 #pragma once
 
-// Every setting of the daemon with its default, in one place. Each setting has a flag
-// `--name`, an environment variable `SLICEGATE_NAME` and a key in the config file.
+// Every setting of the daemon, in one place. Each setting has a flag `--name`, an environment
+// variable `SLICEGATE_NAME` and a key in the config file. A setting that configures one
+// component takes its default from that component's config struct, where the default is
+// written once and documented; the node (app/node.hpp) turns these settings back into the
+// config structs.
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include <caf/timestamp.hpp>
+
+#include "actors/hasher.hpp"
+#include "actors/retention.hpp"
+#include "actors/server_monitor.hpp"
+#include "actors/session_manager.hpp"
+#include "actors/slice_manager.hpp"
+#include "actors/slice_watcher.hpp"
+#include "bridge/bridge.hpp"
+#include "common/database_url.hpp"
+#include "common/duration.hpp"
+#include "persistence/persistence.hpp"
+#include "runtime/driver.hpp"
 
 namespace CLI {
 class App;
@@ -16,125 +30,80 @@ class App;
 
 namespace slicegate {
 
-using namespace std::chrono_literals;
-
-namespace defaults {
-/// Gateway database.
-constexpr const char* database_url = "postgresql:///wank_saas";
-/// NATS server.
-constexpr const char* nats_url = "nats://127.0.0.1:4222";
-/// First token of every subject.
-constexpr const char* subject_prefix = "gateway";
-/// How slices are run: process, docker or external.
-constexpr const char* runtime = "process";
-/// Slices' host, first port and port step.
-constexpr const char* slice_host = "127.0.0.1";
-constexpr int32_t slice_port_base = 5001;
-constexpr int32_t slice_port_step = 2;
-/// Health probing of slices.
-constexpr caf::timespan health_interval = 60s;
-constexpr caf::timespan health_timeout = 5s;
-constexpr caf::timespan health_start_period = 60s;
-constexpr int32_t health_failures = 3;
-/// Slower cadences: disk usage and host metrics.
-constexpr caf::timespan disk_interval = 300s;
-constexpr caf::timespan server_interval = 60s;
-/// Telemetry is kept this long and pruned this often.
-constexpr caf::timespan retention = std::chrono::hours{24 * 7};
-constexpr caf::timespan retention_interval = 1h;
-/// Time-based lifecycle transitions run this often.
-constexpr caf::timespan sweep_interval = 60s;
-/// Rolling session expiry and the absolute cap after creation.
-constexpr caf::timespan session_ttl = std::chrono::hours{24 * 30};
-constexpr caf::timespan session_max_age = std::chrono::hours{24 * 90};
-/// A rolling expiry is written at most this often per session.
-constexpr caf::timespan session_touch_interval = std::chrono::hours{24};
-/// Resolves cached in memory (entries).
-constexpr int32_t session_cache_size = 100000;
-/// bcrypt work factor; below 12 only for tests.
-constexpr int32_t bcrypt_cost = 12;
-/// bcrypt worker threads (0: one per core) and the jobs that may wait for one.
-constexpr int32_t bcrypt_workers = 0;
-constexpr int32_t bcrypt_queue = 64;
-/// Failed logins per e-mail within the window before 429.
-constexpr int32_t login_max_failures = 10;
-constexpr caf::timespan login_failure_window = 15min;
-/// Billing.
-constexpr int32_t trial_days = 14;
-constexpr caf::timespan past_due_grace = std::chrono::hours{24 * 14};
-constexpr caf::timespan data_retention = std::chrono::hours{24 * 30};
-/// Pool floor (0: off) and ceiling (0: no limit).
-constexpr int32_t min_available = 0;
-constexpr int32_t max_slices = 0;
-/// How long the bridge waits for an actor to answer a request.
-constexpr caf::timespan request_timeout = 10s;
-/// Largest request body the bridge accepts.
-constexpr int64_t max_payload = 64 * 1024;
-/// How long JetStream waits for the ack of an event in flight before it delivers it again
-/// (after a crash, the events of a stream resume once this passed).
-constexpr caf::timespan event_ack_wait = 30s;
-} // namespace defaults
+/// The daemon's own settings: what belongs to no single component.
+struct daemon_config {
+  /// Gateway database.
+  std::string database_url = "postgresql:///wank_saas";
+  /// Directory holding one data directory per slice; slice logs go to `logs/` beside it.
+  std::string data_root = "/var/lib/slicegate/slices";
+  /// How long a clean stop (SIGTERM, SIGINT) may take: draining NATS, the requests and events
+  /// in flight, the last telemetry flush. What is not done by then is left (an event not
+  /// acknowledged comes back from JetStream to the next daemon).
+  caf::timespan shutdown_grace = std::chrono::seconds{10};
+  /// Log level and format.
+  std::string log_level = "info";
+  bool log_json = false;
+  /// CAF worker threads (0: CAF's default).
+  int32_t scheduler_threads = 0;
+};
 
 /// The daemon's settings.
 struct settings {
-  std::string database_url = defaults::database_url;
+  std::string database_url = daemon_config{}.database_url;
   /// Empty: derived from database_url with database `postgres`.
   std::string admin_database_url;
   /// Who slices connect as (role, password, host); the database becomes `wa_slice_<id>`.
   /// Empty: database_url's.
   std::string slice_database_url;
-  std::string nats_url = defaults::nats_url;
-  std::string subject_prefix = defaults::subject_prefix;
-  std::string service_name = "slicegate";
-  std::string runtime = defaults::runtime;
+  std::string nats_url = bridge_config{}.nats_url;
+  std::string subject_prefix = bridge_config{}.subject_prefix;
+  std::string service_name = bridge_config{}.service_name;
+  std::string runtime = runtime_config{}.kind;
   std::string slice_command;
-  std::string slice_host = defaults::slice_host;
-  int32_t slice_port_base = defaults::slice_port_base;
-  int32_t slice_port_step = defaults::slice_port_step;
-  std::string data_root = "/var/lib/slicegate/slices";
-  std::string template_database = "wa_slice_template";
-  caf::timespan health_interval = defaults::health_interval;
-  caf::timespan health_timeout = defaults::health_timeout;
-  caf::timespan health_start_period = defaults::health_start_period;
-  int32_t health_failures = defaults::health_failures;
-  caf::timespan disk_interval = defaults::disk_interval;
-  caf::timespan server_interval = defaults::server_interval;
-  caf::timespan retention = defaults::retention;
-  caf::timespan retention_interval = defaults::retention_interval;
-  caf::timespan sweep_interval = defaults::sweep_interval;
-  caf::timespan session_ttl = defaults::session_ttl;
-  caf::timespan session_max_age = defaults::session_max_age;
-  caf::timespan session_touch_interval = defaults::session_touch_interval;
-  int32_t session_cache_size = defaults::session_cache_size;
-  int32_t bcrypt_cost = defaults::bcrypt_cost;
-  int32_t bcrypt_workers = defaults::bcrypt_workers;
-  int32_t bcrypt_queue = defaults::bcrypt_queue;
-  int32_t login_max_failures = defaults::login_max_failures;
-  caf::timespan login_failure_window = defaults::login_failure_window;
-  int32_t trial_days = defaults::trial_days;
-  caf::timespan past_due_grace = defaults::past_due_grace;
-  caf::timespan data_retention = defaults::data_retention;
-  int32_t min_available = defaults::min_available;
-  int32_t max_slices = defaults::max_slices;
-  caf::timespan request_timeout = defaults::request_timeout;
-  int64_t max_payload = defaults::max_payload;
-  caf::timespan event_ack_wait = defaults::event_ack_wait;
-  /// Docker runtime: Engine API socket, image, limits, and where container cgroups live.
-  std::string docker_socket = "/var/run/docker.sock";
-  std::string docker_image = "wa-crm-slice:latest";
-  std::string docker_network;
-  int64_t slice_memory_limit = 512LL * 1024 * 1024;
-  double slice_cpu_limit = 1.0;
-  std::string cgroup_root = "/sys/fs/cgroup";
-  /// Grace between SIGTERM (or docker stop) and SIGKILL.
-  caf::timespan stop_grace = 10s;
-  /// Memory and disk above these raise alerts (0: off).
-  int64_t memory_alert_bytes = 0;
-  int64_t disk_alert_bytes = 0;
-  std::string log_level = "info";
-  /// Log as JSON lines instead of text.
-  bool log_json = false;
-  int32_t scheduler_threads = 0;
+  std::string slice_host = runtime_config{}.slice_host;
+  int32_t slice_port_base = slice_manager_config{}.port_base;
+  int32_t slice_port_step = slice_manager_config{}.port_step;
+  std::string data_root = daemon_config{}.data_root;
+  std::string template_database = persistence_config{}.template_database;
+  caf::timespan health_interval = slice_watcher_config{}.health_interval;
+  caf::timespan health_timeout = slice_watcher_config{}.health_timeout;
+  caf::timespan health_start_period = slice_watcher_config{}.health_start_period;
+  int32_t health_failures = slice_watcher_config{}.health_failures;
+  caf::timespan disk_interval = slice_watcher_config{}.disk_interval;
+  caf::timespan server_interval = server_monitor_config{}.interval;
+  caf::timespan retention = retention_config{}.retention;
+  caf::timespan retention_interval = retention_config{}.interval;
+  caf::timespan sweep_interval = slice_manager_config{}.sweep_interval;
+  caf::timespan session_ttl = session_config{}.session_ttl;
+  caf::timespan session_max_age = session_config{}.session_max_age;
+  caf::timespan session_touch_interval = session_config{}.session_touch_interval;
+  int32_t session_cache_size = static_cast<int32_t>(session_config{}.cache_size);
+  int32_t bcrypt_cost = session_config{}.bcrypt_cost;
+  int32_t bcrypt_workers = static_cast<int32_t>(hasher_config{}.workers);
+  int32_t bcrypt_queue = static_cast<int32_t>(hasher_config{}.queue);
+  int32_t login_max_failures = session_config{}.login_max_failures;
+  caf::timespan login_failure_window = session_config{}.login_failure_window;
+  int32_t trial_days = session_config{}.trial_days;
+  caf::timespan past_due_grace = slice_manager_config{}.past_due_grace;
+  caf::timespan data_retention = slice_manager_config{}.data_retention;
+  int32_t min_available = slice_manager_config{}.min_available;
+  int32_t max_slices = slice_manager_config{}.max_slices;
+  caf::timespan request_timeout = bridge_config{}.request_timeout;
+  int64_t max_payload = bridge_config{}.max_payload;
+  caf::timespan event_ack_wait = bridge_config{}.event_ack_wait;
+  std::string docker_socket = runtime_config{}.docker_socket;
+  std::string docker_image = runtime_config{}.docker_image;
+  std::string docker_network = runtime_config{}.docker_network;
+  int64_t slice_memory_limit = runtime_config{}.memory_limit;
+  double slice_cpu_limit = runtime_config{}.cpu_limit;
+  std::string cgroup_root = runtime_config{}.cgroup_root;
+  caf::timespan stop_grace = runtime_config{}.stop_grace;
+  int64_t memory_alert_bytes = slice_watcher_config{}.memory_alert_bytes;
+  int64_t disk_alert_bytes = slice_watcher_config{}.disk_alert_bytes;
+  caf::timespan shutdown_grace = daemon_config{}.shutdown_grace;
+  std::string log_level = daemon_config{}.log_level;
+  bool log_json = daemon_config{}.log_json;
+  int32_t scheduler_threads = daemon_config{}.scheduler_threads;
 
   /// The URL slices are handed, before their database name is put in.
   std::string slice_url() const;
@@ -145,14 +114,5 @@ struct settings {
 
 /// Adds every setting of `s` to `app` as a flag with its environment variable.
 void add_settings(CLI::App& app, settings& s);
-
-/// Parses a duration such as `500ms`, `60s`, `5m`, `1h` or `7d`; nullopt if malformed.
-std::optional<caf::timespan> parse_duration(const std::string& text);
-
-/// Renders a duration in the largest unit that divides it, e.g. `7d`, `90s`.
-std::string render_duration(caf::timespan x);
-
-/// Replaces the database name of a libpq URL or keyword string.
-std::string with_database(const std::string& url, const std::string& dbname);
 
 } // namespace slicegate

@@ -40,6 +40,7 @@
 #include "actors/runtime.hpp"
 #include "actors/slice_manager.hpp"
 #include "bench/request_load.hpp"
+#include "common/database_url.hpp"
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
 #include "runtime/external_driver.hpp"

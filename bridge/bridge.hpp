@@ -21,16 +21,15 @@
 #include <caf/timestamp.hpp>
 
 #include "actors/actors.hpp"
-#include "app/settings.hpp"
 
 namespace slicegate {
 
 /// What the bridge needs to know.
 struct bridge_config {
   /// One or more server URLs, comma-separated.
-  std::string nats_url = defaults::nats_url;
+  std::string nats_url = "nats://127.0.0.1:4222";
   /// First token of every subject.
-  std::string subject_prefix = defaults::subject_prefix;
+  std::string subject_prefix = "gateway";
   /// Name in the micro protocol (`$SRV.PING.slicegate`).
   std::string service_name = "slicegate";
   /// Semantic version reported by `$SRV.INFO`.
@@ -40,9 +39,9 @@ struct bridge_config {
   /// Description reported by `$SRV.INFO`.
   std::string description = "slicegate control plane: accounts, sessions and slices";
   /// How long an endpoint waits for the actor it asked.
-  caf::timespan request_timeout = defaults::request_timeout;
+  caf::timespan request_timeout = std::chrono::seconds{10};
   /// Largest request body accepted; larger ones get 400.
-  int64_t max_payload = defaults::max_payload;
+  int64_t max_payload = 64 * 1024;
   /// JetStream stream of inbound events (`<p>.events.signup`, `<p>.events.payment`).
   std::string events_stream = "GATEWAY_EVENTS";
   /// How long inbound events stay in their stream; zero keeps them (they are few, and an

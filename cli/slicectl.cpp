@@ -26,8 +26,9 @@
 #include <nats/nats.h>
 #include <nlohmann/json.hpp>
 
-#include "app/settings.hpp"
+#include "bridge/bridge.hpp"
 #include "bridge/subjects.hpp"
+#include "common/duration.hpp"
 
 namespace {
 
@@ -42,8 +43,8 @@ constexpr int usage = 64;
 } // namespace exit_code
 
 struct options {
-  std::string nats_url = slicegate::defaults::nats_url;
-  std::string subject_prefix = slicegate::defaults::subject_prefix;
+  std::string nats_url = slicegate::bridge_config{}.nats_url;
+  std::string subject_prefix = slicegate::bridge_config{}.subject_prefix;
   std::string service_name = "slicegate";
   std::string session;
   std::string timeout = "5s";

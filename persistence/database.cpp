@@ -4,7 +4,7 @@
 
 #include <pqxx/pqxx>
 
-#include "app/settings.hpp"
+#include "common/database_url.hpp"
 #include "messages/error.hpp"
 #include "persistence/billing.hpp"
 #include "persistence/detail/migrations.hpp"

@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "app/settings.hpp"
 #include "messages/error.hpp"
 #include "runtime/docker_driver.hpp"
 #include "runtime/external_driver.hpp"
@@ -19,27 +18,6 @@ caf::error runtime_driver::restart(const slice_spec& spec) {
   if (auto err = stop(spec.slice_id))
     return err;
   return start(spec);
-}
-
-runtime_config make_runtime_config(const settings& s) {
-  runtime_config result;
-  result.kind = s.runtime;
-  result.slice_command = s.slice_command;
-  // Logs live beside the slices' data directories, not in them: a slice's data directory
-  // belongs to its customer and is emptied when the slice is recycled.
-  std::filesystem::path root{s.data_root};
-  if (!root.has_filename())
-    root = root.parent_path();
-  result.log_dir = (root.parent_path() / "logs").string();
-  result.slice_host = s.slice_host;
-  result.docker_socket = s.docker_socket;
-  result.docker_image = s.docker_image;
-  result.docker_network = s.docker_network;
-  result.memory_limit = s.slice_memory_limit;
-  result.cpu_limit = s.slice_cpu_limit;
-  result.cgroup_root = s.cgroup_root;
-  result.stop_grace = s.stop_grace;
-  return result;
 }
 
 caf::expected<std::unique_ptr<runtime_driver>> make_runtime_driver(const runtime_config& cfg) {

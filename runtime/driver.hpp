@@ -19,7 +19,6 @@
 
 namespace slicegate {
 
-struct settings;
 
 /// A monotonic clock; CPU percentages divide by the time between two of its readings. Tests
 /// pass one they move by hand.
@@ -38,20 +37,17 @@ struct runtime_config {
   std::string slice_host = "127.0.0.1";
   /// docker: the Engine API's unix socket, the image, and the network (empty: the default).
   std::string docker_socket = "/var/run/docker.sock";
-  std::string docker_image;
+  std::string docker_image = "wa-crm-slice:latest";
   std::string docker_network;
   /// docker: limits per container (0: none).
-  int64_t memory_limit = 0;
-  double cpu_limit = 0;
+  int64_t memory_limit = 512LL * 1024 * 1024;
+  double cpu_limit = 1.0;
   /// docker: root of the cgroup v2 hierarchy, where container memory and CPU are read.
   std::string cgroup_root = "/sys/fs/cgroup";
   /// Time between SIGTERM (or `docker stop`) and SIGKILL.
   caf::timespan stop_grace = std::chrono::seconds{10};
 };
 
-/// Takes the runtime settings out of the daemon's; slice logs go to `logs/` beside
-/// `data-root`.
-runtime_config make_runtime_config(const settings& s);
 
 /// Starts, stops and measures slices. Calls block (processes are waited for, the Docker
 /// Engine is asked over HTTP), so only a detached actor calls them, and only one thread at a

@@ -21,7 +21,7 @@
 #include "actors/janitor.hpp"
 #include "actors/runtime.hpp"
 #include "actors/slice_manager.hpp"
-#include "app/settings.hpp"
+#include "common/database_url.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"

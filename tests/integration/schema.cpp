@@ -13,7 +13,7 @@
 #include <pqxx/pqxx>
 
 #include "actors/actors.hpp"
-#include "app/settings.hpp"
+#include "common/database_url.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "persistence/migrator.hpp"

@@ -190,3 +190,11 @@ BOOST_AUTO_TEST_CASE(no_sql_in_cxx_strings) {
   }
   BOOST_CHECK_GT(covered, 0u);
 }
+
+BOOST_AUTO_TEST_CASE(only_the_composition_root_includes_app) {
+  // Settings flow downward: the node turns them into each component's own config struct, so
+  // nothing below app/, daemon/ and cli/ may see them.
+  forbid_includes("app/", [](const std::string& path) {
+    return under(path, {"app", "daemon", "cli"});
+  });
+}
