@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/janitor.hpp"
+#include "common/database_url.hpp"
+#include "common/duration.hpp"
 #include "messages/error.hpp"
 
 // How a slice's life goes (DESIGN.md §3), and why it is crash-safe.
@@ -98,6 +100,8 @@ void unwatch(self_ptr self, int32_t slice_id) {
   self->unlink_from(i->second);
   self->send_exit(i->second, caf::exit_reason::user_shutdown);
   watchers.erase(i);
+  self->state.watching.erase(slice_id);
+  self->state.watcher_restarts.erase(slice_id);
 }
 
 /// Keeps the watchers in line with a slice's status: an available or assigned slice has one,
@@ -111,6 +115,9 @@ void watch(self_ptr self, const slice_record& slice, bool started) {
     return unwatch(self, slice.id);
   auto now = st.clock();
   if (auto i = st.watchers.find(slice.id); i != st.watchers.end()) {
+    st.watching[slice.id].status = slice.status;
+    if (started)
+      st.watching[slice.id].started_at = now;
     self->send(i->second, telemetry::slice_status{slice.status});
     if (started)
       self->send(i->second, telemetry::slice_started{now});
@@ -123,6 +130,7 @@ void watch(self_ptr self, const slice_record& slice, bool started) {
   // Only a probe that happened says anything about the phone.
   if (slice.last_health_at)
     ws.wa_connected = slice.wa_connected;
+  st.watching[slice.id] = ws;
   auto watcher = st.config.watchers(std::move(ws));
   self->link_to(watcher);
   st.watchers.emplace(slice.id, std::move(watcher));
@@ -741,21 +749,6 @@ watcher_factory spawn_watchers(caf::actor_system& sys, slice_watcher_peers peers
   };
 }
 
-slice_manager_config make_slice_manager_config(const settings& s) {
-  slice_manager_config cfg;
-  cfg.port_base = s.slice_port_base;
-  cfg.port_step = s.slice_port_step;
-  cfg.min_available = s.min_available;
-  cfg.max_slices = s.max_slices;
-  cfg.data_root = s.data_root;
-  cfg.slice_database_url = s.slice_url();
-  cfg.sweep_interval = s.sweep_interval;
-  cfg.past_due_grace = s.past_due_grace;
-  cfg.data_retention = s.data_retention;
-  cfg.runtime_timeout = s.stop_grace + std::chrono::seconds{50};
-  return cfg;
-}
-
 slice_manager_full_actor::behavior_type
 slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> self,
               slice_manager_config cfg, pool_store_actor db, pool_runtime_actor runtime,
@@ -767,17 +760,31 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
   st.janitor = std::move(janitor);
   st.events = std::move(events);
   st.clock = clock ? std::move(clock) : system_clock();
-  // Watchers are linked, so they end with this actor. One that ends on its own leaves its
-  // slice unwatched until the slice's next transition or restart; any other exit ends us.
+  // Watchers are linked, so they end with this actor. One that fails is spawned again from
+  // what it was spawned with (its state is the slice row and the next probe), within a
+  // restart budget; past it, the slice stays unwatched until its next transition. Any other
+  // exit ends us.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    auto& watchers = self->state.watchers;
-    auto i = std::find_if(watchers.begin(), watchers.end(),
+    auto& st = self->state;
+    auto i = std::find_if(st.watchers.begin(), st.watchers.end(),
                           [&](const auto& kv) { return kv.second.address() == msg.source; });
-    if (i == watchers.end())
+    if (i == st.watchers.end())
       return self->quit(msg.reason);
-    spdlog::error("slice-manager lost the watcher of slice {}: {}", i->first,
+    auto id = i->first;
+    st.watchers.erase(i);
+    auto spec = st.watching.find(id);
+    if (spec == st.watching.end() || !st.watcher_restarts[id].take(caf::make_timestamp())) {
+      spdlog::error("slice-manager lost the watcher of slice {}: {}; the slice stays "
+                    "unwatched until its next transition",
+                    id, caf::to_string(msg.reason));
+      st.watching.erase(id);
+      return;
+    }
+    spdlog::error("slice-manager restarts the watcher of slice {}: {}", id,
                   caf::to_string(msg.reason));
-    watchers.erase(i);
+    auto watcher = st.config.watchers(spec->second);
+    self->link_to(watcher);
+    st.watchers.emplace(id, std::move(watcher));
   });
   return {
     [self](const pool::place_user& x) -> caf::result<pool::placement> {

@@ -16,7 +16,7 @@
 #include "actors/actors.hpp"
 #include "actors/clock.hpp"
 #include "actors/slice_watcher.hpp"
-#include "app/settings.hpp"
+#include "common/restart_budget.hpp"
 
 namespace slicegate {
 
@@ -34,23 +34,23 @@ watcher_factory spawn_watchers(caf::actor_system& sys, slice_watcher_peers peers
 /// and how to watch slices.
 struct slice_manager_config {
   /// Ports of new slices: `port_base + k * port_step`, smallest free k first.
-  int32_t port_base = defaults::slice_port_base;
-  int32_t port_step = defaults::slice_port_step;
+  int32_t port_base = 5001;
+  int32_t port_step = 2;
   /// Pool floor: keep at least this many slices ready to hand out (0: off)...
-  int32_t min_available = defaults::min_available;
+  int32_t min_available = 0;
   /// ...but never more than this many slices in all (0: no limit).
-  int32_t max_slices = defaults::max_slices;
+  int32_t max_slices = 0;
   /// Holds one data directory `slice-<id>` per slice.
   std::string data_root;
   /// A libpq URL of the server holding the slice databases; each slice is given it with its
   /// own database `wa_slice_<id>`.
   std::string slice_database_url;
   /// How often the time-based transitions of DESIGN.md §3 are looked for.
-  caf::timespan sweep_interval = defaults::sweep_interval;
+  caf::timespan sweep_interval = std::chrono::seconds{60};
   /// How long `past_due` lasts before the slice is suspended.
-  caf::timespan past_due_grace = defaults::past_due_grace;
+  caf::timespan past_due_grace = std::chrono::hours{24 * 14};
   /// How long a cancelled user's data is kept after the subscription ended.
-  caf::timespan data_retention = defaults::data_retention;
+  caf::timespan data_retention = std::chrono::hours{24 * 30};
   /// Back-off between attempts to reach the pool floor and to restart a slice that died:
   /// the first delay, doubled after every failure up to the last.
   caf::timespan retry_min = std::chrono::seconds{1};
@@ -69,8 +69,6 @@ struct slice_manager_config {
   watcher_factory watchers;
 };
 
-/// Takes the slice manager's settings out of the daemon's.
-slice_manager_config make_slice_manager_config(const settings& s);
 
 /// Called when a lifecycle operation on one slice ends: the slice afterwards, or why not.
 using slice_continuation = std::function<void(caf::expected<slice_record>)>;
@@ -106,6 +104,12 @@ struct slice_manager_state {
   pool_event_sink_actor events;
   /// One watcher per watched (available or assigned) slice.
   std::map<int32_t, slice_watcher_actor> watchers;
+  /// What each watcher was spawned with, its status kept current: a watcher that fails is
+  /// spawned again from it.
+  std::map<int32_t, watched_slice> watching;
+  /// Restarts of each slice's watcher: at most 5 in 60 s, then the slice stays unwatched
+  /// until its next transition.
+  std::map<int32_t, restart_budget> watcher_restarts;
   /// Told `auth::user_changed`; none until `start` names it.
   user_listener_actor users;
   clock_fn clock;

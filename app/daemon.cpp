@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <ctime>
 #include <iostream>
@@ -17,7 +18,7 @@
 #include "actors/runtime.hpp"
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
-#include "app/telemetry.hpp"
+#include "app/node.hpp"
 #include "bridge/bridge.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
@@ -31,13 +32,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// SIGINT and SIGTERM are blocked in every thread and taken with sigtimedwait by the main
-/// thread, so no actor or library thread is ever interrupted by them.
+/// Exit code after a component the daemon cannot do without has ended (EX_SOFTWARE).
+constexpr int exit_component_failed = 70;
+
+/// SIGINT, SIGTERM and SIGUSR1 (the supervisor's escalation) are blocked in every thread and
+/// taken with sigtimedwait by the main thread, so no actor or library thread is ever
+/// interrupted by them.
 sigset_t block_stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -47,7 +53,7 @@ bool stop_signal(const sigset_t& set, std::chrono::milliseconds timeout) {
   timespec ts{static_cast<time_t>(timeout.count() / 1000),
               static_cast<long>((timeout.count() % 1000) * 1'000'000)};
   auto sig = sigtimedwait(&set, nullptr, &ts);
-  if (sig > 0)
+  if (sig == SIGTERM || sig == SIGINT)
     spdlog::info("slicegate received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   return sig > 0;
 }
@@ -66,25 +72,6 @@ struct system_config : caf::actor_system_config {
     set("logger.verbosity", caf::atom("quiet"));
   }
 };
-
-persistence_config persistence_settings(const settings& s) {
-  persistence_config result;
-  result.database_url = s.database_url;
-  result.admin_database_url = s.admin_url();
-  result.template_database = s.template_database;
-  return result;
-}
-
-bridge_config make_bridge_config(const settings& s) {
-  bridge_config result;
-  result.nats_url = s.nats_url;
-  result.subject_prefix = s.subject_prefix;
-  result.service_name = s.service_name;
-  result.request_timeout = s.request_timeout;
-  result.max_payload = s.max_payload;
-  result.event_ack_wait = s.event_ack_wait;
-  return result;
-}
 
 /// Reads a line from the terminal without echoing it.
 std::string read_secret(const std::string& prompt) {
@@ -113,22 +100,6 @@ caf::expected<Result> ask(caf::actor_system& sys, const Handle& dest, caf::times
   return result;
 }
 
-/// Repeats `attempt` until it succeeds, backing off up to 10 s, unless a stop signal comes.
-template <class Attempt>
-bool until_done(const sigset_t& signals, const char* what, Attempt attempt) {
-  auto delay = std::chrono::milliseconds{500};
-  for (;;) {
-    auto err = attempt();
-    if (!err)
-      return true;
-    spdlog::warn("slicegate cannot {} yet: {}; retrying in {} ms", what, message_of(err),
-                 delay.count());
-    if (stop_signal(signals, delay))
-      return false;
-    delay = std::min(delay * 2, std::chrono::milliseconds{10'000});
-  }
-}
-
 } // namespace
 
 int run_migrate(const settings& cfg) {
@@ -149,89 +120,30 @@ int run_serve(const settings& cfg) {
   auto signals = block_stop_signals();
   if (cfg.bcrypt_cost < 12)
     spdlog::warn("bcrypt-cost {} is below 12: acceptable for tests only", cfg.bcrypt_cost);
-  auto driver = make_runtime_driver(make_runtime_config(cfg));
-  if (!driver) {
-    spdlog::error("slicegate cannot use runtime {}: {}", cfg.runtime,
-                  message_of(driver.error()));
-    return 2;
-  }
   system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
-  auto db = sys.spawn<caf::detached>(persistence, persistence_settings(cfg));
-  std::vector<caf::actor> actors{caf::actor_cast<caf::actor>(db)};
-  auto stopped = [&](int code) {
-    for (auto& a : actors)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    sys.await_all_actors_done();
-    return code;
+  // A component the daemon cannot do without has ended: the supervisor says so from its
+  // thread, and the main thread, which waits for signals, takes SIGUSR1 as the order to stop
+  // with a non-zero exit, so that the service manager starts a fresh daemon.
+  std::atomic<bool> escalated{false};
+  node n{sys, make_node_config(cfg), [&escalated](const std::string&) {
+           escalated = true;
+           kill(getpid(), SIGUSR1);
+         }};
+  auto wait = [&signals](caf::timespan timeout) {
+    return stop_signal(signals, std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   };
-  if (!until_done(signals, "migrate the gateway database", [&] {
-        auto applied = ask<std::vector<int32_t>>(sys, db, 60s, db::migrate{});
-        if (!applied)
-          return applied.error();
-        for (auto version : *applied)
-          spdlog::info("persistence applied migration {}", version);
-        return caf::error{};
-      }))
-    return stopped(0);
-  if (!until_done(signals, "prepare the slice template database", [&] {
-        auto created = ask<bool>(sys, db, 60s, db::ensure_template{});
-        return created ? caf::error{} : created.error();
-      }))
-    return stopped(0);
-
-  // The bridge comes first so that events can flow as soon as the actors start.
-  auto bridge = nats_bridge::start(sys, make_bridge_config(cfg));
-  if (!bridge) {
-    spdlog::error("slicegate cannot start the NATS bridge: {}", message_of(bridge.error()));
-    return stopped(2);
-  }
-  auto events = (*bridge)->events();
-
-  auto runtime_actor_handle = sys.spawn<caf::detached>(
-    runtime, std::shared_ptr<runtime_driver>{std::move(*driver)}, caf::timespan{1s});
-  auto janitor_handle = sys.spawn<caf::detached>(janitor, cfg.data_root);
-  auto telemetry = spawn_telemetry(sys, cfg, db, events, actors);
-  auto pool_cfg = make_slice_manager_config(cfg);
-  pool_cfg.watchers
-    = spawn_watchers(sys, watcher_peers(telemetry, runtime_actor_handle, events),
-                     make_slice_watcher_config(cfg));
-  auto slices = sys.spawn(slice_manager, std::move(pool_cfg), db, runtime_actor_handle,
-                          janitor_handle, events, system_clock());
-  auto hasher_handle = sys.spawn(hasher, make_hasher_config(cfg));
-  auto sessions
-    = sys.spawn(session_manager, make_session_config(cfg), db, hasher_handle, slices);
-  auto billing = sys.spawn(billing_manager, db, slices, sessions, cfg.request_timeout);
-  for (caf::actor a :
-       {caf::actor_cast<caf::actor>(runtime_actor_handle),
-        caf::actor_cast<caf::actor>(janitor_handle), caf::actor_cast<caf::actor>(slices),
-        caf::actor_cast<caf::actor>(hasher_handle), caf::actor_cast<caf::actor>(sessions),
-        caf::actor_cast<caf::actor>(billing)})
-    actors.push_back(a);
-
-  // Reconcile before serving: finish interrupted wipes, start what should run.
-  if (!until_done(signals, "reconcile the slice pool", [&] {
-        auto finished = ask<int32_t>(sys, slices, 600s, start_atom_v,
-                                     caf::actor_cast<user_listener_actor>(sessions));
-        if (finished && *finished > 0)
-          spdlog::info("slice-manager finished {} interrupted wipes", *finished);
-        return finished ? caf::error{} : finished.error();
-      }))
-    return stopped(0);
-  if (auto err = (*bridge)->serve(bridge_targets{sessions, slices, db, billing})) {
-    spdlog::error("slicegate cannot serve on NATS: {}", message_of(err));
-    (*bridge)->drain(2s);
-    return stopped(2);
-  }
-  spdlog::info("slicegate serves on {} as {} (runtime {})", cfg.nats_url,
-               (*bridge)->service_id(), cfg.runtime);
-  while (!stop_signal(signals, 3600s))
-    ; // The main thread only waits for the stop signal.
-  // Stop taking work first, so that in-flight requests finish against live actors.
-  (*bridge)->drain(5s);
-  auto code = stopped(0);
-  bridge->reset();
+  auto code = n.start(wait);
+  if (code == 0 && !escalated)
+    while (!wait(std::chrono::hours{1}))
+      ; // The main thread only waits for a signal.
+  n.stop();
+  sys.await_all_actors_done();
   close_nats_library(2s);
+  if (escalated) {
+    spdlog::error("slicegate stopped after a component failed");
+    return exit_component_failed;
+  }
   spdlog::info("slicegate stopped");
   return code;
 }
@@ -258,7 +170,7 @@ int run_create_admin(const settings& cfg, const std::string& email, bool passwor
   }
   system_config sys_cfg{cfg};
   caf::actor_system sys{sys_cfg};
-  auto db = sys.spawn<caf::detached>(persistence, persistence_settings(cfg));
+  auto db = sys.spawn<caf::detached>(persistence, make_node_config(cfg).persistence);
   auto done = [&](int code) {
     caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
     return code;

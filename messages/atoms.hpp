@@ -29,5 +29,7 @@ SLICEGATE_ATOM(drain_atom, "drain");
 SLICEGATE_ATOM(disk_atom, "disk");
 /// Asks a buffering actor to write what it holds now.
 SLICEGATE_ATOM(flush_atom, "flush");
+/// Asks a supervisor for a component's current handle by name.
+SLICEGATE_ATOM(lookup_atom, "lookup");
 
 } // namespace slicegate

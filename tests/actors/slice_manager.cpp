@@ -921,14 +921,25 @@ BOOST_AUTO_TEST_CASE(available_and_assigned_slices_are_watched) {
   BOOST_TEST(log() == (std::vector<std::string>{"status 4 available", "started 4"}));
 }
 
-BOOST_AUTO_TEST_CASE(a_watcher_that_dies_leaves_the_slice_manager_running) {
-  w->add_slice(1, slice_status::available);
+BOOST_AUTO_TEST_CASE(a_watcher_that_dies_is_spawned_again_within_its_restart_budget) {
+  w->add_slice(1, slice_status::assigned, 20);
   start();
   BOOST_REQUIRE_EQUAL(w->watchers.count(1), 1u);
-  // As if it threw: its links hear the reason.
+  // Five failures within a minute: each time a fresh watcher with the slice's current status.
+  for (int i = 0; i < 5; ++i) {
+    auto dead = w->watchers[1];
+    w->watcher_log.clear();
+    // As if it threw: its links hear the reason.
+    caf::anon_send_exit(dead, caf::exit_reason::unhandled_exception);
+    sched.run();
+    BOOST_TEST(w->watcher_log == (std::vector<std::string>{"exit 1", "spawn 1 assigned"}));
+    BOOST_TEST((w->watchers[1] != dead));
+  }
+  // The sixth is past the budget: the slice stays unwatched, the slice manager runs on.
+  w->watcher_log.clear();
   caf::anon_send_exit(w->watchers[1], caf::exit_reason::unhandled_exception);
   sched.run();
-  w->watchers.erase(1);
+  BOOST_TEST(w->watcher_log == std::vector<std::string>{"exit 1"});
   auto listed = ask<std::vector<slice_record>>(pool::list_slices{});
   BOOST_REQUIRE(listed);
   BOOST_TEST(listed->size() == 1u);
