@@ -267,7 +267,9 @@ using bridge_actor = event_sink_actor::extend<
   // A request or event copied out of a nats.c callback.
   caf::reacts_to<bus::inbound>,
   // The NATS connection went down or came back.
-  caf::reacts_to<bus::connection_state>>;
+  caf::reacts_to<bus::connection_state>,
+  // A component went down or came back: its endpoints answer 503 at once meanwhile.
+  caf::reacts_to<bus::component_state>>;
 
 /// Probes slices over HTTP and measures their disk usage, never on the scheduler's threads:
 /// probes run in one libcurl multi loop on a thread of its own, disk walks in a detached

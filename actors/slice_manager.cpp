@@ -773,7 +773,7 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
     auto id = i->first;
     st.watchers.erase(i);
     auto spec = st.watching.find(id);
-    if (spec == st.watching.end() || !st.watcher_restarts[id].take(caf::make_timestamp())) {
+    if (spec == st.watching.end() || !st.watcher_restarts[id].try_restart()) {
       spdlog::error("slice-manager lost the watcher of slice {}: {}; the slice stays "
                     "unwatched until its next transition",
                     id, caf::to_string(msg.reason));

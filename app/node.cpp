@@ -15,6 +15,7 @@
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
 #include "bridge/bridge.hpp"
+#include "messages/bus.hpp"
 #include "messages/error.hpp"
 #include "persistence/persistence.hpp"
 #include "runtime/driver.hpp"
@@ -279,7 +280,14 @@ int node::impl::start(const stop_wait& wait) {
   supervise("billing", restart_policy::escalate, billing);
 
   // From here on a component that ends is noticed.
-  supervisor_handle = sys.spawn(supervisor, children, on_escalation);
+  // The request path's components, when down, are answered 503 by the bridge at once.
+  auto watch = [bridge_actor = bridge->actor()](const std::string& name, bool up) {
+    for (auto target : {bus::component::sessions, bus::component::slices,
+                        bus::component::persistence, bus::component::billing})
+      if (name == target)
+        caf::anon_send(bridge_actor, bus::component_state{name, up});
+  };
+  supervisor_handle = sys.spawn(supervisor, children, on_escalation, watch);
 
   // 6. Reconcile before serving: finish interrupted wipes, start what should run.
   if (!until_done(wait, "reconcile the slice pool", [&] {

@@ -31,16 +31,19 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
   auto& c = *i;
   c.down = true;
   auto reason = caf::to_string(msg.reason);
+  if (st.watch)
+    st.watch(c.spec.name, false);
   if (c.spec.policy == restart_policy::escalate) {
     give_up(self, c.spec.name + " is down (" + reason + ")");
     return;
   }
-  if (!c.budget.take(caf::make_timestamp())) {
+  if (!c.budget.try_restart()) {
     give_up(self, c.spec.name + " is down (" + reason + ") after "
                     + std::to_string(c.budget.recent()) + " restarts within the budget");
     return;
   }
-  auto delay = c.budget.delay();
+  auto delay = std::chrono::duration_cast<caf::timespan>(
+    c.budget.backoff(std::chrono::milliseconds{100}, std::chrono::seconds{5}));
   spdlog::error("node restarts {} in {}: it is down ({})", c.spec.name,
                 render_duration(delay), reason);
   self->delayed_send(self, delay, retry_atom_v,
@@ -55,9 +58,10 @@ const char* to_string(restart_policy x) {
 
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           std::vector<child_spec> children, escalation escalate) {
+           std::vector<child_spec> children, escalation escalate, component_watch watch) {
   auto& st = self->state;
   st.escalate = std::move(escalate);
+  st.watch = std::move(watch);
   for (auto& spec : children) {
     // Monitoring an actor that is gone already delivers its down message at once.
     self->monitor(spec.handle);
@@ -83,6 +87,8 @@ supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
       c.spec.handle = c.spec.respawn();
       c.down = false;
       self->monitor(c.spec.handle);
+      if (st.watch)
+        st.watch(c.spec.name, true);
       spdlog::info("node restarted {}", c.spec.name);
     },
   };

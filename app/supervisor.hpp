@@ -57,6 +57,10 @@ using supervisor_actor = caf::typed_actor<
 /// Called once when a component escalates, with the log line that says why.
 using escalation = std::function<void(const std::string& why)>;
 
+/// Told whenever a component goes down or comes back (the node tells the NATS bridge, which
+/// answers a fast 503 for a component the request path needs and lists it in `$SRV.STATS`).
+using component_watch = std::function<void(const std::string& name, bool up)>;
+
 struct supervisor_state {
   static inline const char* name = "node";
 
@@ -69,15 +73,17 @@ struct supervisor_state {
 
   std::vector<child> children;
   escalation escalate;
+  component_watch watch;
   /// Shutdown runs: exits are expected.
   bool draining = false;
   /// Escalated once already.
   bool escalated = false;
 };
 
-/// Monitors `children` and applies their policies; calls `escalate` at most once.
+/// Monitors `children` and applies their policies; calls `escalate` at most once and `watch`
+/// (if set) on every change.
 supervisor_actor::behavior_type
 supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
-           std::vector<child_spec> children, escalation escalate);
+           std::vector<child_spec> children, escalation escalate, component_watch watch);
 
 } // namespace slicegate

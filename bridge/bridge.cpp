@@ -1,8 +1,11 @@
 #include "bridge/bridge.hpp"
 
-#include <thread>
+#include <algorithm>
 
+#include <caf/actor_cast.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +15,7 @@
 #include "bridge/jetstream.hpp"
 #include "bridge/link.hpp"
 #include "bridge/micro.hpp"
+#include "bridge/stream_keeper.hpp"
 #include "bridge/subjects.hpp"
 
 namespace slicegate {
@@ -20,6 +24,12 @@ namespace {
 
 /// How long `serve` waits for the server to confirm the subscriptions.
 constexpr std::chrono::milliseconds subscribe_flush_timeout{2000};
+
+/// How long `serve` waits for the bridge actor to take its targets.
+constexpr caf::timespan targets_timeout = std::chrono::seconds{5};
+
+/// How much longer than the time it gives the actor `drain` waits for its answer.
+constexpr caf::timespan answer_margin = std::chrono::milliseconds{500};
 
 /// Service names and ids become subject tokens (`$SRV.PING.<name>.<id>`).
 bool valid_token(const std::string& x) {
@@ -53,10 +63,8 @@ struct nats_bridge::impl {
   caf::actor_system& sys;
   bridge_config config;
   std::shared_ptr<bridge::link> nats;
-  std::shared_ptr<bridge::shared_context> shared;
-  bridge_actor actor;
-  std::unique_ptr<bridge::stream_keeper> keeper;
-  std::vector<std::unique_ptr<bridge::pull_consumer>> consumers;
+  bridge::bridge_internal_actor actor;
+  bridge::stream_keeper_actor keeper;
   bool serving = false;
   bool drained = false;
 };
@@ -75,21 +83,19 @@ caf::expected<std::unique_ptr<nats_bridge>> nats_bridge::start(caf::actor_system
     cfg.service_id = micro::random_id();
   auto d = std::make_unique<impl>(sys, cfg);
   d->nats = std::make_shared<bridge::link>(cfg.nats_url, cfg.service_name, cfg.max_payload);
-  d->shared = std::make_shared<bridge::shared_context>();
   // A thread of its own: a request wakes it straight from its mailbox, where an idle
   // scheduler worker would first finish a 50 µs polling sleep (bench/README.md); and replies
   // written with SendAsap may block on the socket.
-  d->actor = sys.spawn<caf::detached>(bridge::bridge, cfg, d->nats, d->shared);
+  d->actor = sys.spawn<caf::detached>(bridge::bridge, cfg, d->nats);
   if (auto err = d->nats->connect(d->actor)) {
     caf::anon_send_exit(d->actor, caf::exit_reason::user_shutdown);
     return err;
   }
   // Both streams exist from start-up on, so that events published before any consumer runs
   // (or while its target is down) are kept.
-  d->keeper = std::make_unique<bridge::stream_keeper>(
-    [nats = d->nats.get()] { return nats->bulk(); },
+  d->keeper = sys.spawn<caf::detached>(
+    bridge::stream_keeper, d->nats,
     std::vector<bridge::stream_spec>{bridge::slices_stream(cfg), bridge::events_stream(cfg)});
-  d->keeper->start();
   spdlog::info("bridge starts as {} {} (id {}) on {}", cfg.service_name, cfg.service_version,
                cfg.service_id, cfg.nats_url);
   return std::unique_ptr<nats_bridge>{new nats_bridge(std::move(d))};
@@ -100,9 +106,17 @@ caf::error nats_bridge::serve(bridge_targets targets) {
   if (d.serving || d.drained)
     return make_error(ec::conflict, "the bridge serves already or has stopped");
   d.serving = true;
-  d.shared->set_targets(targets);
-  auto& prefix = d.config.subject_prefix;
   // Targets first, subscriptions second: no request can arrive before the targets are known.
+  // The actor starts the consumers whose target is running as it takes them.
+  caf::error refused;
+  {
+    caf::scoped_actor self{d.sys};
+    self->request(d.actor, targets_timeout, std::move(targets))
+      .receive([](bool) {}, [&refused](caf::error& x) { refused = std::move(x); });
+  }
+  if (refused)
+    return refused;
+  auto& prefix = d.config.subject_prefix;
   for (auto& x : bridge::endpoint_table())
     if (auto err = d.nats->subscribe(x.subject(prefix), bridge::queue_group))
       return err;
@@ -117,19 +131,6 @@ caf::error nats_bridge::serve(bridge_targets targets) {
       if (auto err = d.nats->subscribe(subject, {}))
         return err;
   d.nats->flush(subscribe_flush_timeout);
-  for (auto& entry : bridge::consumer_table()) {
-    auto spec = bridge::make_consumer_spec(d.config, entry.kind);
-    auto handler = entry.make(d.sys, d.config, targets);
-    if (!handler) {
-      spdlog::info("consumer {} stays stopped: its target is not running", spec.durable);
-      continue;
-    }
-    auto consumer = std::make_unique<bridge::pull_consumer>(
-      [nats = d.nats.get()] { return nats->bulk(); }, std::move(spec), *handler);
-    d.shared->add_consumer(consumer->spec().durable, consumer->counters());
-    consumer->start();
-    d.consumers.push_back(std::move(consumer));
-  }
   spdlog::info("bridge serves {} endpoints under {}", bridge::endpoint_table().size(), prefix);
   return caf::none;
 }
@@ -140,6 +141,10 @@ bridge_actor nats_bridge::handle() const {
 
 event_sink_actor nats_bridge::events() const {
   return impl_->actor;
+}
+
+caf::actor nats_bridge::actor() const {
+  return caf::actor_cast<caf::actor>(impl_->actor);
 }
 
 const std::string& nats_bridge::service_id() const {
@@ -157,17 +162,34 @@ void nats_bridge::drain(caf::timespan timeout) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::max(
       deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{0}));
   };
+  auto wait = [&] {
+    return std::chrono::duration_cast<caf::timespan>(left());
+  };
   // 1. No new requests; those already received still reach the actor.
   d.nats->drain_subscriptions(left() / 2);
-  // 2. The actor answers what it holds.
-  while (d.nats->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds{2});
-  if (auto n = d.nats->in_flight.load(); n > 0)
-    spdlog::warn("bridge stops with {} requests unanswered", n);
-  // 3. Each consumer finishes and acknowledges the event at hand.
-  for (auto& consumer : d.consumers)
-    consumer->stop();
-  d.keeper->stop();
+  caf::scoped_actor self{d.sys};
+  // 2. The actor answers what it holds, and says when it has (or how many it could not).
+  self->request(d.actor, wait() + answer_margin, drain_atom_v, wait())
+    .receive(
+      [](int64_t n) {
+        if (n > 0)
+          spdlog::warn("bridge stops with {} requests unanswered", n);
+      },
+      [](caf::error& err) {
+        spdlog::warn("bridge actor does not drain: {}", caf::to_string(err));
+      });
+  // 3. Each consumer settles the event at hand and quits; those that take too long are killed,
+  // and JetStream redelivers their events later.
+  self->request(d.actor, wait() + answer_margin, stop_atom_v, wait())
+    .receive(
+      [](int32_t killed) {
+        if (killed > 0)
+          spdlog::warn("bridge kills {} consumers that did not stop in time", killed);
+      },
+      [](caf::error& err) {
+        spdlog::warn("bridge actor does not stop its consumers: {}", caf::to_string(err));
+      });
+  caf::anon_send_exit(d.keeper, caf::exit_reason::user_shutdown);
   // 4. What was published goes out; then the connections close.
   d.nats->close(std::max(left(), std::chrono::milliseconds{100}));
   caf::anon_send_exit(d.actor, caf::exit_reason::user_shutdown);

@@ -11,13 +11,16 @@
 //     close_nats_library(2s);                          // just before returning from main
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/timestamp.hpp>
 
 #include "actors/actors.hpp"
@@ -57,17 +60,37 @@ struct bridge_config {
   caf::timespan event_retry_delay = std::chrono::seconds{5};
   /// JetStream redelivers an event not acknowledged within this long.
   caf::timespan event_ack_wait = std::chrono::seconds{30};
+  /// The bridge restarts a consumer that dies, at most this many times within
+  /// `consumer_restart_period` (all consumers together: OTP's restart intensity). One more and
+  /// the bridge actor fails, so that whoever monitors it decides.
+  size_t consumer_max_restarts = 5;
+  caf::timespan consumer_restart_period = std::chrono::seconds{60};
 };
 
-/// Where the endpoints and consumers send their typed requests. A null handle makes the
-/// endpoints that need it answer 503 `unavailable` and keeps its consumers stopped.
+/// Where the endpoints and consumers send their typed requests. A null handle (or a component
+/// marked down with `bus::component_state`) makes the endpoints that need it answer 503
+/// `unavailable` and keeps its consumers stopped. The bridge actor receives them as a message.
 struct bridge_targets {
+  /// Component "sessions".
   session_manager_actor sessions;
+  /// Component "slices".
   slice_manager_actor slices;
+  /// Component "persistence".
   persistence_actor persistence;
-  /// Applies Stripe events (`<p>.events.payment`).
+  /// Component "billing": applies Stripe events (`<p>.events.payment`).
   billing_actor billing;
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bridge_targets& x) {
+  return f(caf::meta::type_name("bridge_targets"), x.sessions, x.slices, x.persistence,
+           x.billing);
+}
+
+inline bool operator==(const bridge_targets& x, const bridge_targets& y) {
+  return x.sessions == y.sessions && x.slices == y.slices && x.persistence == y.persistence
+         && x.billing == y.billing;
+}
 
 /// A running bridge: two NATS connections, the bridge actor, the micro-protocol responder and
 /// the JetStream consumers.
@@ -86,12 +109,19 @@ class nats_bridge {
   nats_bridge(const nats_bridge&) = delete;
   nats_bridge& operator=(const nats_bridge&) = delete;
 
-  /// Subscribes the endpoints and the micro protocol and starts the JetStream consumers whose
-  /// targets are set. Call once, after the actors behind `targets` exist.
+  /// Hands the targets to the bridge actor, which starts the JetStream consumers whose
+  /// targets are set, and once it has them subscribes the endpoints and the micro protocol.
+  /// Call once, after the actors behind `targets` exist.
   caf::error serve(bridge_targets targets);
 
-  /// The bridge actor: `bus::inbound` from nats.c, events from the actors.
+  /// The bridge actor: `bus::inbound` from nats.c, events from the actors, component states
+  /// from the node.
   bridge_actor handle() const;
+
+  /// The same actor as an untyped handle, to `monitor`. It fails (quits with an error) when
+  /// its JetStream consumers die more often than `consumer_max_restarts` within
+  /// `consumer_restart_period`.
+  caf::actor actor() const;
 
   /// The same actor, as the event sink the other actors publish through.
   event_sink_actor events() const;
@@ -100,8 +130,9 @@ class nats_bridge {
   const std::string& service_id() const;
 
   /// Shuts down in order: stops taking requests (drains the subscriptions), waits for the
-  /// replies in flight, lets each consumer finish and acknowledge the event at hand, closes
-  /// the connections and stops the actor. Returns within about `timeout`.
+  /// replies in flight (the actor says when none is left), lets each consumer finish and
+  /// acknowledge the event at hand, closes the connections and stops the actor. Returns
+  /// within about `timeout`.
   void drain(caf::timespan timeout = std::chrono::seconds{5});
 
   struct impl;

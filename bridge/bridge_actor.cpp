@@ -1,36 +1,14 @@
 #include "bridge/bridge_actor.hpp"
 
 #include <caf/sec.hpp>
+#include <caf/spawn_options.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bridge/consumers.hpp"
 #include "bridge/endpoints.hpp"
 #include "bridge/subjects.hpp"
 
 namespace slicegate::bridge {
-
-// -- shared_context ---------------------------------------------------------------------------
-
-void shared_context::set_targets(bridge_targets targets) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  targets_ = std::move(targets);
-}
-
-bridge_targets shared_context::targets() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return targets_;
-}
-
-void shared_context::add_consumer(std::string name,
-                                  std::shared_ptr<const consumer_counters> counters) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  consumers_.emplace_back(std::move(name), std::move(counters));
-}
-
-std::vector<std::pair<std::string, std::shared_ptr<const consumer_counters>>>
-shared_context::consumers() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return consumers_;
-}
 
 namespace {
 
@@ -40,9 +18,19 @@ bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-/// The request is answered (or deliberately not): one less in flight.
+/// Back-off before a consumer restarts: doubles with each restart in the budget's window.
+constexpr caf::timespan first_restart_delay = std::chrono::milliseconds{100};
+constexpr caf::timespan last_restart_delay = std::chrono::seconds{5};
+
+/// The request is answered (or deliberately not): one less in flight. A drain waiting for the
+/// last one hears of it now.
 void finished(bridge_pointer self) {
-  self->state.nats->in_flight.fetch_sub(1);
+  auto& st = self->state;
+  if (st.nats->in_flight.fetch_sub(1) == 1 && !st.drains.empty()) {
+    for (auto& rp : st.drains)
+      rp.deliver(int64_t{0});
+    st.drains.clear();
+  }
 }
 
 /// The text a client sees for `err`. Domain errors carry their own; CAF's (a timeout, a dead
@@ -98,13 +86,20 @@ micro::identity identity(const bridge_state& st, bool with_counters) {
   put("events_published", st.events_published);
   put("events_publish_failed", st.events_failed);
   put("unknown_subject_requests", st.unknown_requests);
-  for (auto& [name, c] : st.shared->consumers()) {
-    put("consumer_" + name + "_received", c->received.load());
-    put("consumer_" + name + "_done", c->done.load());
-    put("consumer_" + name + "_retried", c->retried.load());
-    put("consumer_" + name + "_rejected", c->rejected.load());
-    put("consumer_" + name + "_fetch_errors", c->fetch_errors.load());
+  for (auto& slot : st.consumers) {
+    auto& c = slot.counters;
+    auto& name = slot.durable;
+    put("consumer_" + name + "_received", c.received);
+    put("consumer_" + name + "_done", c.done);
+    put("consumer_" + name + "_retried", c.retried);
+    put("consumer_" + name + "_rejected", c.rejected);
+    put("consumer_" + name + "_fetch_errors", c.fetch_errors);
+    put("consumer_" + name + "_restarts", slot.restarts);
   }
+  std::string down;
+  for (auto& name : st.down)
+    down += (down.empty() ? "" : ",") + name;
+  m["components_down"] = down;
   return who;
 }
 
@@ -168,7 +163,182 @@ void publish(bridge_pointer self, const std::string& subject, const codec::json&
   }
 }
 
+// -- supervising the consumers ----------------------------------------------------------------
+
+consumer_slot* find_slot(bridge_state& st, const std::string& durable) {
+  for (auto& slot : st.consumers)
+    if (slot.durable == durable)
+      return &slot;
+  return nullptr;
+}
+
+consumer_slot* find_slot(bridge_state& st, const caf::actor_addr& who) {
+  for (auto& slot : st.consumers)
+    if (slot.actor && slot.actor.address() == who)
+      return &slot;
+  return nullptr;
+}
+
+bool known_component(const std::string& name) {
+  namespace c = bus::component;
+  return name == c::sessions || name == c::slices || name == c::persistence
+         || name == c::billing;
+}
+
+void spawn_consumer(bridge_pointer self, consumer_slot& slot) {
+  auto& st = self->state;
+  auto& entry = consumer_table()[slot.entry];
+  event_consumer_setup setup{make_consumer_spec(st.config, entry.kind), st.config, entry.make,
+                             available(st), st.nats};
+  // Detached: fetches and JetStream API calls block.
+  slot.actor = self->spawn<caf::detached>(event_consumer, std::move(setup),
+                                          caf::actor_cast<consumer_parent_actor>(self));
+  self->monitor(slot.actor);
+}
+
+/// Starts the consumers whose target is running and hands the running ones the targets as
+/// they are now (a consumer whose target is gone pauses).
+void apply_targets(bridge_pointer self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  auto live = available(st);
+  auto& table = consumer_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    auto durable = make_consumer_spec(st.config, table[i].kind).durable;
+    auto slot = find_slot(st, durable);
+    if (slot != nullptr && slot->actor) {
+      self->send(slot->actor, live);
+      continue;
+    }
+    if (slot != nullptr && slot->restart_pending)
+      continue; // it starts with the targets of then
+    if (!table[i].make(st.config, live)) {
+      if (slot == nullptr)
+        spdlog::info("consumer {} stays stopped: its target is not running", durable);
+      continue;
+    }
+    if (slot == nullptr) {
+      st.consumers.push_back(consumer_slot{i, durable, {}, {}, 0, false});
+      slot = &st.consumers.back();
+      slot->counters.consumer = durable;
+    }
+    spawn_consumer(self, *slot);
+  }
+}
+
+/// Answers the stop requests once no consumer runs any more.
+void check_stopped(bridge_pointer self) {
+  auto& st = self->state;
+  for (auto& slot : st.consumers)
+    if (slot.actor)
+      return;
+  for (auto& rp : st.stops)
+    rp.deliver(st.killed);
+  st.stops.clear();
+}
+
+void on_consumer_down(bridge_pointer self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto slot = find_slot(st, dm.source);
+  if (slot == nullptr)
+    return;
+  slot->actor = event_consumer_actor{};
+  if (st.stopping) {
+    check_stopped(self);
+    return;
+  }
+  // A consumer quits normally only when told to stop.
+  if (!dm.reason)
+    return;
+  auto now = restart_budget::clock::now();
+  if (!st.restarts.try_restart(now)) {
+    auto period = std::chrono::duration_cast<std::chrono::seconds>(st.restarts.period());
+    auto what = "consumer " + slot->durable + " failed (" + caf::to_string(dm.reason)
+                + ") after " + std::to_string(st.restarts.max_restarts())
+                + " restarts of consumers within " + std::to_string(period.count()) + " s";
+    spdlog::error("bridge gives up: {}", what);
+    self->quit(make_error(ec::internal, what));
+    return;
+  }
+  ++slot->restarts;
+  slot->restart_pending = true;
+  auto delay = std::chrono::duration_cast<caf::timespan>(
+    st.restarts.backoff(first_restart_delay, last_restart_delay, now));
+  spdlog::warn("consumer {} fails ({}); the bridge restarts it in {} ms", slot->durable,
+               caf::to_string(dm.reason),
+               std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+  self->delayed_send(self, delay, restart_atom_v, slot->durable);
+}
+
+void restart(bridge_pointer self, const std::string& durable) {
+  auto& st = self->state;
+  auto slot = find_slot(st, durable);
+  if (slot == nullptr || !slot->restart_pending)
+    return;
+  slot->restart_pending = false;
+  if (st.stopping || slot->actor)
+    return;
+  if (!consumer_table()[slot->entry].make(st.config, available(st))) {
+    // Started again by `apply_targets` once its target is back.
+    spdlog::info("consumer {} waits for its target before it restarts", durable);
+    return;
+  }
+  spawn_consumer(self, *slot);
+}
+
+caf::result<int32_t> stop_consumers(bridge_pointer self, caf::timespan timeout) {
+  auto& st = self->state;
+  st.stopping = true;
+  auto rp = self->make_response_promise<int32_t>();
+  st.stops.push_back(rp);
+  bool running = false;
+  for (auto& slot : st.consumers) {
+    slot.restart_pending = false;
+    if (!slot.actor)
+      continue;
+    running = true;
+    // The reply only says it stopped; its end (a down message) is what counts.
+    self->request(slot.actor, timeout + std::chrono::seconds{1}, stop_atom_v)
+      .then([](bool) {}, [](caf::error&) {});
+  }
+  if (running)
+    self->delayed_send(self, timeout, stop_atom_v);
+  else
+    check_stopped(self);
+  return rp;
+}
+
+/// The consumers' time to stop is up: those still running are killed. Their events at hand
+/// come back after ack_wait.
+void kill_consumers(bridge_pointer self) {
+  auto& st = self->state;
+  for (auto& slot : st.consumers) {
+    if (!slot.actor)
+      continue;
+    spdlog::warn("consumer {} does not stop in time; the bridge kills it", slot.durable);
+    self->send_exit(slot.actor, caf::exit_reason::kill);
+    ++st.killed;
+  }
+}
+
 } // namespace
+
+bridge_targets available(const bridge_state& st) {
+  auto result = st.targets;
+  auto down = [&st](const char* name) {
+    return st.down.count(name) > 0;
+  };
+  if (down(bus::component::sessions))
+    result.sessions = session_manager_actor{};
+  if (down(bus::component::slices))
+    result.slices = slice_manager_actor{};
+  if (down(bus::component::persistence))
+    result.persistence = persistence_actor{};
+  if (down(bus::component::billing))
+    result.billing = billing_actor{};
+  return result;
+}
 
 void reply(bridge_pointer self, const pending_request& req, const codec::json& body) {
   auto& st = self->state;
@@ -199,14 +369,17 @@ void fail(bridge_pointer self, const pending_request& req, const caf::error& err
   finished(self);
 }
 
-bridge_actor::behavior_type bridge(bridge_pointer self, bridge_config cfg,
-                                   std::shared_ptr<link> nats,
-                                   std::shared_ptr<shared_context> shared) {
+bridge_internal_actor::behavior_type bridge(bridge_pointer self, bridge_config cfg,
+                                            std::shared_ptr<link> nats) {
   auto& st = self->state;
   st.config = std::move(cfg);
   st.nats = std::move(nats);
-  st.shared = std::move(shared);
+  st.restarts = restart_budget{st.config.consumer_max_restarts,
+                               std::chrono::duration_cast<restart_budget::clock::duration>(
+                                 st.config.consumer_restart_period)};
   st.started = caf::make_timestamp();
+  // Only consumers are monitored.
+  self->set_down_handler([self](caf::down_msg& dm) { on_consumer_down(self, dm); });
   for (auto& x : endpoint_table()) {
     st.by_subject.emplace(x.subject(st.config.subject_prefix), st.subjects.size());
     st.subjects.push_back(x.subject(st.config.subject_prefix));
@@ -241,6 +414,61 @@ bridge_actor::behavior_type bridge(bridge_pointer self, bridge_config cfg,
         spdlog::warn("bridge's NATS connection {}", x.state);
       else
         spdlog::info("bridge's NATS connection {}", x.state);
+    },
+    [self](bus::component_state& x) {
+      auto& st = self->state;
+      if (!known_component(x.name)) {
+        spdlog::warn("bridge ignores the state of unknown component '{}'", x.name);
+        return;
+      }
+      auto changed = x.up ? st.down.erase(x.name) > 0 : st.down.insert(x.name).second;
+      if (!changed)
+        return;
+      if (x.up)
+        spdlog::info("bridge forwards to {} again", x.name);
+      else
+        spdlog::warn("bridge answers 503 for {} while it is down", x.name);
+      apply_targets(self);
+    },
+    [self](bridge_targets& targets) {
+      self->state.targets = std::move(targets);
+      apply_targets(self);
+      return true;
+    },
+    [self](drain_atom, caf::timespan timeout) -> caf::result<int64_t> {
+      auto& st = self->state;
+      if (st.nats->in_flight.load() <= 0)
+        return int64_t{0};
+      auto rp = self->make_response_promise<int64_t>();
+      st.drains.push_back(rp);
+      self->delayed_send(self, timeout, drain_atom_v);
+      return rp;
+    },
+    [self](drain_atom) {
+      auto& st = self->state;
+      auto left = st.nats->in_flight.load();
+      for (auto& rp : st.drains)
+        rp.deliver(left);
+      st.drains.clear();
+    },
+    [self](stop_atom, caf::timespan timeout) { return stop_consumers(self, timeout); },
+    [self](stop_atom) { kill_consumers(self); },
+    [self](bus::consumer_counters& x) {
+      auto slot = find_slot(self->state, x.consumer);
+      if (slot == nullptr)
+        return;
+      auto& c = slot->counters;
+      c.received += x.received;
+      c.done += x.done;
+      c.retried += x.retried;
+      c.rejected += x.rejected;
+      c.fetch_errors += x.fetch_errors;
+    },
+    [self](restart_atom, std::string& durable) { restart(self, durable); },
+    [self](consumer_atom, std::string& durable) {
+      auto slot = find_slot(self->state, durable);
+      return slot != nullptr && slot->actor ? caf::actor_cast<caf::actor>(slot->actor)
+                                            : caf::actor{};
     },
   };
 }

@@ -24,33 +24,31 @@ constexpr uint64_t internal_error_deliveries = 5;
 constexpr caf::timespan handler_margin = std::chrono::seconds{5};
 
 /// `gateway.events.signup` → `auth::signup_event` → session manager.
-std::optional<event_handler> make_signup_handler(caf::actor_system& sys,
-                                                 const bridge_config& cfg,
+std::optional<event_handler> make_signup_handler(const bridge_config& cfg,
                                                  const bridge_targets& targets) {
   if (!targets.sessions)
     return std::nullopt;
-  return [&sys, sessions = targets.sessions,
-          timeout = cfg.request_timeout](const event_message& msg, completion complete) {
+  return [sessions = targets.sessions, timeout = cfg.request_timeout](
+           event_consumer_pointer self, const event_message& msg, completion complete) {
     auto event = codec::decode<auth::signup_event>(msg.payload);
     if (!event) {
       complete(rejected(message_of(event.error()), peek_event_id(msg.payload)));
       return;
     }
     auto id = event->event_id;
-    ask<user_record>(sys, sessions, timeout, std::move(*event), std::move(complete),
+    ask<user_record>(self, sessions, timeout, std::move(*event), std::move(complete),
                      msg.delivered, std::move(id));
   };
 }
 
 /// `gateway.events.payment` → `billing::stripe_event` → billing actor. A Stripe event of a type
 /// billing does not handle is acknowledged at once, without asking anyone.
-std::optional<event_handler> make_payment_handler(caf::actor_system& sys,
-                                                  const bridge_config& cfg,
+std::optional<event_handler> make_payment_handler(const bridge_config& cfg,
                                                   const bridge_targets& targets) {
   if (!targets.billing)
     return std::nullopt;
-  return [&sys, billing = targets.billing, timeout = cfg.request_timeout](
-           const event_message& msg, completion complete) {
+  return [billing = targets.billing, timeout = cfg.request_timeout](
+           event_consumer_pointer self, const event_message& msg, completion complete) {
     auto parsed = stripe::parse_event(msg.payload);
     if (auto rej = std::get_if<stripe::rejected>(&parsed)) {
       complete(rejected(std::move(rej->reason), std::move(rej->event_id)));
@@ -64,7 +62,7 @@ std::optional<event_handler> make_payment_handler(caf::actor_system& sys,
     }
     auto& event = std::get<billing::stripe_event>(parsed);
     auto id = event.event_id;
-    ask<billing::outcome>(sys, billing, timeout, std::move(event), std::move(complete),
+    ask<billing::outcome>(self, billing, timeout, std::move(event), std::move(complete),
                           msg.delivered, std::move(id));
   };
 }

@@ -9,8 +9,8 @@
 // 1. a decoder from the event's JSON to its typed message that never throws and names what is
 //    wrong (codec::from_json for the signup event; bridge/stripe.hpp parses Stripe events);
 // 2. a `make_…_handler` beside the signup one: its target missing (add the actor to
-//    bridge_targets) → nullopt; otherwise decode, reject what does not decode, and
-//    `ask<Reply>(…)` the target;
+//    bridge_targets, and its name to bus::component) → nullopt; otherwise decode, reject what
+//    does not decode, and `ask<Reply>(self, …)` the target;
 // 3. a row `{event_kind::payment, make_payment_handler}` in `consumer_table()`.
 // The stream keeps every inbound kind from start-up on, so events published before step 3
 // wait there.
@@ -21,10 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-
 #include "bridge/bridge.hpp"
+#include "bridge/event_consumer.hpp"
 #include "bridge/jetstream.hpp"
 #include "messages/error.hpp"
 
@@ -34,10 +32,9 @@ namespace slicegate::bridge {
 struct consumer_entry {
   /// Event kind: subject `<p>.events.<kind>`, durable `<consumer_prefix>_<kind>`.
   std::string_view kind;
-  /// Builds the handler, or nothing when the target it needs is null: the consumer then stays
-  /// stopped and its events wait in the stream.
-  std::optional<event_handler> (*make)(caf::actor_system& sys, const bridge_config& cfg,
-                                       const bridge_targets& targets);
+  /// Builds the handler, or nothing when the target it needs is null (not running, or marked
+  /// down): the consumer then stays stopped or pauses, and its events wait in the stream.
+  handler_factory make;
 };
 
 /// Every consumer the bridge runs.
@@ -61,21 +58,19 @@ outcome classify(const caf::error& err, uint64_t delivered);
 /// The `id` field of an event body, if it has one; for reports on events that do not decode.
 optional<std::string> peek_event_id(std::string_view payload);
 
-/// Asks `target` with `msg` from a short-lived actor (the consumer thread is no actor) and
-/// completes with done once a `Reply` arrives, i.e. after the target committed, or with
-/// `classify`'s outcome on failure. `sys` must outlive the request.
+/// Asks `target` with `msg` from the consumer `self` and completes with done once a `Reply`
+/// arrives, i.e. after the target committed, or with `classify`'s outcome on failure (a
+/// timeout included). The answer arrives on the consumer's thread.
 template <class Reply, class Target, class Message>
-void ask(caf::actor_system& sys, const Target& target, caf::timespan timeout, Message msg,
+void ask(event_consumer_pointer self, const Target& target, caf::timespan timeout, Message msg,
          completion complete, uint64_t delivered, optional<std::string> event_id) {
-  sys.spawn([=, msg = std::move(msg)](caf::event_based_actor* self) {
-    self->request(target, timeout, msg)
-      .then([complete](Reply&) { complete(done()); },
-            [complete, delivered, event_id](caf::error& err) {
-              auto result = classify(err, delivered);
-              result.event_id = event_id;
-              complete(std::move(result));
-            });
-  });
+  self->request(target, timeout, std::move(msg))
+    .then([complete](Reply&) { complete(done()); },
+          [complete, delivered, event_id](caf::error& err) {
+            auto result = classify(err, delivered);
+            result.event_id = event_id;
+            complete(std::move(result));
+          });
 }
 
 } // namespace slicegate::bridge

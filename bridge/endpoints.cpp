@@ -24,7 +24,7 @@ void ask_sessions(bridge_pointer self, pending_request req, string_view payload,
     fail(self, req, msg.error());
     return;
   }
-  forward<Reply>(self, std::move(req), self->state.shared->targets().sessions, std::move(*msg),
+  forward<Reply>(self, std::move(req), available(self->state).sessions, std::move(*msg),
                  encode);
 }
 
@@ -102,7 +102,7 @@ void ask_pool_as_admin(bridge_pointer self, pending_request req, string_view pay
     fail(self, req, err);
     return;
   }
-  auto targets = self->state.shared->targets();
+  auto targets = available(self->state);
   if (!targets.sessions) {
     fail(self, req, make_error(ec::unavailable, "the service is starting or stopping"));
     return;

@@ -1,28 +1,24 @@
 #pragma once
 
-// JetStream pieces of the bridge (internal to bridge/): keeping streams in place, and durable
-// pull consumers that hand each event to a handler and acknowledge it only once the handler
-// says it is done, that is after the database commit.
+// JetStream pieces of the bridge (internal to bridge/): keeping streams in place, and what the
+// durable pull consumers (bridge/event_consumer.hpp) and their handlers share. A consumer hands
+// each event to a handler and acknowledges it only once the handler says it is done, that is
+// after the database commit.
 //
-// A consumer processes its events strictly one at a time, in stream order, on its own
-// thread: the durable allows one unacknowledged event (MaxAckPending 1), so JetStream hands out
-// the next event only once the current one is settled, even to another slicegate instance
-// sharing the durable. The handler answers asynchronously with one of three outcomes:
+// A consumer processes its events strictly one at a time, in stream order: the durable allows
+// one unacknowledged event (MaxAckPending 1), so JetStream hands out the next event only once
+// the current one is settled, even to another slicegate instance sharing the durable. The
+// handler answers asynchronously with one of three outcomes:
 // - done: acknowledged;
 // - retry later (a dependency is down): negatively acknowledged with a delay; JetStream
 //   redelivers the same event after it, and nothing behind it overtakes it;
 // - rejected (the event can never be processed): reported on `<p>.events.rejected`, then
 //   acknowledged, so that a poison message is not redelivered forever.
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -44,9 +40,6 @@ struct stream_spec {
 /// Creates the stream, or updates it when it exists with a different configuration. Blocks
 /// for up to a few seconds (JetStream API requests).
 caf::error ensure_stream(jsCtx* js, const stream_spec& spec);
-
-/// Hands out the NATS connection once it exists (null before); afterwards always the same one.
-using connection_source = std::function<natsConnection*()>;
 
 /// What a handler decided about one event.
 enum class verdict {
@@ -88,13 +81,6 @@ struct event_message {
   uint64_t delivered = 1;
 };
 
-/// Reports a handler's outcome. Call it exactly once, from any thread; later calls are ignored.
-using completion = std::function<void(outcome)>;
-
-/// Works on one event and calls `complete` when it knows the outcome, typically from an
-/// actor's response handler.
-using event_handler = std::function<void(const event_message& msg, completion complete)>;
-
 /// A durable pull consumer's configuration.
 struct consumer_spec {
   /// The stream, ensured before the consumer is created.
@@ -111,98 +97,27 @@ struct consumer_spec {
   caf::timespan retry_delay = std::chrono::seconds{5};
   /// Longest wait for a handler's answer; no answer counts as "retry later".
   caf::timespan handler_timeout = std::chrono::seconds{30};
-  /// How long one fetch waits for an event; also bounds how long `stop` waits for the loop.
-  std::chrono::milliseconds fetch_timeout{1000};
+  /// How long one fetch waits for an event. The consumer handles no message meanwhile, so
+  /// this also bounds how long a stop or an exit waits.
+  std::chrono::milliseconds fetch_timeout{250};
 };
 
-/// What a consumer did so far; `$SRV.STATS` reports it.
-struct consumer_counters {
-  std::atomic<uint64_t> received{0};
-  std::atomic<uint64_t> done{0};
-  std::atomic<uint64_t> retried{0};
-  std::atomic<uint64_t> rejected{0};
-  std::atomic<uint64_t> fetch_errors{0};
-};
+/// Back-off between failed set-up attempts or fetches: doubles from the first to the last.
+constexpr caf::timespan first_backoff = std::chrono::milliseconds{100};
+constexpr caf::timespan last_backoff = std::chrono::seconds{5};
 
-/// A durable pull consumer on its own thread. It survives NATS restarts: failed fetches back
-/// off, and the stream, consumer and subscription are set up again.
-class pull_consumer {
- public:
-  /// The connection `source` hands out must outlive this object.
-  pull_consumer(connection_source source, consumer_spec spec, event_handler handler);
+inline caf::timespan next_backoff(caf::timespan x) {
+  return std::min(x * 2, last_backoff);
+}
 
-  /// Stops.
-  ~pull_consumer();
+/// A JetStream context whose API requests give up after a few seconds; null on failure.
+jsCtx* open_context(natsConnection* nc);
 
-  pull_consumer(const pull_consumer&) = delete;
-  pull_consumer& operator=(const pull_consumer&) = delete;
+/// Whether `nc` exists and is connected right now.
+bool connected(natsConnection* nc);
 
-  /// Starts the fetch loop.
-  void start();
-
-  /// Lets the event at hand finish (up to the handler timeout) and joins the thread.
-  void stop();
-
-  const consumer_spec& spec() const {
-    return spec_;
-  }
-
-  std::shared_ptr<const consumer_counters> counters() const {
-    return counters_;
-  }
-
- private:
-  void run();
-  /// Ensures the stream and the consumer and binds a pull subscription; false on failure.
-  bool setup();
-  void teardown();
-  /// Hands one event to the handler and settles it with JetStream.
-  void process(natsMsg* msg);
-  outcome await_handler(natsMsg* msg);
-  void report_rejection(const char* subject, const outcome& result);
-  /// Waits up to `duration`; true if stop() was called meanwhile.
-  bool sleep_for(caf::timespan duration);
-  bool stopping();
-
-  /// The connection, once the source has one.
-  natsConnection* connection();
-
-  connection_source source_;
-  natsConnection* nc_ = nullptr;
-  consumer_spec spec_;
-  event_handler handler_;
-  std::shared_ptr<consumer_counters> counters_;
-  jsCtx* js_ = nullptr;
-  natsSubscription* sub_ = nullptr;
-  std::thread thread_;
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-};
-
-/// Keeps streams in place from a background thread: retries until each exists, so that the
-/// bridge starts while NATS is still down.
-class stream_keeper {
- public:
-  /// The connection `source` hands out must outlive this object.
-  stream_keeper(connection_source source, std::vector<stream_spec> streams);
-  ~stream_keeper();
-
-  stream_keeper(const stream_keeper&) = delete;
-  stream_keeper& operator=(const stream_keeper&) = delete;
-
-  void start();
-  void stop();
-
- private:
-  void run();
-
-  connection_source source_;
-  std::vector<stream_spec> streams_;
-  std::thread thread_;
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-};
+/// The text of the last nats.c error on this thread, which says more than the status alone
+/// (e.g. which stream's subjects overlap), with the JetStream error code if there is one.
+std::string last_error(natsStatus s, jsErrCode jerr);
 
 } // namespace slicegate::bridge

@@ -1,60 +1,81 @@
 #pragma once
 
-// OTP's restart intensity: a supervisor restarts a child at most `max_restarts` times within
-// any window of `period`; one more means the fault is not passing, and the supervisor gives
-// up (escalates) instead of restarting in a loop. Each restart waits a back-off that doubles
-// with the restarts still inside the window.
+// OTP's restart intensity for a supervisor: at most `max_restarts` restarts within any
+// `period`. One more means the child cannot get going; the supervisor then gives up and fails
+// itself, so that its own supervisor decides (restart the subtree, or stop the process with a
+// non-zero exit and let the service manager restart it). The budget also gives the back-off
+// before a restart, which grows with the restarts the window holds and falls back to the first
+// delay once they have aged out of it.
+//
+//     restart_budget budget{5, 60s};
+//     ... the child died abnormally:
+//     if (!budget.try_restart(now))
+//       return give_up();
+//     delayed_restart(budget.backoff(100ms, 5s, now));
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <deque>
 
-#include <caf/timestamp.hpp>
-
 namespace slicegate {
 
 class restart_budget {
-public:
-  /// At most 5 restarts in 60 s, the first after 100 ms, doubling up to 5 s.
-  restart_budget() = default;
+ public:
+  using clock = std::chrono::steady_clock;
 
-  restart_budget(size_t max_restarts, caf::timespan period, caf::timespan first_delay,
-                 caf::timespan max_delay)
-    : max_restarts_(max_restarts), period_(period), first_delay_(first_delay),
-      max_delay_(max_delay) {
-    // Nothing else to set.
-  }
+  /// OTP's common choice: at most 5 restarts within 60 s.
+  restart_budget() : restart_budget(5, std::chrono::seconds{60}) {}
 
-  /// Records a restart at `now`; false when it exceeds the budget.
-  bool take(caf::timestamp now) {
-    while (!restarts_.empty() && now - restarts_.front() >= period_)
-      restarts_.pop_front();
+  /// At most `max_restarts` restarts within `period` (OTP's intensity and period).
+  restart_budget(size_t max_restarts, clock::duration period)
+    : max_restarts_(max_restarts), period_(period) {}
+
+  /// Records a restart at `now`; false, recording nothing, if it would exceed the budget:
+  /// the caller should give up instead.
+  bool try_restart(clock::time_point now = clock::now()) {
+    forget(now);
     if (restarts_.size() >= max_restarts_)
       return false;
     restarts_.push_back(now);
     return true;
   }
 
-  /// The back-off before the restart just taken.
-  caf::timespan delay() const {
-    auto result = first_delay_;
-    for (size_t i = 1; i < restarts_.size() && result < max_delay_; ++i)
-      result *= 2;
-    return std::min(result, max_delay_);
-  }
-
-  /// Restarts inside the current window.
-  size_t recent() const {
+  /// Restarts recorded within `period` before `now`.
+  size_t recent(clock::time_point now = clock::now()) {
+    forget(now);
     return restarts_.size();
   }
 
-private:
-  size_t max_restarts_ = 5;
-  caf::timespan period_ = std::chrono::seconds{60};
-  caf::timespan first_delay_ = std::chrono::milliseconds{100};
-  caf::timespan max_delay_ = std::chrono::seconds{5};
-  std::deque<caf::timestamp> restarts_;
+  /// How long to wait before the restart just recorded: `first` for the only one in the
+  /// window, doubling with each further one, never more than `last`.
+  clock::duration backoff(clock::duration first, clock::duration last,
+                          clock::time_point now = clock::now()) {
+    auto n = recent(now);
+    auto result = first;
+    for (size_t i = 1; i < n && result < last; ++i)
+      result *= 2;
+    return std::min(result, last);
+  }
+
+  size_t max_restarts() const {
+    return max_restarts_;
+  }
+
+  clock::duration period() const {
+    return period_;
+  }
+
+ private:
+  /// Drops the restarts that are `period` or more before `now`.
+  void forget(clock::time_point now) {
+    while (!restarts_.empty() && now - restarts_.front() >= period_)
+      restarts_.pop_front();
+  }
+
+  size_t max_restarts_;
+  clock::duration period_;
+  std::deque<clock::time_point> restarts_;
 };
 
 } // namespace slicegate

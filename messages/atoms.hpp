@@ -31,5 +31,13 @@ SLICEGATE_ATOM(disk_atom, "disk");
 SLICEGATE_ATOM(flush_atom, "flush");
 /// Asks a supervisor for a component's current handle by name.
 SLICEGATE_ATOM(lookup_atom, "lookup");
+/// Self-message that drives a JetStream consumer's pull loop: fetch the next event.
+SLICEGATE_ATOM(fetch_atom, "fetch");
+/// Asks a worker to finish what it holds and quit.
+SLICEGATE_ATOM(stop_atom, "stop");
+/// Self-message of a supervisor: restart a child after its back-off.
+SLICEGATE_ATOM(restart_atom, "restart");
+/// Asks the bridge for one of its JetStream consumers.
+SLICEGATE_ATOM(consumer_atom, "consumer");
 
 } // namespace slicegate

@@ -79,6 +79,8 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<events::event_rejected>("slicegate::events::event_rejected")
     .add_message_type<bus::inbound>("slicegate::bus::inbound")
     .add_message_type<bus::connection_state>("slicegate::bus::connection_state")
+    .add_message_type<bus::component_state>("slicegate::bus::component_state")
+    .add_message_type<bus::consumer_counters>("slicegate::bus::consumer_counters")
     .add_message_type<slice_spec>("slicegate::slice_spec")
     .add_message_type<slice_usage>("slicegate::slice_usage")
     .add_message_type<rt::start>("slicegate::rt::start")

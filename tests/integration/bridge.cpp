@@ -7,7 +7,9 @@
 #include <memory>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -17,8 +19,10 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "bridge/bridge_actor.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/nats_client.hpp"
 #include "tests/support/servers.hpp"
 
@@ -39,13 +43,43 @@ struct script {
   std::vector<std::string> signup_event_ids;
   /// `flaky@example.com` signup events fail with `unavailable` this many more times.
   int unavailable_left = 0;
-  /// Answers held back for `hold@example.com` signup events, delivered by the test.
+  /// Answers held back for `hold@example.com` signup events (and for the first delivery of a
+  /// `hold-once@example.com` one), delivered by the test.
   std::vector<caf::typed_response_promise<user_record>> held;
+  /// Signup events answered with success, in order: what a real session manager commits.
+  std::vector<std::string> committed;
+  /// Event ids of `hold-once@example.com` events seen so far.
+  std::set<std::string> seen_once;
+  /// Answers held back for `held@example.com` logins.
+  std::vector<caf::typed_response_promise<auth::signed_in>> held_logins;
 
   size_t signup_events() {
     std::lock_guard<std::mutex> guard{mtx};
     return signup_event_ids.size();
   }
+
+  std::string signup_log() {
+    std::lock_guard<std::mutex> guard{mtx};
+    std::string result;
+    for (auto& id : signup_event_ids)
+      result += id + " ";
+    return result;
+  }
+
+  std::string commit_log() {
+    std::lock_guard<std::mutex> guard{mtx};
+    std::string result;
+    for (auto& id : committed)
+      result += id + " ";
+    return result;
+  }
+
+  size_t held_login_count() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return held_logins.size();
+  }
+
+  void release_logins();
 
   size_t held_count() {
     std::lock_guard<std::mutex> guard{mtx};
@@ -79,6 +113,13 @@ auth::signed_in canned_session(const std::string& email) {
   return result;
 }
 
+void script::release_logins() {
+  std::lock_guard<std::mutex> guard{mtx};
+  for (auto& rp : held_logins)
+    rp.deliver(canned_session("held@example.com"));
+  held_logins.clear();
+}
+
 struct mock_state {
   static inline const char* name = "mock_sessions";
   std::vector<caf::typed_response_promise<auth::signed_in>> never_answered;
@@ -89,7 +130,13 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
               std::shared_ptr<script> plan) {
   return {
     [](auth::signup& x) -> caf::result<auth::signed_in> { return canned_session(x.email); },
-    [self](auth::login& x) -> caf::result<auth::signed_in> {
+    [self, plan](auth::login& x) -> caf::result<auth::signed_in> {
+      if (x.email == "held@example.com") {
+        auto rp = self->make_response_promise<auth::signed_in>();
+        std::lock_guard<std::mutex> guard{plan->mtx};
+        plan->held_logins.push_back(rp);
+        return rp;
+      }
       if (x.email == "limited@example.com")
         return make_error(ec::rate_limited, "too many failed logins; retry after 42 s");
       if (x.email == "slow@example.com") {
@@ -131,11 +178,14 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
         --plan->unavailable_left;
         return make_error(ec::unavailable, "database is down");
       }
-      if (x.email == "hold@example.com") {
+      if (x.email == "hold@example.com"
+          || (x.email == "hold-once@example.com"
+              && plan->seen_once.insert(x.event_id).second)) {
         auto rp = self->make_response_promise<user_record>();
         plan->held.push_back(rp);
         return rp;
       }
+      plan->committed.push_back(x.event_id);
       user_record user;
       user.email = x.email;
       return user;
@@ -219,6 +269,22 @@ struct fixture {
 
   json stream_info(const std::string& name) {
     return client->request("$JS.API.STREAM.INFO." + name, std::string{}).json();
+  }
+
+  json stats() {
+    return client->request("$SRV.STATS.slicegate", std::string{}).json()["metadata"];
+  }
+
+  /// The bridge actor with its internal interface.
+  bridge::bridge_internal_actor bridge_actor() {
+    return caf::actor_cast<bridge::bridge_internal_actor>(bridge->handle());
+  }
+
+  /// The running signup consumer, or a null handle.
+  caf::actor signup_consumer_actor() {
+    auto result = test::ask<caf::actor>(sys, bridge_actor(), 2s, consumer_atom_v,
+                                        std::string{"slicegate_signup"});
+    return result ? *result : caf::actor{};
   }
 
   test::servers& servers;
@@ -591,6 +657,141 @@ BOOST_AUTO_TEST_CASE(a_consumer_without_its_actor_leaves_events_in_the_stream) {
   std::this_thread::sleep_for(500ms);
   BOOST_CHECK(signup_consumer().contains("error")); // never created
   BOOST_CHECK_EQUAL(stream_info(bridge_cfg.events_stream)["state"]["messages"], 1);
+}
+
+// -- supervision ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_killed_consumer_is_restarted_and_its_event_processed_once) {
+  // Short, so that JetStream redelivers the event the killed consumer held soon.
+  bridge_cfg.event_ack_wait = 2s;
+  start();
+  client->js_publish(subject("events.signup"), signup_event("e1", "hold-once@example.com"));
+  client->js_publish(subject("events.signup"), signup_event("e2", "next@example.com"));
+  BOOST_REQUIRE(eventually([&] { return plan->held_count() == 1; }));
+  auto first = signup_consumer_actor();
+  BOOST_REQUIRE(first);
+  // The consumer holds e1: its target has it and has not committed.
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  BOOST_REQUIRE(eventually([&] {
+    auto now = signup_consumer_actor();
+    return now && now != first;
+  }));
+  BOOST_CHECK_EQUAL(stats()["consumer_slicegate_signup_restarts"], "1");
+  // The successor gets e1 again once its ack wait has passed, and e2 only after it.
+  BOOST_REQUIRE(eventually(
+    [&] {
+      auto i = signup_consumer();
+      return i["num_ack_pending"] == 0 && i["ack_floor"]["stream_seq"] == 2;
+    },
+    15s));
+  BOOST_CHECK_EQUAL(plan->signup_log(), "e1 e1 e2 ");
+  BOOST_CHECK_EQUAL(plan->commit_log(), "e1 e2 ");
+  auto m = stats();
+  BOOST_CHECK_EQUAL(m["consumer_slicegate_signup_received"], "3");
+  BOOST_CHECK_EQUAL(m["consumer_slicegate_signup_done"], "2");
+  BOOST_CHECK_EQUAL(m["consumer_slicegate_signup_restarts"], "1");
+}
+
+BOOST_AUTO_TEST_CASE(the_bridge_fails_when_its_consumers_fail_too_often) {
+  bridge_cfg.consumer_max_restarts = 1;
+  start();
+  caf::scoped_actor self{sys};
+  self->monitor(bridge->actor());
+  auto first = signup_consumer_actor();
+  BOOST_REQUIRE(first);
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  caf::actor second;
+  BOOST_REQUIRE(eventually([&] {
+    second = signup_consumer_actor();
+    return second && second != first;
+  }));
+  caf::anon_send_exit(second, caf::exit_reason::kill);
+  caf::error reason;
+  bool down = false;
+  self->receive(
+    [&](caf::down_msg& dm) {
+      down = true;
+      reason = dm.reason;
+    },
+    caf::after(5s) >> [] {});
+  BOOST_REQUIRE(down);
+  BOOST_CHECK(reason);
+  BOOST_CHECK_MESSAGE(message_of(reason).find("slicegate_signup") != std::string::npos,
+                      message_of(reason));
+}
+
+BOOST_AUTO_TEST_CASE(a_component_marked_down_answers_503_at_once_and_is_listed) {
+  start();
+  auto login = json{{"email", "a@b.c"}, {"password", "x"}};
+  BOOST_CHECK_EQUAL(stats()["components_down"], "");
+  caf::anon_send(bridge->handle(), bus::component_state{bus::component::sessions, false});
+  auto asked = std::chrono::steady_clock::now();
+  check_error(request("auth.login", login), 503, "unavailable");
+  // At once: not after the request timeout (1 s here).
+  BOOST_CHECK(std::chrono::steady_clock::now() - asked < 500ms);
+  BOOST_CHECK_EQUAL(stats()["components_down"], "sessions");
+  // Its consumer pauses (after the fetch it may be in): a signup event waits in the stream.
+  std::this_thread::sleep_for(600ms);
+  client->js_publish(subject("events.signup"), signup_event("e1", "a@example.com"));
+  std::this_thread::sleep_for(600ms);
+  BOOST_CHECK_EQUAL(plan->signup_events(), 0u);
+  caf::anon_send(bridge->handle(), bus::component_state{bus::component::billing, false});
+  caf::anon_send(bridge->handle(), bus::component_state{"no such thing", false});
+  BOOST_CHECK_EQUAL(stats()["components_down"], "billing,sessions");
+  caf::anon_send(bridge->handle(), bus::component_state{bus::component::sessions, true});
+  BOOST_CHECK(request("auth.login", login).ok());
+  BOOST_CHECK(eventually([&] { return plan->signup_events() == 1; }));
+  BOOST_CHECK_EQUAL(stats()["components_down"], "billing");
+}
+
+BOOST_AUTO_TEST_CASE(drain_returns_once_the_requests_in_flight_are_answered) {
+  // Far longer than the test waits: an answer, not the request timeout, ends the drain.
+  bridge_cfg.request_timeout = 4s;
+  start();
+  test::reply held;
+  std::thread requester{[&] {
+    test::nats_client other{servers.nats_url()};
+    held = other.request(subject("auth.login"),
+                         json{{"email", "held@example.com"}, {"password", "x"}}, 5s);
+  }};
+  BOOST_REQUIRE(eventually([&] { return plan->held_login_count() == 1; }));
+  std::thread releaser{[&] {
+    std::this_thread::sleep_for(300ms);
+    plan->release_logins();
+  }};
+  auto began = std::chrono::steady_clock::now();
+  bridge->drain(5s);
+  auto took = std::chrono::steady_clock::now() - began;
+  releaser.join();
+  requester.join();
+  BOOST_TEST_MESSAGE("drain took "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                     << " ms");
+  BOOST_CHECK_MESSAGE(held.ok(), held.status);
+  BOOST_CHECK_EQUAL(held.json()["user"]["email"], "held@example.com");
+  BOOST_CHECK(took >= 250ms);
+  BOOST_CHECK(took < 2500ms);
+}
+
+BOOST_AUTO_TEST_CASE(drain_lets_the_consumer_settle_the_event_at_hand) {
+  start();
+  client->js_publish(subject("events.signup"), signup_event("e1", "hold@example.com"));
+  BOOST_REQUIRE(eventually([&] { return plan->held_count() == 1; }));
+  std::thread releaser{[&] {
+    std::this_thread::sleep_for(300ms);
+    plan->release_held();
+  }};
+  auto began = std::chrono::steady_clock::now();
+  bridge->drain(5s);
+  auto took = std::chrono::steady_clock::now() - began;
+  releaser.join();
+  BOOST_CHECK(took >= 250ms);
+  BOOST_CHECK(took < 2500ms);
+  // Acknowledged before the connections closed.
+  BOOST_CHECK(eventually([&] {
+    auto i = signup_consumer();
+    return i["num_ack_pending"] == 0 && i["ack_floor"]["stream_seq"] == 1;
+  }));
 }
 
 // -- slicectl ---------------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+#pragma once
+
+// A durable JetStream pull consumer as a detached actor (internal to bridge/). The bridge actor
+// spawns one per entry of the consumer table whose target is running, monitors it and
+// restarts it when it dies (bridge/bridge_actor.cpp); a restarted consumer binds to the same
+// durable, so it goes on where its predecessor was.
+//
+// The pull loop is a self-message: `fetch` waits up to `fetch_timeout` for one event (blocking
+// in nats.c is fine: the actor has a thread of its own, spawned detached) and sends itself the
+// next `fetch`, or a delayed one after a failure, with the back-off of jetstream.hpp. With an
+// event at hand it fetches nothing. The handler asks its target with `self->request`, and the
+// answer settles the event on this actor's thread: done → Ack; retry later → NakWithDelay;
+// rejected → report on `<p>.events.rejected`, then Ack. Only then does the loop go on. While
+// the handler works, a `tick` every ack_wait/3 tells JetStream that the event is in progress.
+//
+// Stopping: `stop` lets the event at hand settle (at most the handler timeout) and then quits.
+// An exit from outside quits at once; the event at hand, never acknowledged, comes back after
+// ack_wait, to this consumer's successor or to another instance sharing the durable.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <nats/nats.h>
+
+#include "bridge/bridge.hpp"
+#include "bridge/jetstream.hpp"
+#include "messages/atoms.hpp"
+#include "messages/bus.hpp"
+
+namespace slicegate::bridge {
+
+class link;
+struct event_consumer_state;
+
+/// One durable JetStream pull consumer.
+using event_consumer_actor = caf::typed_actor<
+  // Self: fetches the next event, unless one is at hand, the consumer stops or it has no
+  // handler.
+  caf::reacts_to<fetch_atom>,
+  // Self: the event at hand (by its number) is still in progress; once past the handler
+  // timeout it is put back.
+  caf::reacts_to<tick_atom, uint64_t>,
+  // New targets: the handler is made anew. Without its target the consumer pauses after the
+  // event at hand, and its events wait in the stream.
+  caf::reacts_to<bridge_targets>,
+  // Settles the event at hand, then quits; replies just before.
+  caf::replies_to<stop_atom>::with<bool>>;
+
+using event_consumer_pointer = event_consumer_actor::stateful_pointer<event_consumer_state>;
+
+/// Where a consumer reports what it counts, as increments: the bridge actor, which it also
+/// watches and outlives by no more than a fetch.
+using consumer_parent_actor = caf::typed_actor<caf::reacts_to<bus::consumer_counters>>;
+
+/// Reports a handler's outcome. Call it on the consumer's thread, that is from the handler
+/// itself or from a response handler of `self`; calls for an event already settled (say, after
+/// the handler timeout) are ignored.
+using completion = std::function<void(outcome)>;
+
+/// Works on one event and calls `complete` when it knows the outcome, typically from the
+/// response handler of a request it made with `self`.
+using event_handler = std::function<void(event_consumer_pointer self, const event_message& msg,
+                                         completion complete)>;
+
+/// Builds a consumer's handler for `targets`, or nothing when the target it needs is null.
+using handler_factory
+  = std::optional<event_handler> (*)(const bridge_config& cfg, const bridge_targets& targets);
+
+/// What a consumer is spawned with.
+struct event_consumer_setup {
+  consumer_spec spec;
+  /// Handed to `make`.
+  bridge_config config;
+  handler_factory make = nullptr;
+  bridge_targets targets;
+  /// The bulk connection the consumer fetches on; kept alive while the consumer runs.
+  std::shared_ptr<link> nats;
+};
+
+struct event_consumer_state {
+  static inline const char* name = "event_consumer";
+
+  event_consumer_state() = default;
+  event_consumer_state(const event_consumer_state&) = delete;
+  event_consumer_state& operator=(const event_consumer_state&) = delete;
+
+  /// Lets go of the event at hand without settling it (JetStream redelivers it after
+  /// ack_wait) and of the subscription, never of the durable.
+  ~event_consumer_state();
+
+  /// Declared first, destroyed last: the connection outlives what was made on it.
+  std::shared_ptr<link> nats;
+  consumer_spec spec;
+  bridge_config config;
+  handler_factory make = nullptr;
+  /// Empty while the target is not running.
+  event_handler handler;
+  consumer_parent_actor parent;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  natsSubscription* sub = nullptr;
+  /// The event at hand, fetched and not yet settled.
+  natsMsg* msg = nullptr;
+  /// Numbers the events, so that an answer or tick for a settled one is recognised.
+  uint64_t event_number = 0;
+  /// When the handler of the event at hand has run out of time.
+  std::chrono::steady_clock::time_point deadline;
+  /// A `fetch` is on its way (the loop runs); no second one is sent.
+  bool fetch_pending = false;
+  caf::timespan backoff = first_backoff;
+  /// Failed fetches in a row on a connected connection.
+  int failures = 0;
+  /// `stop` arrived: no further fetch; quit once the event at hand is settled.
+  bool stopping = false;
+  std::vector<caf::typed_response_promise<bool>> stop_promises;
+};
+
+/// The consumer. Spawn it detached: fetches and JetStream API calls block.
+event_consumer_actor::behavior_type event_consumer(event_consumer_pointer self,
+                                                   event_consumer_setup setup,
+                                                   consumer_parent_actor parent);
+
+} // namespace slicegate::bridge
