@@ -1,8 +1,12 @@
 #include "persistence/database.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <regex>
+#include <thread>
 
 #include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
 
 #include "common/database_url.hpp"
 #include "messages/error.hpp"
@@ -22,6 +26,29 @@ namespace {
 constexpr const char* duplicate_database = "42P04";
 /// SQLSTATE of CREATE DATABASE … TEMPLATE for a template that does not exist.
 constexpr const char* invalid_catalog_name = "3D000";
+
+/// SQLSTATE of DROP DATABASE when sessions are still connected after it terminated them.
+constexpr const char* object_in_use = "55006";
+
+/// How long a forced drop keeps trying while it races sessions on their way out, and the
+/// pauses between its attempts (doubling up to the cap).
+constexpr std::chrono::seconds drop_retry_window{15};
+constexpr std::chrono::milliseconds drop_first_pause{50};
+constexpr std::chrono::milliseconds drop_max_pause{1000};
+
+/// Whether a forced drop failed because a session was still leaving the database, which
+/// another attempt outlasts:
+/// - DROP … WITH (FORCE) refuses to terminate a superuser's session (SQLSTATE 42501, "must
+///   be a superuser to terminate superuser process"), and it counts a session whose client
+///   just disconnected until its backend has exited, which on a busy machine takes a while.
+///   libpqxx 6.4 throws `insufficient_privilege` for 42501 without the SQLSTATE.
+/// - It waits 5 seconds for the sessions it terminated to exit, then gives up with 55006.
+/// A session that does not leave (a superuser working in the slice's database, a missing
+/// membership in wa_slice) fails the same way on every attempt until the window is over.
+bool races_a_leaving_session(const pqxx::sql_error& e) {
+  return dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr
+         || e.sqlstate() == object_in_use;
+}
 
 /// The maintenance database: as configured, else the gateway server's `postgres` database.
 std::string admin_url(const persistence_config& cfg) {
@@ -311,14 +338,31 @@ caf::expected<bool> database::create_slice_database(const db::create_slice_datab
 caf::expected<bool> database::drop_slice_database(const db::drop_slice_database& x) {
   if (!valid_slice_database(x.name) || x.name == config_.template_database)
     return make_error(ec::invalid_request, "invalid slice database name");
-  return admin_.run([&x](pqxx::connection& c) {
+  auto drop = [&x](pqxx::connection& c) {
     pqxx::nontransaction tx{c};
     if (!database_exists(tx, x.name))
       return false;
     tx.exec(detail::with_identifiers(statement("drop_slice_database"),
                                      {{"name", tx.quote_name(x.name)}}));
     return true;
-  });
+  };
+  // This actor is detached and blocks on the server anyway: the drop itself waits up to 5 s
+  // for the sessions it terminates.
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + drop_retry_window;
+  auto pause = drop_first_pause;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return admin_.run(drop);
+    } catch (const pqxx::sql_error& e) {
+      if (!races_a_leaving_session(e) || clock::now() + pause >= deadline)
+        throw;
+      spdlog::debug("persistence retries dropping {} (attempt {}): a session still leaves it",
+                    x.name, attempt);
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds{drop_max_pause});
+  }
 }
 
 } // namespace slicegate

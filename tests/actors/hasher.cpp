@@ -7,6 +7,7 @@
 #include <fstream>
 #include <ostream>
 #include <sched.h>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -67,9 +68,9 @@ struct fixture {
   }
 };
 
-/// Scheduling policies of this process's threads (field 41 of stat(5); 5 is SCHED_IDLE).
-std::vector<int> thread_policies() {
-  std::vector<int> result;
+/// The threads of this process that run at SCHED_IDLE (field 41 of stat(5) is 5), by id.
+std::set<std::string> idle_threads() {
+  std::set<std::string> result;
   auto dir = opendir("/proc/self/task");
   while (auto entry = readdir(dir)) {
     if (entry->d_name[0] == '.')
@@ -77,12 +78,15 @@ std::vector<int> thread_policies() {
     std::ifstream in{std::string{"/proc/self/task/"} + entry->d_name + "/stat"};
     std::string line;
     std::getline(in, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 > line.size())
+      continue; // gone since readdir
     // Fields after the parenthesized command name, which may hold spaces.
-    std::istringstream rest{line.substr(line.rfind(')') + 2)};
+    std::istringstream rest{line.substr(close + 2)};
     std::string field;
     for (int i = 3; i <= 41 && rest >> field; ++i)
-      if (i == 41)
-        result.push_back(std::stoi(field));
+      if (i == 41 && std::stoi(field) == SCHED_IDLE)
+        result.insert(entry->d_name);
   }
   closedir(dir);
   return result;
@@ -184,16 +188,17 @@ BOOST_AUTO_TEST_CASE(queued_jobs_all_complete_in_order_of_arrival) {
 }
 
 BOOST_AUTO_TEST_CASE(workers_run_at_idle_priority) {
-  auto before = thread_policies();
+  // The workers of earlier cases may still be exiting: count the idle threads that are new.
+  auto before = idle_threads();
   auto h = spawn_hasher(2, 8);
   // Two jobs at once, so that both workers have surely started.
   auto first = self->request(h, 10s, auth::hash_password{"password", 4});
   auto second = self->request(h, 10s, auth::hash_password{"password", 4});
   first.receive([](std::string&) {}, [](caf::error& err) { BOOST_FAIL(message_of(err)); });
   second.receive([](std::string&) {}, [](caf::error& err) { BOOST_FAIL(message_of(err)); });
-  auto after = thread_policies();
-  auto idle = std::count(after.begin(), after.end(), SCHED_IDLE)
-              - std::count(before.begin(), before.end(), SCHED_IDLE);
+  auto idle = 0;
+  for (auto& tid : idle_threads())
+    idle += before.count(tid) == 0 ? 1 : 0;
   BOOST_TEST(idle == 2);
 }
 

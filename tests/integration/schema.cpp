@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <set>
@@ -454,6 +455,38 @@ BOOST_AUTO_TEST_CASE(slice_databases_are_copies_of_the_template_owned_by_wa_slic
   BOOST_CHECK(!must<bool>(db::ensure_template{}));
   BOOST_CHECK(must<bool>(db::create_slice_database{"wa_slice_2"}));
   BOOST_CHECK(must<bool>(db::drop_slice_database{"wa_slice_2"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_forced_drop_outlasts_a_session_on_its_way_out) {
+  // DROP … WITH (FORCE) as wank_gateway may not terminate a superuser's session, and a
+  // session whose client has just gone counts until its backend has exited, which takes a
+  // while on a busy machine (the flake of the case above, whose catalog reads connect as the
+  // superuser). Here the session is still there at the first attempt and leaves after it.
+  sql("DROP DATABASE IF EXISTS wa_slice_3 WITH (FORCE)", "postgres");
+  must<bool>(db::ensure_template{});
+  BOOST_REQUIRE(must<bool>(db::create_slice_database{"wa_slice_3"}));
+  auto superuser_session
+    = std::make_unique<pqxx::connection>(with_database(servers.superuser_url(), "wa_slice_3"));
+  caf::scoped_actor self{sys};
+  auto reply = self->request(actor, 60s, db::drop_slice_database{"wa_slice_3"});
+  // The admin session idles after a DROP that failed: the session was still there.
+  auto first_attempt_failed = [&] {
+    return !lines("SELECT 1 FROM pg_stat_activity WHERE usename = 'wank_gateway' "
+                  "AND datname = 'postgres' AND state = 'idle' "
+                  "AND query LIKE 'DROP DATABASE%wa_slice_3%'",
+                  "postgres")
+              .empty();
+  };
+  BOOST_REQUIRE(test::eventually(first_attempt_failed, 30s));
+  superuser_session.reset();
+  std::optional<bool> dropped;
+  caf::error err;
+  reply.receive([&](bool x) { dropped = x; }, [&](caf::error& e) { err = std::move(e); });
+  // (Boost.Test evaluates the message even when the check passes: no message_of(no error).)
+  BOOST_REQUIRE_MESSAGE(dropped, "drop failed: " << (dropped ? "" : message_of(err)));
+  BOOST_CHECK(*dropped);
+  BOOST_CHECK(
+    lines("SELECT 1 FROM pg_database WHERE datname = 'wa_slice_3'", "postgres").empty());
 }
 
 BOOST_AUTO_TEST_CASE(slice_database_names_are_validated) {
