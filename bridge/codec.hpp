@@ -7,6 +7,7 @@
 // Decoding never throws and never crashes: every failure is `ec::invalid_request` with a
 // message naming the field ("field 'email': expected a string, got number").
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -173,17 +174,10 @@ json to_json(const events::event_rejected& x);
 /// The `gateway.server_telemetry` row, its columns as keys.
 json to_json(const events::server_telemetry& x);
 
-/// The error word a client sees for `code`: one of the contract's (DESIGN.md §4)
-/// invalid_request, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable,
-/// internal. Finer domain codes fold into them (a wrong password is `unauthorized`, a password
-/// over 72 bytes `invalid_request`); the message tells them apart.
-std::string_view contract_code(ec code);
-
-/// `{"error": {"code": "<contract code>", "message": "<text>"}}`, plus
-/// `"retry_after": <seconds>` for `rate_limited` when the message says "retry after N s".
-json error_body(ec code, const std::string& message);
-
-/// The N of "… retry after N s" in `message`, if any.
-std::optional<int64_t> retry_after_seconds(std::string_view message);
+/// `{"error": {"code": "<word>", "message": "<text>"}}`, the word and number from the one
+/// wire table (`to_string(ec)`, `status_code(ec)` in messages/error.hpp), plus
+/// `"retry_after": <seconds>` when the error carries a wait (`retry_after_of`).
+json error_body(ec code, const std::string& message,
+                optional<std::chrono::seconds> retry_after = caf::none);
 
 } // namespace slicegate::codec

@@ -91,7 +91,8 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
     [](auth::signup& x) -> caf::result<auth::signed_in> { return canned_session(x.email); },
     [self](auth::login& x) -> caf::result<auth::signed_in> {
       if (x.email == "limited@example.com")
-        return make_error(ec::rate_limited, "too many failed logins; retry after 42 s");
+        // The wait is a field of the error; the text does not repeat it.
+        return make_error(ec::rate_limited, "too many failed logins", 42s);
       if (x.email == "slow@example.com") {
         auto rp = self->make_response_promise<auth::signed_in>();
         self->state.never_answered.push_back(rp);
