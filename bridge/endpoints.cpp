@@ -199,9 +199,11 @@ void on_slices_change(bridge_pointer self, pending_request req, string_view payl
     [](codec::fields& f, const json&, pool::change_slice& msg) {
       read_slice_id(f, msg.slice_id);
       msg.action = Verb;
+      // The admin's own words; the slice manager records them as "admin: <reason>" (or
+      // "admin" without any), so the prefix is added there and only there.
       optional<std::string> reason;
       f.text("reason", reason, 500, codec::charset::printable);
-      msg.reason = "admin: " + (reason ? *reason : pool::to_string(Verb));
+      msg.reason = reason ? std::move(*reason) : std::string{};
     },
     admin_slice_reply);
 }

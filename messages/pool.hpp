@@ -106,6 +106,8 @@ std::string to_string(verb x);
 struct change_slice {
   int32_t slice_id = 0;
   verb action = verb::suspend;
+  /// The admin's own words, without any prefix: the slice manager records the status reason
+  /// as "admin: <reason>", or "admin" when this is empty.
   std::string reason;
 };
 
