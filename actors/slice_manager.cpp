@@ -85,7 +85,7 @@ caf::timespan next_delay(caf::timespan previous, const slice_manager_config& cfg
 
 // -- watchers --------------------------------------------------------------------------------
 
-bool watched(const std::string& status) {
+bool watched(slice_status status) {
   return status == slice_status::available || status == slice_status::assigned;
 }
 
@@ -140,8 +140,8 @@ void announce(self_ptr self, const db::slice_transition& t, const std::string& r
   auto at = self->state.clock();
   auto& slice = t.slice;
   auto user = slice.user_id ? slice.user_id : t.previous_user_id;
-  spdlog::info("slice-manager moves slice {} from {} to {} ({})", slice.id, t.from,
-               slice.status, reason);
+  spdlog::info("slice-manager moves slice {} from {} to {} ({})", slice.id, to_string(t.from),
+               to_string(slice.status), reason);
   self->send(self->state.events,
              events::slice_status_changed{slice.id, at, t.from, slice.status, user, reason});
   // Leaving `destroying` means the wipe has just started the slice.
@@ -175,14 +175,13 @@ void pump_wipes(self_ptr self);
 
 /// Records a transition and announces it. `db_reason` becomes the status reason (none clears
 /// it); `reason` goes into the event.
-void transition(self_ptr self, int32_t slice_id, std::vector<std::string> from, std::string to,
-                optional<std::string> db_reason, std::string reason,
+void transition(self_ptr self, int32_t slice_id, std::vector<slice_status> from,
+                slice_status to, optional<std::string> db_reason, std::string reason,
                 std::function<void(caf::expected<db::slice_transition>)> k) {
   auto& st = self->state;
   self
-    ->request(
-      st.db, st.config.request_timeout,
-      db::transition_slice{slice_id, std::move(from), std::move(to), std::move(db_reason)})
+    ->request(st.db, st.config.request_timeout,
+              db::transition_slice{slice_id, std::move(from), to, std::move(db_reason)})
     .then(
       [self, reason, k](db::slice_transition& t) {
         announce(self, t, reason);
@@ -192,7 +191,7 @@ void transition(self_ptr self, int32_t slice_id, std::vector<std::string> from, 
 }
 
 /// Reads a slice and checks that it is in `expected` status.
-void read_slice(self_ptr self, int32_t slice_id, const char* expected, const char* verb,
+void read_slice(self_ptr self, int32_t slice_id, slice_status expected, const char* verb,
                 std::function<void(caf::expected<slice_record>)> k) {
   auto& st = self->state;
   self->request(st.db, st.config.request_timeout, db::get_slice_detail{slice_id})
@@ -200,8 +199,8 @@ void read_slice(self_ptr self, int32_t slice_id, const char* expected, const cha
       [slice_id, expected, verb, k](pool::slice_detail& d) {
         if (d.slice.status != expected) {
           k(make_error(ec::conflict, "slice " + std::to_string(slice_id) + " is "
-                                       + d.slice.status + "; only a slice that is " + expected
-                                       + " can be " + verb));
+                                       + to_string(d.slice.status) + "; only a slice that is "
+                                       + to_string(expected) + " can be " + verb));
           return;
         }
         k(std::move(d.slice));
@@ -213,7 +212,7 @@ void read_slice(self_ptr self, int32_t slice_id, const char* expected, const cha
 /// record. Should the record fail, `undo` brings the runtime back in line with the status that
 /// stays recorded. The caller holds the slice's busy mark.
 template <class Act, class Undo>
-void runtime_transition(self_ptr self, int32_t slice_id, const char* from, const char* to,
+void runtime_transition(self_ptr self, int32_t slice_id, slice_status from, slice_status to,
                         const char* verb, optional<std::string> db_reason, std::string reason,
                         Act act, Undo undo, slice_continuation done) {
   read_slice(self, slice_id, from, verb, [=](caf::expected<slice_record> slice) {
@@ -230,7 +229,7 @@ void runtime_transition(self_ptr self, int32_t slice_id, const char* from, const
                          return done(std::move(t->slice));
                        spdlog::error("slice-manager cannot record slice {} as {}: {}; "
                                      "undoing the runtime's step",
-                                     slice_id, to, message_of(t.error()));
+                                     slice_id, to_string(to), message_of(t.error()));
                        auto& st = self->state;
                        self->request(st.runtime, st.config.runtime_timeout, undo(spec))
                          .then([](bool) {},
@@ -705,7 +704,8 @@ void restart(self_ptr self, int32_t slice_id) {
               spdlog::info("slice-manager restarted slice {}", slice_id);
               watch(self, slice, true);
               self->send(self->state.events,
-                         events::slice_alert{slice_id, self->state.clock(), "restarted",
+                         events::slice_alert{slice_id, self->state.clock(),
+                                             events::alert_kind::restarted,
                                              "started again after it died"});
             },
             [self, slice_id](caf::error& err) {

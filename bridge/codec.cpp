@@ -362,7 +362,7 @@ json to_json(const user_record& x) {
     {"id", x.id},
     {"email", x.email},
     {"is_admin", x.is_admin},
-    {"subscription_status", x.subscription_status},
+    {"subscription_status", to_string(x.subscription_status)},
     {"subscription_ends_at", optional_time(x.subscription_ends_at)},
     {"slice_id", optional_value(x.slice_id)},
     {"created_at", format_time(x.created_at)},
@@ -371,7 +371,7 @@ json to_json(const user_record& x) {
 }
 
 json to_json(const slice_record& x) {
-  return {{"id", x.id}, {"port", x.port}, {"status", x.status}};
+  return {{"id", x.id}, {"port", x.port}, {"status", to_string(x.status)}};
 }
 
 json to_json(const optional<slice_record>& x) {
@@ -426,8 +426,8 @@ json to_json(const events::slice_status_changed& x) {
   return {
     {"slice_id", x.slice_id},
     {"at", format_time(x.at)},
-    {"from", x.from},
-    {"to", x.to},
+    {"from", to_string(x.from)},
+    {"to", to_string(x.to)},
     {"user_id", optional_value(x.user_id)},
     {"reason", x.reason},
   };
@@ -455,7 +455,7 @@ json to_json(const events::slice_alert& x) {
   return {
     {"slice_id", x.slice_id},
     {"at", format_time(x.at)},
-    {"kind", x.kind},
+    {"kind", to_string(x.kind)},
     {"detail", x.detail},
   };
 }

@@ -92,6 +92,21 @@ class fields {
   /// A required nested object; `out` points into the parsed document.
   fields& object(const char* name, const json*& out);
 
+  /// An optional domain state (a slice status, …) spelled as its enum's `to_string`: absent
+  /// or null leaves `out` empty, a spelling the enum does not know fails.
+  template <class E>
+  fields& state(const char* name, optional<E>& out) {
+    optional<std::string> spelled;
+    text(name, spelled, max_state, charset::printable);
+    if (error_ || !spelled)
+      return *this;
+    if (auto x = from_string<E>(*spelled))
+      out = *x;
+    else
+      fail("field '" + path_of(name) + "': unknown value '" + *spelled + "'");
+    return *this;
+  }
+
   /// The first failure, or none.
   const caf::error& error() const {
     return error_;
@@ -104,6 +119,9 @@ class fields {
   /// The field's value if present and not null; records "missing field" when `required`.
   const json* find(const char* name, bool required);
   void fail(std::string message);
+
+  /// Longer than any state's name.
+  static constexpr size_t max_state = 32;
 
   const json& object_;
   std::string path_;

@@ -123,7 +123,7 @@ json admin_slice(const slice_record& x) {
   };
   return json{{"id", x.id},
               {"port", x.port},
-              {"status", x.status},
+              {"status", to_string(x.status)},
               {"user_id", x.user_id ? json(*x.user_id) : json(nullptr)},
               {"wa_connected", x.wa_connected},
               {"wa_phone", x.wa_phone ? json(*x.wa_phone) : json(nullptr)},
@@ -167,7 +167,7 @@ void on_slices_list(bridge_pointer self, pending_request req, string_view payloa
   ask_pool_as_admin<pool::list_slices, std::vector<slice_record>>(
     self, std::move(req), payload,
     [](codec::fields& f, const json&, pool::list_slices& msg) {
-      f.text("status", msg.status, 32, codec::charset::printable);
+      f.state("status", msg.status);
     },
     admin_slices);
 }

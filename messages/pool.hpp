@@ -55,7 +55,7 @@ inline bool operator==(const create_slices& x, const create_slices& y) {
 
 /// Admin: list slices, optionally of one status.
 struct list_slices {
-  optional<std::string> status;
+  optional<slice_status> status;
 };
 
 template <class Inspector>

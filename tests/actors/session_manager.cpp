@@ -23,6 +23,7 @@
 #include "actors/session_manager.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
+#include "tests/support/printing.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -405,7 +406,7 @@ BOOST_AUTO_TEST_CASE(creates_a_trial_account_with_its_first_session) {
   auto in = signup("  Alice@Example.COM ", "correct horse");
   BOOST_REQUIRE(in);
   BOOST_TEST(in->user.email == "alice@example.com");
-  BOOST_TEST(in->user.subscription_status == "trial");
+  BOOST_TEST(in->user.subscription_status == subscription::trial);
   BOOST_REQUIRE(in->user.subscription_ends_at);
   BOOST_TEST((*in->user.subscription_ends_at == start_time + 14 * day));
   BOOST_TEST(static_cast<bool>(in->user.last_login_at));
@@ -1059,7 +1060,7 @@ BOOST_AUTO_TEST_CASE(creates_a_trial_account_and_places_it) {
   auto user = ask<user_record>(ev);
   BOOST_REQUIRE(user);
   BOOST_TEST(user->email == "carol@example.com");
-  BOOST_TEST(user->subscription_status == "trial");
+  BOOST_TEST(user->subscription_status == subscription::trial);
   BOOST_TEST((user->stripe_customer == caf::optional<std::string>{"cus_123"}));
   BOOST_TEST(db_data->users[user->id].hash == bcrypt_like(12));
   BOOST_TEST(slices_data->placed == std::vector<int32_t>{user->id});

@@ -144,6 +144,15 @@ BOOST_AUTO_TEST_CASE(an_admin_action_over_nats_records_its_reason_with_one_admin
   BOOST_CHECK_EQUAL(events[2].json()["reason"], "admin");
 }
 
+BOOST_AUTO_TEST_CASE(a_misspelt_status_filter_is_an_invalid_request) {
+  auto token = login("admin@example.com", "admin-password-1");
+  auto listed = admin("list", json{{"session_id", token}, {"status", "suspendet"}});
+  BOOST_CHECK_EQUAL(listed.error_code(), "invalid_request");
+  BOOST_CHECK_EQUAL(listed.service_error_code(), 400);
+  BOOST_CHECK(listed.json()["error"]["message"].get<std::string>().find("suspendet")
+              != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(non_admins_get_403_and_no_session_401_and_nothing_changes) {
   auto signup = client->request("gateway.auth.signup",
                                 json{{"email", "plain@example.com"}, {"password", "password-1"}});

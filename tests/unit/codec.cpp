@@ -319,8 +319,8 @@ BOOST_AUTO_TEST_CASE(session_replies_have_user_session_and_slice) {
 
 BOOST_AUTO_TEST_CASE(events_are_encoded_as_the_contract_says) {
   auto t = at("2026-11-24T16:00:00Z");
-  auto status
-    = codec::to_json(events::slice_status_changed{7, t, "available", "assigned", 42, "assign"});
+  auto status = codec::to_json(events::slice_status_changed{
+    7, t, slice_status::available, slice_status::assigned, 42, "assign"});
   BOOST_CHECK_EQUAL(status, (json{{"slice_id", 7},
                                   {"at", "2026-11-24T16:00:00.000000Z"},
                                   {"from", "available"},
@@ -343,7 +343,8 @@ BOOST_AUTO_TEST_CASE(events_are_encoded_as_the_contract_says) {
   BOOST_CHECK_EQUAL(h["rss_bytes"], 1024);
   BOOST_CHECK_NO_THROW(codec::dump(h));
   BOOST_CHECK(contains(codec::dump(h), "\xEF\xBF\xBD")); // U+FFFD
-  auto alert = codec::to_json(events::slice_alert{7, t, "unhealthy", "3 failed probes"});
+  auto alert = codec::to_json(
+    events::slice_alert{7, t, events::alert_kind::unhealthy, "3 failed probes"});
   BOOST_CHECK((keys(alert) == std::vector<std::string>{"at", "detail", "kind", "slice_id"}));
   auto rejected = codec::to_json(events::event_rejected{"gateway.events.signup", {}, "bad"});
   BOOST_CHECK((keys(rejected) == std::vector<std::string>{"reason", "subject"}));
@@ -356,6 +357,56 @@ BOOST_AUTO_TEST_CASE(events_are_encoded_as_the_contract_says) {
   BOOST_CHECK_EQUAL(server["timestamp"], "2026-11-24T16:00:00.000000Z");
   BOOST_CHECK_EQUAL(server["active_slices"], 3);
   BOOST_CHECK_EQUAL(server.size(), 10u);
+}
+
+BOOST_AUTO_TEST_CASE(states_have_one_spelling_each_way) {
+  for (auto x : {slice_status::available, slice_status::assigned, slice_status::suspended,
+                 slice_status::destroying})
+    BOOST_CHECK(from_string<slice_status>(to_string(x)) == x);
+  for (auto x : {subscription::trial, subscription::active, subscription::past_due,
+                 subscription::cancelled})
+    BOOST_CHECK(from_string<subscription>(to_string(x)) == x);
+  using events::alert_kind;
+  for (auto x : {alert_kind::unhealthy, alert_kind::recovered, alert_kind::wa_disconnected,
+                 alert_kind::wa_connected, alert_kind::restarted, alert_kind::memory_high,
+                 alert_kind::disk_high})
+    BOOST_CHECK(from_string<alert_kind>(to_string(x)) == x);
+  // The spellings of the contract (DESIGN.md §3, §4).
+  BOOST_CHECK_EQUAL(to_string(slice_status::destroying), "destroying");
+  BOOST_CHECK_EQUAL(to_string(subscription::past_due), "past_due");
+  BOOST_CHECK_EQUAL(to_string(alert_kind::wa_disconnected), "wa_disconnected");
+  // Nothing else reads as a state: not another case, not Stripe's spelling.
+  BOOST_CHECK(!from_string<slice_status>("Assigned"));
+  BOOST_CHECK(!from_string<slice_status>(""));
+  BOOST_CHECK(!from_string<subscription>("canceled"));
+  BOOST_CHECK(!from_string<alert_kind>("restart"));
+}
+
+BOOST_AUTO_TEST_CASE(a_state_field_reads_only_a_known_spelling) {
+  optional<slice_status> status;
+  json known{{"status", "suspended"}};
+  codec::fields f{known};
+  f.state("status", status);
+  BOOST_CHECK(!f.error());
+  BOOST_CHECK(status == slice_status::suspended);
+
+  optional<slice_status> absent;
+  json empty = json::object();
+  codec::fields g{empty};
+  g.state("status", absent);
+  BOOST_CHECK(!g.error());
+  BOOST_CHECK(!absent);
+
+  for (auto body : {json{{"status", "suspendet"}}, json{{"status", 3}}}) {
+    optional<slice_status> out;
+    codec::fields h{body};
+    h.state("status", out);
+    BOOST_REQUIRE(h.error());
+    BOOST_CHECK(code_of(h.error()) == ec::invalid_request);
+    BOOST_CHECK_MESSAGE(message_of(h.error()).find("'status'") != std::string::npos,
+                        message_of(h.error()));
+    BOOST_CHECK(!out);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(every_domain_error_has_one_word_and_one_status) {
