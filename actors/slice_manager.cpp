@@ -8,6 +8,7 @@
 
 #include "actors/janitor.hpp"
 #include "messages/error.hpp"
+#include "messages/status_reason.hpp"
 
 // How a slice's life goes (DESIGN.md §3), and why it is crash-safe.
 //
@@ -71,10 +72,10 @@ caf::error busy_error(int32_t slice_id) {
                                     + std::to_string(slice_id) + " is in progress");
 }
 
-/// The status reason of an admin's action; never starts with "billing:", so the sweep never
-/// undoes it.
+/// The status reason of an admin's action, `text` being the admin's own words: "admin: <text>"
+/// (or "admin"), never a billing reason, so the sweep never undoes it.
 std::string admin_reason(const std::string& text) {
-  return text.empty() ? "admin" : "admin: " + text;
+  return make_reason(reason_cause::admin, text);
 }
 
 caf::timespan next_delay(caf::timespan previous, const slice_manager_config& cfg) {
@@ -335,7 +336,8 @@ void advance(self_ptr self, std::shared_ptr<wipe_job> job) {
                     id, {slice_status::destroying}, slice_status::available, caf::none})
         .then(
           [self, job](db::slice_transition& t) {
-            auto provisioned = t.previous_reason && *t.previous_reason == "provisioning";
+            auto provisioned
+              = t.previous_reason && cause_of(*t.previous_reason) == reason_cause::provisioning;
             announce(self, t, provisioned ? "provisioned" : "wiped");
             finish_wipe(self, job, std::move(t.slice));
             request_assignment(self);
@@ -831,7 +833,7 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
           [self, held, rp](db::assignment& a) mutable {
             if (held)
               release(self, *held);
-            announce(self, a, "admin");
+            announce(self, a, admin_reason({}));
             ensure_floor(self);
             rp.deliver(std::move(a.slice));
           },

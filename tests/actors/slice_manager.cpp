@@ -18,6 +18,7 @@
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
+#include "messages/status_reason.hpp"
 #include "tests/support/printing.hpp"
 
 // The slice manager on the deterministic scheduler, against fakes of the four interfaces it
@@ -580,6 +581,19 @@ BOOST_AUTO_TEST_CASE(a_full_batch_is_followed_by_another_pass) {
   BOOST_REQUIRE(placed);
   BOOST_TEST(w->count("db assign_next") - before == 2u);
   BOOST_TEST(w->user_slices.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(status_reasons_name_their_cause_once) {
+  BOOST_TEST(make_reason(reason_cause::admin, "abuse report") == "admin: abuse report");
+  BOOST_TEST(make_reason(reason_cause::admin) == "admin");
+  BOOST_TEST((cause_of("billing: trial ended") == reason_cause::billing));
+  BOOST_TEST((cause_of("provisioning") == reason_cause::provisioning));
+  BOOST_TEST((cause_of("admin") == reason_cause::admin));
+  BOOST_TEST(!cause_of("wipe retried"));
+  BOOST_TEST(!cause_of("administered"));
+  // An admin's words that look like billing's stay the admin's: the sweep leaves them alone.
+  BOOST_TEST(
+    (cause_of(make_reason(reason_cause::admin, "billing: refund")) == reason_cause::admin));
 }
 
 BOOST_AUTO_TEST_CASE(suspend_stops_the_slice_then_records_it) {
