@@ -15,7 +15,7 @@ namespace {
 
 /// DESIGN.md §4. `unpaid` and `paused` map to past_due like a failed payment, but the raw
 /// status stays on the user, and the slice policy suspends at once for those two.
-constexpr std::array<std::pair<std::string_view, const char*>, 8> status_mapping{{
+constexpr std::array<std::pair<std::string_view, subscription>, 8> status_mapping{{
   {"trialing", subscription::trial},
   {"active", subscription::active},
   {"past_due", subscription::past_due},
@@ -51,7 +51,7 @@ void log_outcome(const event_summary& x, const billing::outcome& out) {
   for (auto user_id : out.user_ids) {
     if (x.effect.mapped_status)
       spdlog::info("billing sets user {} to {} (Stripe {}) on {} {}", user_id,
-                   *x.effect.mapped_status,
+                   to_string(*x.effect.mapped_status),
                    x.effect.stripe_status ? *x.effect.stripe_status : "-", type, x.event_id);
     else
       spdlog::info("billing links Stripe customer {} to user {} on {} {}",
@@ -84,10 +84,10 @@ apply_and_notify(billing_actor::stateful_pointer<billing_state> self, Request re
 
 } // namespace
 
-optional<std::string> map_stripe_status(const std::string& stripe_status) {
+optional<subscription> map_stripe_status(const std::string& stripe_status) {
   for (auto& [raw, mapped] : status_mapping)
     if (raw == stripe_status)
-      return std::string{mapped};
+      return mapped;
   return caf::none;
 }
 
@@ -99,10 +99,10 @@ caf::expected<billing_effect> effect_of(const billing::stripe_event& x) {
       return billing_effect{};
     case event_type::subscription_deleted:
       // Over, whatever the object's last status; that status is still worth recording.
-      return billing_effect{std::string{subscription::cancelled},
+      return billing_effect{subscription::cancelled,
                             x.stripe_status ? x.stripe_status : std::string{"canceled"}};
     case event_type::subscription_paused:
-      return billing_effect{std::string{subscription::past_due}, std::string{"paused"}};
+      return billing_effect{subscription::past_due, std::string{"paused"}};
     case event_type::invoice_paid:
     case event_type::invoice_payment_failed: {
       // An invoice outside any subscription (a one-off charge) says nothing about one.

@@ -13,7 +13,7 @@ namespace slicegate {
 struct billing_effect {
   /// The user's `subscription_status` afterwards; none if the event sets none (a checkout
   /// only links a customer; an invoice outside any subscription changes nothing).
-  optional<std::string> mapped_status;
+  optional<subscription> mapped_status;
   /// The raw Stripe status to record with it.
   optional<std::string> stripe_status;
 };
@@ -21,7 +21,7 @@ struct billing_effect {
 /// Maps a raw Stripe subscription status: trialing → trial, active → active,
 /// past_due|unpaid|incomplete|paused → past_due, canceled|incomplete_expired → cancelled.
 /// None for a status this mapping does not know.
-optional<std::string> map_stripe_status(const std::string& stripe_status);
+optional<subscription> map_stripe_status(const std::string& stripe_status);
 
 /// Returns the effect of `x`: a subscription event maps its object's status (`deleted` is
 /// always cancelled, `paused` always past_due with raw "paused"); a paid invoice of a

@@ -34,11 +34,14 @@ caf::error bad_credentials() {
   return make_error(ec::invalid_credentials, "invalid email or password");
 }
 
-/// The bridge reads the wait back out of this text; keep its shape.
+/// The wait travels as the error's own field (the reply's `retry_after`); the text only
+/// repeats it for people.
 caf::error throttled(timespan wait) {
-  auto seconds = std::max<int64_t>(std::chrono::ceil<std::chrono::seconds>(wait).count(), 1);
-  return make_error(ec::rate_limited,
-                    "too many failed logins; retry after " + std::to_string(seconds) + " s");
+  auto seconds
+    = std::max(std::chrono::ceil<std::chrono::seconds>(wait), std::chrono::seconds{1});
+  return make_error(
+    ec::rate_limited,
+    "too many failed logins; retry after " + std::to_string(seconds.count()) + " s", seconds);
 }
 
 // -- time -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "common/database_url.hpp"
 #include "common/duration.hpp"
 #include "messages/error.hpp"
+#include "messages/status_reason.hpp"
 
 // How a slice's life goes (DESIGN.md §3), and why it is crash-safe.
 //
@@ -73,10 +74,10 @@ caf::error busy_error(int32_t slice_id) {
                                     + std::to_string(slice_id) + " is in progress");
 }
 
-/// The status reason of an admin's action; never starts with "billing:", so the sweep never
-/// undoes it.
+/// The status reason of an admin's action, `text` being the admin's own words: "admin: <text>"
+/// (or "admin"), never a billing reason, so the sweep never undoes it.
 std::string admin_reason(const std::string& text) {
-  return text.empty() ? "admin" : "admin: " + text;
+  return make_reason(reason_cause::admin, text);
 }
 
 caf::timespan next_delay(caf::timespan previous, const slice_manager_config& cfg) {
@@ -87,7 +88,7 @@ caf::timespan next_delay(caf::timespan previous, const slice_manager_config& cfg
 
 // -- watchers --------------------------------------------------------------------------------
 
-bool watched(const std::string& status) {
+bool watched(slice_status status) {
   return status == slice_status::available || status == slice_status::assigned;
 }
 
@@ -148,8 +149,8 @@ void announce(self_ptr self, const db::slice_transition& t, const std::string& r
   auto at = self->state.clock();
   auto& slice = t.slice;
   auto user = slice.user_id ? slice.user_id : t.previous_user_id;
-  spdlog::info("slice-manager moves slice {} from {} to {} ({})", slice.id, t.from,
-               slice.status, reason);
+  spdlog::info("slice-manager moves slice {} from {} to {} ({})", slice.id, to_string(t.from),
+               to_string(slice.status), reason);
   self->send(self->state.events,
              events::slice_status_changed{slice.id, at, t.from, slice.status, user, reason});
   // Leaving `destroying` means the wipe has just started the slice.
@@ -183,14 +184,13 @@ void pump_wipes(self_ptr self);
 
 /// Records a transition and announces it. `db_reason` becomes the status reason (none clears
 /// it); `reason` goes into the event.
-void transition(self_ptr self, int32_t slice_id, std::vector<std::string> from, std::string to,
-                optional<std::string> db_reason, std::string reason,
+void transition(self_ptr self, int32_t slice_id, std::vector<slice_status> from,
+                slice_status to, optional<std::string> db_reason, std::string reason,
                 std::function<void(caf::expected<db::slice_transition>)> k) {
   auto& st = self->state;
   self
-    ->request(
-      st.db, st.config.request_timeout,
-      db::transition_slice{slice_id, std::move(from), std::move(to), std::move(db_reason)})
+    ->request(st.db, st.config.request_timeout,
+              db::transition_slice{slice_id, std::move(from), to, std::move(db_reason)})
     .then(
       [self, reason, k](db::slice_transition& t) {
         announce(self, t, reason);
@@ -200,7 +200,7 @@ void transition(self_ptr self, int32_t slice_id, std::vector<std::string> from, 
 }
 
 /// Reads a slice and checks that it is in `expected` status.
-void read_slice(self_ptr self, int32_t slice_id, const char* expected, const char* verb,
+void read_slice(self_ptr self, int32_t slice_id, slice_status expected, const char* verb,
                 std::function<void(caf::expected<slice_record>)> k) {
   auto& st = self->state;
   self->request(st.db, st.config.request_timeout, db::get_slice_detail{slice_id})
@@ -208,8 +208,8 @@ void read_slice(self_ptr self, int32_t slice_id, const char* expected, const cha
       [slice_id, expected, verb, k](pool::slice_detail& d) {
         if (d.slice.status != expected) {
           k(make_error(ec::conflict, "slice " + std::to_string(slice_id) + " is "
-                                       + d.slice.status + "; only a slice that is " + expected
-                                       + " can be " + verb));
+                                       + to_string(d.slice.status) + "; only a slice that is "
+                                       + to_string(expected) + " can be " + verb));
           return;
         }
         k(std::move(d.slice));
@@ -221,7 +221,7 @@ void read_slice(self_ptr self, int32_t slice_id, const char* expected, const cha
 /// record. Should the record fail, `undo` brings the runtime back in line with the status that
 /// stays recorded. The caller holds the slice's busy mark.
 template <class Act, class Undo>
-void runtime_transition(self_ptr self, int32_t slice_id, const char* from, const char* to,
+void runtime_transition(self_ptr self, int32_t slice_id, slice_status from, slice_status to,
                         const char* verb, optional<std::string> db_reason, std::string reason,
                         Act act, Undo undo, slice_continuation done) {
   read_slice(self, slice_id, from, verb, [=](caf::expected<slice_record> slice) {
@@ -238,7 +238,7 @@ void runtime_transition(self_ptr self, int32_t slice_id, const char* from, const
                          return done(std::move(t->slice));
                        spdlog::error("slice-manager cannot record slice {} as {}: {}; "
                                      "undoing the runtime's step",
-                                     slice_id, to, message_of(t.error()));
+                                     slice_id, to_string(to), message_of(t.error()));
                        auto& st = self->state;
                        self->request(st.runtime, st.config.runtime_timeout, undo(spec))
                          .then([](bool) {},
@@ -344,7 +344,8 @@ void advance(self_ptr self, std::shared_ptr<wipe_job> job) {
                     id, {slice_status::destroying}, slice_status::available, caf::none})
         .then(
           [self, job](db::slice_transition& t) {
-            auto provisioned = t.previous_reason && *t.previous_reason == "provisioning";
+            auto provisioned
+              = t.previous_reason && cause_of(*t.previous_reason) == reason_cause::provisioning;
             announce(self, t, provisioned ? "provisioned" : "wiped");
             finish_wipe(self, job, std::move(t.slice));
             request_assignment(self);
@@ -713,7 +714,8 @@ void restart(self_ptr self, int32_t slice_id) {
               spdlog::info("slice-manager restarted slice {}", slice_id);
               watch(self, slice, true);
               self->send(self->state.events,
-                         events::slice_alert{slice_id, self->state.clock(), "restarted",
+                         events::slice_alert{slice_id, self->state.clock(),
+                                             events::alert_kind::restarted,
                                              "started again after it died"});
             },
             [self, slice_id](caf::error& err) {
@@ -838,7 +840,7 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
           [self, held, rp](db::assignment& a) mutable {
             if (held)
               release(self, *held);
-            announce(self, a, "admin");
+            announce(self, a, admin_reason({}));
             ensure_floor(self);
             rp.deliver(std::move(a.slice));
           },

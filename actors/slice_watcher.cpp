@@ -31,14 +31,15 @@ std::string mebibytes(int64_t bytes) {
   return std::to_string(bytes / (1024 * 1024)) + " MiB";
 }
 
-void alert(watcher_pointer self, const char* kind, std::string detail) {
+void alert(watcher_pointer self, events::alert_kind kind, std::string detail) {
   auto& st = self->state;
   // Good news is worth an info line; the rest needs someone's attention.
-  std::string_view k = kind;
-  auto good = k == events::alert_kind::recovered || k == events::alert_kind::wa_connected
-              || k == events::alert_kind::restarted;
+  using events::alert_kind;
+  auto good = kind == alert_kind::recovered || kind == alert_kind::wa_connected
+              || kind == alert_kind::restarted;
   spdlog::log(good ? spdlog::level::info : spdlog::level::warn,
-              "slice-watcher {} raises {}: {}", st.slice.spec.slice_id, kind, detail);
+              "slice-watcher {} raises {}: {}", st.slice.spec.slice_id, to_string(kind),
+              detail);
   self->send(st.peers.events, events::slice_alert{st.slice.spec.slice_id, st.peers.clock(),
                                                   kind, std::move(detail)});
 }
@@ -126,7 +127,7 @@ void judge_whatsapp(watcher_pointer self, const telemetry::health_result& health
 
 /// Raises `kind` when `value` rises above a non-zero `threshold`; `raised` remembers it until
 /// the value falls back, so that a slice staying high alerts once.
-void judge_threshold(watcher_pointer self, const char* kind, optional<int64_t> value,
+void judge_threshold(watcher_pointer self, events::alert_kind kind, optional<int64_t> value,
                      int64_t threshold, bool& raised) {
   if (threshold <= 0 || !value)
     return;
@@ -274,8 +275,9 @@ slice_watcher(slice_watcher_actor::stateful_pointer<slice_watcher_state> self,
     [self](telemetry::slice_status& x) {
       auto& st = self->state;
       if (st.slice.status != x.status)
-        spdlog::debug("slice-watcher {} sees status {}", st.slice.spec.slice_id, x.status);
-      st.slice.status = std::move(x.status);
+        spdlog::debug("slice-watcher {} sees status {}", st.slice.spec.slice_id,
+                      to_string(x.status));
+      st.slice.status = x.status;
     },
     [self](telemetry::slice_started& x) {
       auto& st = self->state;

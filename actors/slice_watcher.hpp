@@ -27,7 +27,7 @@ struct watched_slice {
   /// data directory what is measured.
   slice_spec spec;
   /// `available` or `assigned`: only an assigned slice raises `unhealthy` and is restarted.
-  std::string status;
+  slice_status status = slice_status::available;
   /// When the slice was last started: probes failing within the start period after it do
   /// not count.
   timestamp started_at;

@@ -142,7 +142,8 @@ double through_slicegate(caf::actor_system& sys, const slice_manager_full_actor&
   auto seconds = std::chrono::duration<double>(bench::clock::now() - start).count();
   for (auto& s : slices)
     if (s.status != slice_status::available)
-      throw std::runtime_error("slice " + std::to_string(s.id) + " ended " + s.status);
+      throw std::runtime_error("slice " + std::to_string(s.id) + " ended "
+                               + to_string(s.status));
   return seconds;
 }
 

@@ -48,9 +48,9 @@ std::string describe(const caf::error& err, ec code) {
   return code == ec::unavailable ? "the service is unavailable" : "internal error";
 }
 
-void send_error(bridge_pointer self, const std::string& to, ec code,
-                const std::string& message) {
-  auto body = codec::dump(codec::error_body(code, message));
+void send_error(bridge_pointer self, const std::string& to, ec code, const std::string& message,
+                optional<std::chrono::seconds> retry_after = caf::none) {
+  auto body = codec::dump(codec::error_body(code, message, retry_after));
   self->state.nats->reply_error(to, body, message, status_code(code));
 }
 
@@ -361,7 +361,7 @@ void fail(bridge_pointer self, const pending_request& req, const caf::error& err
   if (status >= 500)
     spdlog::warn("bridge answers {} on {}: {}", status, st.subjects[req.endpoint],
                  caf::to_string(err));
-  send_error(self, req.reply, code, message);
+  send_error(self, req.reply, code, message, retry_after_of(err));
   auto& stats = st.stats[req.endpoint];
   ++stats.errors;
   stats.last_error = std::to_string(status) + " " + to_string(code) + ": " + message;

@@ -362,7 +362,7 @@ json to_json(const user_record& x) {
     {"id", x.id},
     {"email", x.email},
     {"is_admin", x.is_admin},
-    {"subscription_status", x.subscription_status},
+    {"subscription_status", to_string(x.subscription_status)},
     {"subscription_ends_at", optional_time(x.subscription_ends_at)},
     {"slice_id", optional_value(x.slice_id)},
     {"created_at", format_time(x.created_at)},
@@ -371,7 +371,7 @@ json to_json(const user_record& x) {
 }
 
 json to_json(const slice_record& x) {
-  return {{"id", x.id}, {"port", x.port}, {"status", x.status}};
+  return {{"id", x.id}, {"port", x.port}, {"status", to_string(x.status)}};
 }
 
 json to_json(const optional<slice_record>& x) {
@@ -426,8 +426,8 @@ json to_json(const events::slice_status_changed& x) {
   return {
     {"slice_id", x.slice_id},
     {"at", format_time(x.at)},
-    {"from", x.from},
-    {"to", x.to},
+    {"from", to_string(x.from)},
+    {"to", to_string(x.to)},
     {"user_id", optional_value(x.user_id)},
     {"reason", x.reason},
   };
@@ -455,7 +455,7 @@ json to_json(const events::slice_alert& x) {
   return {
     {"slice_id", x.slice_id},
     {"at", format_time(x.at)},
-    {"kind", x.kind},
+    {"kind", to_string(x.kind)},
     {"detail", x.detail},
   };
 }
@@ -479,49 +479,11 @@ json to_json(const events::server_telemetry& event) {
   };
 }
 
-std::optional<int64_t> retry_after_seconds(std::string_view message) {
-  constexpr std::string_view marker = "retry after ";
-  auto pos = message.find(marker);
-  if (pos == std::string_view::npos)
-    return std::nullopt;
-  pos += marker.size();
-  int64_t result = 0;
-  size_t digits = 0;
-  for (; pos < message.size() && std::isdigit(static_cast<unsigned char>(message[pos]));
-       ++pos) {
-    if (++digits > 9)
-      return std::nullopt;
-    result = result * 10 + (message[pos] - '0');
-  }
-  if (digits == 0)
-    return std::nullopt;
-  return result;
-}
-
-std::string_view contract_code(ec code) {
-  switch (code) {
-    // The accounts contract names these two precisely: a client can tell a password that
-    // is too long from other bad input, and failed credentials from a dead session.
-    case ec::password_too_long: return "password_too_long";
-    case ec::invalid_credentials: return "invalid_credentials";
-    case ec::invalid_request: return "invalid_request";
-    case ec::unauthorized: return "unauthorized";
-    case ec::forbidden: return "forbidden";
-    case ec::not_found: return "not_found";
-    case ec::conflict: return "conflict";
-    case ec::rate_limited: return "rate_limited";
-    case ec::unavailable: return "unavailable";
-    case ec::none:
-    case ec::internal: break;
-  }
-  return "internal";
-}
-
-json error_body(ec code, const std::string& message) {
-  json error{{"code", contract_code(code)}, {"message", message}};
-  if (code == ec::rate_limited)
-    if (auto seconds = retry_after_seconds(message))
-      error["retry_after"] = *seconds;
+json error_body(ec code, const std::string& message,
+                optional<std::chrono::seconds> retry_after) {
+  json error{{"code", to_string(code)}, {"message", message}};
+  if (retry_after)
+    error["retry_after"] = retry_after->count();
   return {{"error", std::move(error)}};
 }
 

@@ -7,6 +7,7 @@
 // Decoding never throws and never crashes: every failure is `ec::invalid_request` with a
 // message naming the field ("field 'email': expected a string, got number").
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -91,6 +92,21 @@ class fields {
   /// A required nested object; `out` points into the parsed document.
   fields& object(const char* name, const json*& out);
 
+  /// An optional domain state (a slice status, …) spelled as its enum's `to_string`: absent
+  /// or null leaves `out` empty, a spelling the enum does not know fails.
+  template <class E>
+  fields& state(const char* name, optional<E>& out) {
+    optional<std::string> spelled;
+    text(name, spelled, max_state, charset::printable);
+    if (error_ || !spelled)
+      return *this;
+    if (auto x = from_string<E>(*spelled))
+      out = *x;
+    else
+      fail("field '" + path_of(name) + "': unknown value '" + *spelled + "'");
+    return *this;
+  }
+
   /// The first failure, or none.
   const caf::error& error() const {
     return error_;
@@ -103,6 +119,9 @@ class fields {
   /// The field's value if present and not null; records "missing field" when `required`.
   const json* find(const char* name, bool required);
   void fail(std::string message);
+
+  /// Longer than any state's name.
+  static constexpr size_t max_state = 32;
 
   const json& object_;
   std::string path_;
@@ -173,17 +192,10 @@ json to_json(const events::event_rejected& x);
 /// The `gateway.server_telemetry` row, its columns as keys.
 json to_json(const events::server_telemetry& x);
 
-/// The error word a client sees for `code`: one of the contract's (DESIGN.md §4)
-/// invalid_request, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable,
-/// internal. Finer domain codes fold into them (a wrong password is `unauthorized`, a password
-/// over 72 bytes `invalid_request`); the message tells them apart.
-std::string_view contract_code(ec code);
-
-/// `{"error": {"code": "<contract code>", "message": "<text>"}}`, plus
-/// `"retry_after": <seconds>` for `rate_limited` when the message says "retry after N s".
-json error_body(ec code, const std::string& message);
-
-/// The N of "… retry after N s" in `message`, if any.
-std::optional<int64_t> retry_after_seconds(std::string_view message);
+/// `{"error": {"code": "<word>", "message": "<text>"}}`, the word and number from the one
+/// wire table (`to_string(ec)`, `status_code(ec)` in messages/error.hpp), plus
+/// `"retry_after": <seconds>` when the error carries a wait (`retry_after_of`).
+json error_body(ec code, const std::string& message,
+                optional<std::chrono::seconds> retry_after = caf::none);
 
 } // namespace slicegate::codec

@@ -123,7 +123,7 @@ json admin_slice(const slice_record& x) {
   };
   return json{{"id", x.id},
               {"port", x.port},
-              {"status", x.status},
+              {"status", to_string(x.status)},
               {"user_id", x.user_id ? json(*x.user_id) : json(nullptr)},
               {"wa_connected", x.wa_connected},
               {"wa_phone", x.wa_phone ? json(*x.wa_phone) : json(nullptr)},
@@ -167,7 +167,7 @@ void on_slices_list(bridge_pointer self, pending_request req, string_view payloa
   ask_pool_as_admin<pool::list_slices, std::vector<slice_record>>(
     self, std::move(req), payload,
     [](codec::fields& f, const json&, pool::list_slices& msg) {
-      f.text("status", msg.status, 32, codec::charset::printable);
+      f.state("status", msg.status);
     },
     admin_slices);
 }
@@ -199,9 +199,11 @@ void on_slices_change(bridge_pointer self, pending_request req, string_view payl
     [](codec::fields& f, const json&, pool::change_slice& msg) {
       read_slice_id(f, msg.slice_id);
       msg.action = Verb;
+      // The admin's own words; the slice manager records them as "admin: <reason>" (or
+      // "admin" without any), so the prefix is added there and only there.
       optional<std::string> reason;
       f.text("reason", reason, 500, codec::charset::printable);
-      msg.reason = "admin: " + (reason ? *reason : pool::to_string(Verb));
+      msg.reason = reason ? std::move(*reason) : std::string{};
     },
     admin_slice_reply);
 }

@@ -44,7 +44,7 @@ inline bool operator==(const migrate&, const migrate&) {
 struct create_user {
   std::string email;
   std::string password_hash;
-  std::string subscription_status;
+  subscription subscription_status = subscription::trial;
   optional<timestamp> subscription_ends_at;
   optional<std::string> stripe_customer;
   optional<std::string> signup_event_id;

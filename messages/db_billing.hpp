@@ -27,7 +27,7 @@ struct apply_billing_event {
   /// that the Stripe object lacks, e.g. "active" for a paid invoice).
   billing::stripe_event event;
   /// The user's `subscription_status` after this event, none if it sets none.
-  optional<std::string> mapped_status;
+  optional<subscription> mapped_status;
 };
 
 template <class Inspector>

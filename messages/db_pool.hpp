@@ -42,7 +42,7 @@ inline bool operator==(const insert_slices& x, const insert_slices& y) {
 /// Lists slices by id, all or those in one status; replies with a
 /// `std::vector<slice_record>`.
 struct list_slices {
-  optional<std::string> status;
+  optional<slice_status> status;
 };
 
 template <class Inspector>
@@ -76,8 +76,8 @@ inline bool operator==(const get_slice_detail& x, const get_slice_detail& y) {
 /// status is not one of `from`.
 struct transition_slice {
   int32_t slice_id = 0;
-  std::vector<std::string> from;
-  std::string to;
+  std::vector<slice_status> from;
+  slice_status to = slice_status::available;
   optional<std::string> reason;
 };
 
@@ -95,7 +95,7 @@ inline bool operator==(const transition_slice& x, const transition_slice& y) {
 struct slice_transition {
   slice_record slice;
   /// The status before.
-  std::string from;
+  slice_status from = slice_status::available;
   /// The user the slice had before (released when `slice.user_id` is now none).
   optional<int32_t> previous_user_id;
   /// The status reason before, e.g. "provisioning".
@@ -212,7 +212,7 @@ struct due_action {
   int32_t slice_id = 0;
   optional<int32_t> user_id;
   /// The slice's status when read; `destroy` of a `destroying` slice retries its wipe.
-  std::string status;
+  slice_status status = slice_status::available;
   pool::verb action = pool::verb::suspend;
   /// Why, e.g. "billing: trial ended"; becomes the slice's status reason.
   std::string reason;

@@ -1,15 +1,21 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
+#include <caf/optional.hpp>
+
+#include "messages/enum_names.hpp"
 
 namespace slicegate {
 
 /// The domain's errors. Every handler that fails returns one of these as a `caf::error`; the
-/// NATS edge maps each to one error word and one HTTP-like number (bridge/errors.cpp).
+/// NATS edge sends each as one error word and one HTTP-like number, both from the one wire
+/// table in messages/error.cpp.
 enum class ec : uint8_t {
   /// Not an error.
   none = 0,
@@ -35,14 +41,27 @@ enum class ec : uint8_t {
   internal,
 };
 
-/// Returns the error word of `x`, e.g. "invalid_request".
+/// Returns the error word of `x` as clients see it in `{"error": {"code"}}`, e.g.
+/// "invalid_request" (the wire table).
 std::string to_string(ec x);
 
-/// Returns the HTTP-like number of `x`, e.g. 400.
+/// Returns the HTTP-like number of `x` as clients see it in `Nats-Service-Error-Code`, e.g.
+/// 400 (the wire table).
 int status_code(ec x);
+
+/// Returns the `ec` whose error word is `word`, or none.
+template <>
+caf::optional<ec> from_string<ec>(std::string_view word);
 
 /// Makes a domain error with a human-readable message.
 caf::error make_error(ec code, std::string message);
+
+/// Makes a domain error that also tells the caller how long to wait before trying again; the
+/// NATS edge sends it as the error's `retry_after` field.
+caf::error make_error(ec code, std::string message, std::chrono::seconds retry_after);
+
+/// Returns the wait a domain error carries (see above), or none.
+caf::optional<std::chrono::seconds> retry_after_of(const caf::error& err);
 
 /// Returns the domain code of `err`, or `ec::internal` if it is not a domain error.
 ec code_of(const caf::error& err);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "messages/records.hpp"
@@ -15,8 +16,8 @@ namespace slicegate::events {
 struct slice_status_changed {
   int32_t slice_id = 0;
   timestamp at;
-  std::string from;
-  std::string to;
+  slice_status from = slice_status::available;
+  slice_status to = slice_status::available;
   optional<int32_t> user_id;
   std::string reason;
 };
@@ -68,26 +69,29 @@ inline bool operator==(const slice_health& x, const slice_health& y) {
 }
 
 /// The kinds of `slice_alert`.
-namespace alert_kind {
-/// An assigned slice failed `health-failures` probes in a row after its start period.
-constexpr const char* unhealthy = "unhealthy";
-/// A slice that was unhealthy answers again.
-constexpr const char* recovered = "recovered";
-/// The slice reports that its WhatsApp session dropped, or came up.
-constexpr const char* wa_disconnected = "wa_disconnected";
-constexpr const char* wa_connected = "wa_connected";
-/// The runtime restarted an unhealthy slice.
-constexpr const char* restarted = "restarted";
-/// Memory or disk use rose above its configured threshold.
-constexpr const char* memory_high = "memory_high";
-constexpr const char* disk_high = "disk_high";
-} // namespace alert_kind
+enum class alert_kind : uint8_t {
+  /// An assigned slice failed `health-failures` probes in a row after its start period.
+  unhealthy,
+  /// A slice that was unhealthy answers again.
+  recovered,
+  /// The slice reports that its WhatsApp session dropped, or came up.
+  wa_disconnected,
+  wa_connected,
+  /// The runtime restarted an unhealthy slice.
+  restarted,
+  /// Memory or disk use rose above its configured threshold.
+  memory_high,
+  disk_high,
+};
+
+/// Returns the event's spelling of `x`, e.g. "wa_disconnected".
+std::string to_string(alert_kind x);
 
 /// `gateway.slice.alert.<id>`: a health transition (unhealthy, recovered, restarted, …).
 struct slice_alert {
   int32_t slice_id = 0;
   timestamp at;
-  std::string kind;
+  alert_kind kind = alert_kind::unhealthy;
   std::string detail;
 };
 
@@ -132,3 +136,11 @@ inline bool operator==(const server_telemetry& x, const server_telemetry& y) {
 }
 
 } // namespace slicegate::events
+
+namespace slicegate {
+
+/// Returns the alert kind spelled `text`, or none.
+template <>
+optional<events::alert_kind> from_string<events::alert_kind>(std::string_view text);
+
+} // namespace slicegate

@@ -55,7 +55,7 @@ inline bool operator==(const create_slices& x, const create_slices& y) {
 
 /// Admin: list slices, optionally of one status.
 struct list_slices {
-  optional<std::string> status;
+  optional<slice_status> status;
 };
 
 template <class Inspector>
@@ -106,6 +106,8 @@ std::string to_string(verb x);
 struct change_slice {
   int32_t slice_id = 0;
   verb action = verb::suspend;
+  /// The admin's own words, without any prefix: the slice manager records the status reason
+  /// as "admin: <reason>", or "admin" when this is empty.
   std::string reason;
 };
 

@@ -6,6 +6,20 @@ namespace slicegate {
 
 namespace {
 
+constexpr name_table<subscription, 4> subscription_names{{
+  {subscription::trial, "trial"},
+  {subscription::active, "active"},
+  {subscription::past_due, "past_due"},
+  {subscription::cancelled, "cancelled"},
+}};
+
+constexpr name_table<slice_status, 4> slice_status_names{{
+  {slice_status::available, "available"},
+  {slice_status::assigned, "assigned"},
+  {slice_status::suspended, "suspended"},
+  {slice_status::destroying, "destroying"},
+}};
+
 auto fields(const user_record& x) {
   return std::tie(x.id, x.email, x.is_admin, x.subscription_status, x.subscription_ends_at,
                   x.slice_id, x.stripe_customer, x.subscription_id, x.created_at,
@@ -29,6 +43,24 @@ auto fields(const server_sample& x) {
 }
 
 } // namespace
+
+std::string to_string(subscription x) {
+  return name_in(subscription_names, x, "unknown");
+}
+
+template <>
+optional<subscription> from_string<subscription>(std::string_view text) {
+  return value_in(subscription_names, text);
+}
+
+std::string to_string(slice_status x) {
+  return name_in(slice_status_names, x, "unknown");
+}
+
+template <>
+optional<slice_status> from_string<slice_status>(std::string_view text) {
+  return value_in(slice_status_names, text);
+}
 
 bool operator==(const user_record& x, const user_record& y) {
   return fields(x) == fields(y);

@@ -5,11 +5,14 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
 #include <caf/timestamp.hpp>
+
+#include "messages/enum_names.hpp"
 
 namespace slicegate {
 
@@ -18,27 +21,49 @@ using caf::timespan;
 using caf::timestamp;
 
 /// The subscription states of a user (`gateway.users.subscription_status`).
-namespace subscription {
-constexpr const char* trial = "trial";
-constexpr const char* active = "active";
-constexpr const char* past_due = "past_due";
-constexpr const char* cancelled = "cancelled";
-} // namespace subscription
+enum class subscription : uint8_t {
+  /// A new user, until `subscription_ends_at`.
+  trial,
+  /// Paid.
+  active,
+  /// A payment failed (or Stripe says unpaid, incomplete, paused).
+  past_due,
+  /// Over once `subscription_ends_at` has passed.
+  cancelled,
+};
 
-/// The lifecycle states of a slice (`gateway.slices.status`).
-namespace slice_status {
-constexpr const char* available = "available";
-constexpr const char* assigned = "assigned";
-constexpr const char* suspended = "suspended";
-constexpr const char* destroying = "destroying";
-} // namespace slice_status
+/// Returns the column's spelling of `x`, e.g. "past_due".
+std::string to_string(subscription x);
+
+/// Returns the subscription state spelled `text`, or none.
+template <>
+optional<subscription> from_string<subscription>(std::string_view text);
+
+/// The lifecycle states of a slice (`gateway.slices.status`, DESIGN.md §3).
+enum class slice_status : uint8_t {
+  /// Warm, watched, without a user: ready to hand out.
+  available,
+  /// Running for its user.
+  assigned,
+  /// Stopped, its data kept.
+  suspended,
+  /// Being wiped (or provisioned); becomes available when the wipe is done.
+  destroying,
+};
+
+/// Returns the column's spelling of `x`, e.g. "assigned".
+std::string to_string(slice_status x);
+
+/// Returns the slice status spelled `text`, or none.
+template <>
+optional<slice_status> from_string<slice_status>(std::string_view text);
 
 /// A row of `gateway.users`, without the password hash.
 struct user_record {
   int32_t id = 0;
   std::string email;
   bool is_admin = false;
-  std::string subscription_status;
+  subscription subscription_status = subscription::trial;
   optional<timestamp> subscription_ends_at;
   optional<int32_t> slice_id;
   optional<std::string> stripe_customer;
@@ -90,7 +115,7 @@ bool operator==(const session_record& x, const session_record& y);
 struct slice_record {
   int32_t id = 0;
   int32_t port = 0;
-  std::string status;
+  slice_status status = slice_status::available;
   optional<int32_t> user_id;
   bool wa_connected = false;
   optional<std::string> wa_phone;

@@ -74,7 +74,7 @@ inline bool operator==(const disk_usage& x, const disk_usage& y) {
 /// To a slice watcher: the slice's lifecycle status changed (only an `assigned` slice is
 /// restarted when it keeps failing).
 struct slice_status {
-  std::string status;
+  slicegate::slice_status status = slicegate::slice_status::available;
 };
 
 template <class Inspector>

@@ -117,7 +117,7 @@ caf::expected<db::user_created> database::create_user(const db::create_user& x) 
       }
     }
     auto user = detail::to_user(
-      tx.exec_prepared1("insert_user", x.email, x.password_hash, x.subscription_status,
+      tx.exec_prepared1("insert_user", x.email, x.password_hash, to_sql(x.subscription_status),
                         to_sql(x.subscription_ends_at), to_sql(x.stripe_customer), x.is_admin));
     if (x.signup_event_id)
       tx.exec_prepared("link_signup_event", *x.signup_event_id, user.id);

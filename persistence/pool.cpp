@@ -34,18 +34,13 @@ optional<T> get_optional(const pqxx::field& field) {
   return field.as<T>();
 }
 
-bool valid_status(const std::string& x) {
-  return x == slice_status::available || x == slice_status::assigned
-         || x == slice_status::suspended || x == slice_status::destroying;
-}
-
 /// The comma-separated list slice_transition takes (libpqxx 6 binds no arrays).
-std::string status_list(const std::vector<std::string>& xs) {
+std::string status_list(const std::vector<slice_status>& xs) {
   std::string result;
-  for (auto& x : xs) {
+  for (auto x : xs) {
     if (!result.empty())
       result += ',';
-    result += x;
+    result += to_sql(x);
   }
   return result;
 }
@@ -115,8 +110,6 @@ caf::expected<std::vector<slice_record>> insert_slices(detail::link& gateway,
 
 caf::expected<std::vector<slice_record>> list_slices(detail::link& gateway,
                                                      const db::list_slices& x) {
-  if (x.status && !valid_status(*x.status))
-    return make_error(ec::invalid_request, "unknown slice status " + *x.status);
   return gateway.run([&x](pqxx::connection& c) {
     pqxx::read_transaction tx{c};
     auto rows = tx.exec_prepared("slice_list", to_sql(x.status));
@@ -144,26 +137,23 @@ caf::expected<pool::slice_detail> get_slice_detail(detail::link& gateway,
 
 caf::expected<db::slice_transition> transition_slice(detail::link& gateway,
                                                      const db::transition_slice& x) {
-  if (!valid_status(x.to) || x.from.empty())
+  if (x.from.empty())
     return make_error(ec::invalid_request, "invalid slice transition");
-  for (auto& from : x.from)
-    if (!valid_status(from))
-      return make_error(ec::invalid_request, "unknown slice status " + from);
   return gateway.run([&x](pqxx::connection& c) -> caf::expected<db::slice_transition> {
     pqxx::work tx{c};
-    auto rows = tx.exec_prepared("slice_transition", x.slice_id, status_list(x.from), x.to,
-                                 to_sql(x.reason));
+    auto rows = tx.exec_prepared("slice_transition", x.slice_id, status_list(x.from),
+                                 to_sql(x.to), to_sql(x.reason));
     if (rows.empty())
       return make_error(ec::not_found, "no " + slice_name(x.slice_id));
     auto& row = rows[0];
-    auto from = row["previous_status"].as<std::string>();
+    auto from = row["previous_status"].as<slice_status>();
     if (row["slice_id"].is_null())
-      return make_error(ec::conflict,
-                        slice_name(x.slice_id) + " is " + from + ", cannot become " + x.to);
+      return make_error(ec::conflict, slice_name(x.slice_id) + " is " + to_string(from)
+                                        + ", cannot become " + to_string(x.to));
     tx.commit();
     db::slice_transition result;
     result.slice = detail::to_slice(row, "slice_");
-    result.from = std::move(from);
+    result.from = from;
     result.previous_user_id = get_optional<int32_t>(row["previous_user_id"]);
     result.previous_reason = get_optional<std::string>(row["previous_reason"]);
     return result;
@@ -204,9 +194,9 @@ caf::expected<db::assignment> assign_user(detail::link& gateway, const db::assig
       auto slice = tx.exec_prepared("pool_lock_slice", *x.slice_id);
       if (slice.empty())
         return make_error(ec::not_found, "no " + slice_name(*x.slice_id));
-      auto status = slice[0]["status"].as<std::string>();
+      auto status = slice[0]["status"].as<slice_status>();
       if (status != slice_status::available || !slice[0]["user_id"].is_null())
-        return make_error(ec::conflict, slice_name(*x.slice_id) + " is " + status);
+        return make_error(ec::conflict, slice_name(*x.slice_id) + " is " + to_string(status));
       slice_id = *x.slice_id;
     } else {
       auto slice = tx.exec_prepared("pool_next_free_slice");
@@ -257,7 +247,7 @@ caf::expected<std::vector<db::due_action>> due_actions(detail::link& gateway,
       db::due_action item;
       item.slice_id = row["slice_id"].as<int32_t>();
       item.user_id = get_optional<int32_t>(row["user_id"]);
-      item.status = row["status"].as<std::string>();
+      item.status = row["status"].as<slice_status>();
       item.action = *action;
       item.reason = row["reason"].as<std::string>();
       result.push_back(std::move(item));

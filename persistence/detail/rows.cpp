@@ -61,6 +61,26 @@ std::optional<std::string> to_sql(const optional<std::string>& x) {
   return *x;
 }
 
+std::string to_sql(slice_status x) {
+  return to_string(x);
+}
+
+std::string to_sql(subscription x) {
+  return to_string(x);
+}
+
+std::optional<std::string> to_sql(const optional<slice_status>& x) {
+  if (!x)
+    return std::nullopt;
+  return to_string(*x);
+}
+
+std::optional<std::string> to_sql(const optional<subscription>& x) {
+  if (!x)
+    return std::nullopt;
+  return to_string(*x);
+}
+
 timestamp from_micros(int64_t us) {
   return timestamp{std::chrono::microseconds{us}};
 }
@@ -70,7 +90,7 @@ user_record to_user(const pqxx::row& row, const std::string& prefix) {
   x.id = get<int32_t>(row, prefix + "id");
   x.email = get<std::string>(row, prefix + "email");
   x.is_admin = get<bool>(row, prefix + "is_admin");
-  x.subscription_status = get<std::string>(row, prefix + "subscription_status");
+  x.subscription_status = get<subscription>(row, prefix + "subscription_status");
   x.subscription_ends_at = get_optional_time(row, prefix + "subscription_ends_at");
   x.slice_id = get_optional<int32_t>(row, prefix + "slice_id");
   x.stripe_customer = get_optional<std::string>(row, prefix + "stripe_customer");
@@ -97,7 +117,7 @@ slice_record to_slice(const pqxx::row& row, const std::string& prefix) {
   slice_record x;
   x.id = get<int32_t>(row, prefix + "id");
   x.port = get<int32_t>(row, prefix + "port");
-  x.status = get<std::string>(row, prefix + "status");
+  x.status = get<slice_status>(row, prefix + "status");
   x.user_id = get_optional<int32_t>(row, prefix + "user_id");
   x.wa_connected = get<bool>(row, prefix + "wa_connected");
   x.wa_phone = get_optional<std::string>(row, prefix + "wa_phone");

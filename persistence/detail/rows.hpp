@@ -6,6 +6,10 @@
 // read a TIMESTAMPTZ as bigint microseconds since the epoch (a column named `<name>_us`), and
 // take one as an ISO 8601 UTC string cast with `::timestamptz`. NULL is always tested with
 // `is_null()`: libpqxx 6 cannot read a NULL into a std::optional.
+//
+// Status columns hold the names of the domain enums (`to_string`/`from_string`): a column
+// reads as the enum with `field.as<slice_status>()`, and a name the enum does not know is a
+// `pqxx::conversion_error`, which the handler boundary reports as an internal error.
 
 #include <optional>
 #include <string>
@@ -16,6 +20,31 @@
 
 namespace slicegate::detail {
 
+/// libpqxx string traits of a domain enum stored under its name; each specialization below
+/// adds the `name()` that conversion errors use.
+template <class E>
+struct enum_name_traits {
+  static constexpr bool has_null() noexcept {
+    return false;
+  }
+  static bool is_null(E) {
+    return false;
+  }
+  [[noreturn]] static E null() {
+    pqxx::internal::throw_null_conversion(pqxx::string_traits<E>::name());
+  }
+  static void from_string(const char text[], E& out) {
+    auto x = slicegate::from_string<E>(text);
+    if (!x)
+      throw pqxx::conversion_error{std::string{"unknown "} + pqxx::string_traits<E>::name()
+                                   + " '" + text + "'"};
+    out = *x;
+  }
+  static std::string to_string(E x) {
+    return slicegate::to_string(x);
+  }
+};
+
 /// Renders `x` as ISO 8601 in UTC with microseconds, e.g. "2026-11-24T16:07:41.123457Z";
 /// nanoseconds are rounded down.
 std::string to_sql(timestamp x);
@@ -25,6 +54,14 @@ std::optional<std::string> to_sql(const optional<timestamp>& x);
 
 /// Turns an optional string into a parameter: NULL when absent.
 std::optional<std::string> to_sql(const optional<std::string>& x);
+
+/// A status as a parameter: its name.
+std::string to_sql(slice_status x);
+std::string to_sql(subscription x);
+
+/// An optional status as a parameter: its name, or NULL when absent.
+std::optional<std::string> to_sql(const optional<slice_status>& x);
+std::optional<std::string> to_sql(const optional<subscription>& x);
 
 /// Converts microseconds since the epoch.
 timestamp from_micros(int64_t us);
@@ -42,3 +79,23 @@ session_record to_session(const pqxx::row& row, const std::string& prefix = "");
 slice_record to_slice(const pqxx::row& row, const std::string& prefix = "");
 
 } // namespace slicegate::detail
+
+namespace pqxx {
+
+template <>
+struct string_traits<slicegate::slice_status>
+  : slicegate::detail::enum_name_traits<slicegate::slice_status> {
+  static constexpr const char* name() noexcept {
+    return "slice status";
+  }
+};
+
+template <>
+struct string_traits<slicegate::subscription>
+  : slicegate::detail::enum_name_traits<slicegate::subscription> {
+  static constexpr const char* name() noexcept {
+    return "subscription status";
+  }
+};
+
+} // namespace pqxx

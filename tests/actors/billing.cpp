@@ -120,11 +120,11 @@ struct fixture {
 // -- the status mapping of DESIGN.md §4 ------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(raw_stripe_statuses_map_to_subscription_states) {
-  std::vector<std::pair<std::string, std::string>> table{
-    {"trialing", "trial"},      {"active", "active"},
-    {"past_due", "past_due"},   {"unpaid", "past_due"},
-    {"incomplete", "past_due"}, {"paused", "past_due"},
-    {"canceled", "cancelled"},  {"incomplete_expired", "cancelled"},
+  std::vector<std::pair<std::string, subscription>> table{
+    {"trialing", subscription::trial},      {"active", subscription::active},
+    {"past_due", subscription::past_due},   {"unpaid", subscription::past_due},
+    {"incomplete", subscription::past_due}, {"paused", subscription::past_due},
+    {"canceled", subscription::cancelled},  {"incomplete_expired", subscription::cancelled},
   };
   for (auto& [raw, mapped] : table) {
     BOOST_CHECK(map_stripe_status(raw) == mapped);
@@ -145,25 +145,25 @@ BOOST_AUTO_TEST_CASE(raw_stripe_statuses_map_to_subscription_states) {
 BOOST_AUTO_TEST_CASE(deleted_is_cancelled_and_paused_is_past_due_whatever_the_object_says) {
   auto deleted = effect_of(subscription_event(event_type::subscription_deleted, "active"));
   BOOST_REQUIRE(deleted);
-  BOOST_CHECK(deleted->mapped_status == std::string{"cancelled"});
+  BOOST_CHECK(deleted->mapped_status == subscription::cancelled);
   BOOST_CHECK(deleted->stripe_status == std::string{"active"});
   deleted = effect_of(subscription_event(event_type::subscription_deleted, caf::none));
   BOOST_REQUIRE(deleted);
   BOOST_CHECK(deleted->stripe_status == std::string{"canceled"});
   auto paused = effect_of(subscription_event(event_type::subscription_paused, "active"));
   BOOST_REQUIRE(paused);
-  BOOST_CHECK(paused->mapped_status == std::string{"past_due"});
+  BOOST_CHECK(paused->mapped_status == subscription::past_due);
   BOOST_CHECK(paused->stripe_status == std::string{"paused"});
 }
 
 BOOST_AUTO_TEST_CASE(invoices_of_a_subscription_set_active_or_past_due) {
   auto paid = effect_of(invoice_event(event_type::invoice_paid, std::string{"sub_a"}));
   BOOST_REQUIRE(paid);
-  BOOST_CHECK(paid->mapped_status == std::string{"active"});
+  BOOST_CHECK(paid->mapped_status == subscription::active);
   BOOST_CHECK(paid->stripe_status == std::string{"active"});
   auto failed = effect_of(invoice_event(event_type::invoice_payment_failed, std::string{"s"}));
   BOOST_REQUIRE(failed);
-  BOOST_CHECK(failed->mapped_status == std::string{"past_due"});
+  BOOST_CHECK(failed->mapped_status == subscription::past_due);
   BOOST_CHECK(failed->stripe_status == std::string{"past_due"});
   for (auto type : {event_type::invoice_paid, event_type::invoice_payment_failed}) {
     auto one_off = effect_of(invoice_event(type, caf::none));
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(an_applied_event_notifies_the_slice_and_session_managers) {
   BOOST_REQUIRE(out);
   BOOST_CHECK(*out == (outcome{outcome_kind::applied, {7}}));
   BOOST_REQUIRE_EQUAL(rec->requests.size(), 1u);
-  BOOST_CHECK(rec->requests[0].mapped_status == std::string{"past_due"});
+  BOOST_CHECK(rec->requests[0].mapped_status == subscription::past_due);
   BOOST_CHECK(rec->requests[0].event.stripe_status == std::string{"unpaid"});
   BOOST_CHECK(rec->requests[0].event.payload == "{}");
   BOOST_CHECK(rec->billing_changed == std::vector<int32_t>{7});
@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(an_applied_event_notifies_the_slice_and_session_managers) {
 BOOST_AUTO_TEST_CASE(the_store_gets_the_raw_status_the_rules_chose) {
   BOOST_REQUIRE(ask(invoice_event(event_type::invoice_paid, std::string{"sub_a"})));
   BOOST_REQUIRE_EQUAL(rec->requests.size(), 1u);
-  BOOST_CHECK(rec->requests[0].mapped_status == std::string{"active"});
+  BOOST_CHECK(rec->requests[0].mapped_status == subscription::active);
   BOOST_CHECK(rec->requests[0].event.stripe_status == std::string{"active"});
 }
 

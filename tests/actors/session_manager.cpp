@@ -23,6 +23,7 @@
 #include "actors/session_manager.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
+#include "tests/support/printing.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -378,6 +379,15 @@ std::string message(const caf::expected<T>& x) {
   return x ? std::string{} : message_of(x.error());
 }
 
+/// The wait a refusal carries as its own field, in seconds; -1 for none.
+template <class T>
+int64_t retry_after(const caf::expected<T>& x) {
+  if (x)
+    return -1;
+  auto wait = retry_after_of(x.error());
+  return wait ? wait->count() : int64_t{-1};
+}
+
 slice_record make_slice(int32_t id, int32_t port) {
   slice_record s;
   s.id = id;
@@ -396,7 +406,7 @@ BOOST_AUTO_TEST_CASE(creates_a_trial_account_with_its_first_session) {
   auto in = signup("  Alice@Example.COM ", "correct horse");
   BOOST_REQUIRE(in);
   BOOST_TEST(in->user.email == "alice@example.com");
-  BOOST_TEST(in->user.subscription_status == "trial");
+  BOOST_TEST(in->user.subscription_status == subscription::trial);
   BOOST_REQUIRE(in->user.subscription_ends_at);
   BOOST_TEST((*in->user.subscription_ends_at == start_time + 14 * day));
   BOOST_TEST(static_cast<bool>(in->user.last_login_at));
@@ -598,6 +608,7 @@ BOOST_AUTO_TEST_CASE(ten_failures_in_the_window_refuse_the_eleventh_before_any_b
   auto refused = login("alice@example.com", "password1");
   BOOST_TEST(code(refused) == ec::rate_limited);
   BOOST_TEST(message(refused) == "too many failed logins; retry after 300 s");
+  BOOST_TEST(retry_after(refused) == 300);
   BOOST_TEST(hasher_data->verified_hashes.size() == verifications);
   BOOST_TEST(db_calls("find_credentials") == lookups);
   advance(5min);
@@ -611,6 +622,7 @@ BOOST_AUTO_TEST_CASE(unknown_emails_are_throttled_alike) {
   auto refused = login("NOBODY@example.com", "guess");
   BOOST_TEST(code(refused) == ec::rate_limited);
   BOOST_TEST(message(refused) == "too many failed logins; retry after 900 s");
+  BOOST_TEST(retry_after(refused) == 900);
 }
 
 BOOST_AUTO_TEST_CASE(throttling_is_per_email) {
@@ -640,6 +652,7 @@ BOOST_AUTO_TEST_CASE(limit_and_window_are_settings) {
     login("alice@example.com", "wrong password");
   auto refused = login("alice@example.com", "wrong password");
   BOOST_TEST(message(refused) == "too many failed logins; retry after 60 s");
+  BOOST_TEST(retry_after(refused) == 60);
   advance(1min);
   BOOST_TEST(code(login("alice@example.com", "wrong password")) == ec::invalid_credentials);
 }
@@ -1047,7 +1060,7 @@ BOOST_AUTO_TEST_CASE(creates_a_trial_account_and_places_it) {
   auto user = ask<user_record>(ev);
   BOOST_REQUIRE(user);
   BOOST_TEST(user->email == "carol@example.com");
-  BOOST_TEST(user->subscription_status == "trial");
+  BOOST_TEST(user->subscription_status == subscription::trial);
   BOOST_TEST((user->stripe_customer == caf::optional<std::string>{"cus_123"}));
   BOOST_TEST(db_data->users[user->id].hash == bcrypt_like(12));
   BOOST_TEST(slices_data->placed == std::vector<int32_t>{user->id});

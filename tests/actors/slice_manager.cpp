@@ -18,6 +18,8 @@
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
+#include "messages/status_reason.hpp"
+#include "tests/support/printing.hpp"
 
 // The slice manager on the deterministic scheduler, against fakes of the four interfaces it
 // talks to. The fake store keeps slices in a map and answers the pool's queries from it, so
@@ -80,12 +82,12 @@ struct world {
     return static_cast<size_t>(std::find(calls.begin(), calls.end(), call) - calls.begin());
   }
 
-  slice_record& add_slice(int32_t id, std::string status, optional<int32_t> user = caf::none,
+  slice_record& add_slice(int32_t id, slice_status status, optional<int32_t> user = caf::none,
                           optional<std::string> reason = caf::none) {
     auto& s = slices[id];
     s.id = id;
     s.port = 5001 + 2 * (id - 1);
-    s.status = std::move(status);
+    s.status = status;
     s.user_id = user;
     reasons[id] = std::move(reason);
     next_id = std::max(next_id, id + 1);
@@ -145,7 +147,7 @@ caf::result<db::slice_transition> fake_transition(const world_ptr& w,
     return make_error(ec::not_found, "no slice");
   auto& s = i->second;
   if (std::find(x.from.begin(), x.from.end(), s.status) == x.from.end())
-    return make_error(ec::conflict, "slice is " + s.status);
+    return make_error(ec::conflict, "slice is " + to_string(s.status));
   db::slice_transition t;
   t.from = s.status;
   t.previous_user_id = s.user_id;
@@ -206,9 +208,9 @@ pool_store_actor::behavior_type fake_store(pool_store_actor::pointer self, world
       return pool::slice_detail{i->second, caf::none};
     },
     [w](const db::transition_slice& x) -> caf::result<db::slice_transition> {
-      auto status = w->slices.count(x.slice_id) ? w->slices[x.slice_id].status : "?";
+      auto status = w->slices.count(x.slice_id) ? to_string(w->slices[x.slice_id].status) : "?";
       if (auto err = record(w, "db transition " + std::to_string(x.slice_id) + " " + status
-                                 + "->" + x.to))
+                                 + "->" + to_string(x.to)))
         return *err;
       return fake_transition(w, x);
     },
@@ -304,7 +306,7 @@ pool_event_sink_actor::behavior_type fake_events(pool_event_sink_actor::pointer,
 slice_watcher_actor::behavior_type fake_watcher(slice_watcher_actor::pointer self, world_ptr w,
                                                 watched_slice slice) {
   auto id = std::to_string(slice.spec.slice_id);
-  w->watcher_log.push_back("spawn " + id + " " + slice.status);
+  w->watcher_log.push_back("spawn " + id + " " + to_string(slice.status));
   w->watchers[slice.spec.slice_id] = caf::actor_cast<caf::actor>(self);
   self->attach_functor([w, id] { w->watcher_log.push_back("exit " + id); });
   return {
@@ -312,7 +314,7 @@ slice_watcher_actor::behavior_type fake_watcher(slice_watcher_actor::pointer sel
     [](tick_atom) { BOOST_ERROR("the slice manager sent a watcher a tick"); },
     [](disk_atom) { BOOST_ERROR("the slice manager sent a watcher a disk tick"); },
     [w, id](const telemetry::slice_status& x) {
-      w->watcher_log.push_back("status " + id + " " + x.status);
+      w->watcher_log.push_back("status " + id + " " + to_string(x.status));
     },
     [w, id](const telemetry::slice_started&) { w->watcher_log.push_back("started " + id); },
   };
@@ -459,7 +461,7 @@ struct fixture {
     std::vector<std::string> result;
     for (auto& e : w->statuses)
       if (e.slice_id == slice_id)
-        result.push_back(e.from + "->" + e.to + " (" + e.reason + ")");
+        result.push_back(to_string(e.from) + "->" + to_string(e.to) + " (" + e.reason + ")");
     return result;
   }
 };
@@ -474,9 +476,9 @@ db::assignment assignment_of(int32_t user, int32_t slice) {
   return a;
 }
 
-db::due_action action(int32_t slice, optional<int32_t> user, std::string status,
+db::due_action action(int32_t slice, optional<int32_t> user, slice_status status,
                       pool::verb verb, std::string reason) {
-  return db::due_action{slice, user, std::move(status), verb, std::move(reason)};
+  return db::due_action{slice, user, status, verb, std::move(reason)};
 }
 
 } // namespace
@@ -579,6 +581,19 @@ BOOST_AUTO_TEST_CASE(a_full_batch_is_followed_by_another_pass) {
   BOOST_REQUIRE(placed);
   BOOST_TEST(w->count("db assign_next") - before == 2u);
   BOOST_TEST(w->user_slices.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(status_reasons_name_their_cause_once) {
+  BOOST_TEST(make_reason(reason_cause::admin, "abuse report") == "admin: abuse report");
+  BOOST_TEST(make_reason(reason_cause::admin) == "admin");
+  BOOST_TEST((cause_of("billing: trial ended") == reason_cause::billing));
+  BOOST_TEST((cause_of("provisioning") == reason_cause::provisioning));
+  BOOST_TEST((cause_of("admin") == reason_cause::admin));
+  BOOST_TEST(!cause_of("wipe retried"));
+  BOOST_TEST(!cause_of("administered"));
+  // An admin's words that look like billing's stay the admin's: the sweep leaves them alone.
+  BOOST_TEST(
+    (cause_of(make_reason(reason_cause::admin, "billing: refund")) == reason_cause::admin));
 }
 
 BOOST_AUTO_TEST_CASE(suspend_stops_the_slice_then_records_it) {
@@ -841,7 +856,7 @@ BOOST_AUTO_TEST_CASE(a_slice_that_died_is_started_again_with_back_off) {
   advance(1s);
   BOOST_TEST(w->count("rt start 2") == 1u);
   BOOST_REQUIRE_EQUAL(w->alerts.size(), 1u);
-  BOOST_TEST(w->alerts[0].kind == "restarted");
+  BOOST_TEST(w->alerts[0].kind == events::alert_kind::restarted);
   // Dying again soon after waits twice as long.
   tell(rt::exited{2, "killed by signal 9"});
   advance(1s);
@@ -877,7 +892,7 @@ BOOST_AUTO_TEST_CASE(list_and_get_read_through_to_the_store) {
   start();
   w->add_slice(1, slice_status::available);
   w->add_slice(2, slice_status::assigned, 5);
-  auto assigned = ask<std::vector<slice_record>>(pool::list_slices{std::string{"assigned"}});
+  auto assigned = ask<std::vector<slice_record>>(pool::list_slices{slice_status::assigned});
   BOOST_REQUIRE(assigned);
   BOOST_REQUIRE_EQUAL(assigned->size(), 1u);
   BOOST_TEST((*assigned)[0].id == 2);

@@ -15,9 +15,11 @@
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "tests/support/caf_printing.hpp"
+#include "tests/support/printing.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
+using events::alert_kind;
 
 namespace {
 
@@ -58,8 +60,8 @@ struct world {
     answer = telemetry::health_result{0, caf::none, caf::none, "Couldn't connect to server"};
   }
 
-  std::vector<std::string> alert_kinds() const {
-    std::vector<std::string> result;
+  std::vector<alert_kind> alert_kinds() const {
+    std::vector<alert_kind> result;
     for (auto& a : alerts)
       result.push_back(a.kind);
     return result;
@@ -171,7 +173,7 @@ struct fixture {
 
   /// Spawns the watcher for an `assigned` slice started `age` ago and lets it take its first
   /// sample.
-  void spawn(std::string status = slice_status::assigned, caf::timespan age = 0s,
+  void spawn(slice_status status = slice_status::assigned, caf::timespan age = 0s,
              optional<bool> wa_connected = true) {
     peers.prober = sys.spawn(mock_prober, w);
     peers.runtime = sys.spawn(mock_runtime, w);
@@ -268,7 +270,8 @@ BOOST_AUTO_TEST_CASE(failures_within_the_start_period_do_not_count) {
   probes(2); // t = 30 s and 40 s: two failures count
   BOOST_TEST(w->alerts.empty());
   next_probe(); // t = 50 s: the third
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+  BOOST_TEST(w->alert_kinds()
+               == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted}),
              boost::test_tools::per_element());
   BOOST_REQUIRE_EQUAL(w->restarts.size(), 1u);
   BOOST_TEST(w->restarts[0].slice_id == slice_id);
@@ -281,7 +284,8 @@ BOOST_AUTO_TEST_CASE(consecutive_failures_raise_unhealthy_once_and_restart_with_
   probes(2);
   BOOST_TEST(w->alerts.empty());
   next_probe();
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+  BOOST_TEST(w->alert_kinds()
+               == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted}),
              boost::test_tools::per_element());
   BOOST_TEST(w->alerts[0].detail.find("Couldn't connect") != std::string::npos);
   BOOST_TEST(w->restarts.size() == 1u);
@@ -291,7 +295,8 @@ BOOST_AUTO_TEST_CASE(consecutive_failures_raise_unhealthy_once_and_restart_with_
   probes(6);
   BOOST_TEST(w->restarts.size() == 2u);
   BOOST_TEST(w->alert_kinds()
-               == (std::vector<std::string>{"unhealthy", "restarted", "restarted"}),
+               == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted,
+                                           alert_kind::restarted}),
              boost::test_tools::per_element());
   // The back-off doubled to 120 s: three failures after the start period are not enough.
   probes(6);
@@ -307,7 +312,8 @@ BOOST_AUTO_TEST_CASE(a_recovering_slice_raises_recovered) {
   w->answer_ok();
   next_probe();
   BOOST_TEST(w->alert_kinds()
-               == (std::vector<std::string>{"unhealthy", "restarted", "recovered"}),
+               == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted,
+                                           alert_kind::recovered}),
              boost::test_tools::per_element());
   BOOST_TEST(w->rows.back().healthy);
   // Healthy again: a single failure later is just a failure.
@@ -327,7 +333,8 @@ BOOST_AUTO_TEST_CASE(an_available_slice_is_never_restarted) {
   caf::anon_send(watcher, telemetry::slice_status{slice_status::assigned});
   sched.run();
   next_probe();
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+  BOOST_TEST(w->alert_kinds()
+               == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted}),
              boost::test_tools::per_element());
 }
 
@@ -340,7 +347,8 @@ BOOST_AUTO_TEST_CASE(a_restart_reported_by_the_slice_manager_begins_a_start_peri
   probes(3); // within the new start period
   BOOST_TEST(w->alerts.empty());
   probes(3);
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"unhealthy", "restarted"}),
+  BOOST_TEST(w->alert_kinds()
+               == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted}),
              boost::test_tools::per_element());
 }
 
@@ -349,7 +357,7 @@ BOOST_AUTO_TEST_CASE(whatsapp_transitions_raise_alerts) {
   BOOST_TEST(w->alerts.empty()); // connected, as the row said
   w->answer_ok("DISCONNECTED", "");
   next_probe();
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"wa_disconnected"}),
+  BOOST_TEST(w->alert_kinds() == (std::vector<alert_kind>{alert_kind::wa_disconnected}),
              boost::test_tools::per_element());
   BOOST_TEST(!w->rows.back().wa_connected);
   // Unreachable says nothing about WhatsApp.
@@ -358,8 +366,10 @@ BOOST_AUTO_TEST_CASE(whatsapp_transitions_raise_alerts) {
   BOOST_TEST(w->alerts.size() == 1u);
   w->answer_ok("open");
   next_probe();
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"wa_disconnected", "wa_connected"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+    w->alert_kinds()
+      == (std::vector<alert_kind>{alert_kind::wa_disconnected, alert_kind::wa_connected}),
+    boost::test_tools::per_element());
   BOOST_TEST(w->rows.back().wa_connected);
   BOOST_TEST(w->health.back().wa_connected);
 }
@@ -370,7 +380,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_whatsapp_state_alerts_on_nothing_first) {
   BOOST_TEST(w->alerts.empty());
   w->answer_ok("CONNECTED");
   next_probe();
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"wa_connected"}),
+  BOOST_TEST(w->alert_kinds() == (std::vector<alert_kind>{alert_kind::wa_connected}),
              boost::test_tools::per_element());
 }
 
@@ -389,14 +399,15 @@ BOOST_AUTO_TEST_CASE(memory_above_the_threshold_alerts_once_per_excursion) {
   spawn();
   w->usage.rss_bytes = 600 * mib;
   probes(3);
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"memory_high"}),
+  BOOST_TEST(w->alert_kinds() == (std::vector<alert_kind>{alert_kind::memory_high}),
              boost::test_tools::per_element());
   BOOST_TEST(w->alerts[0].detail == "600 MiB above the threshold of 512 MiB");
   w->usage.rss_bytes = 400 * mib;
   next_probe();
   w->usage.rss_bytes = 700 * mib;
   next_probe();
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"memory_high", "memory_high"}),
+  BOOST_TEST(w->alert_kinds()
+               == (std::vector<alert_kind>{alert_kind::memory_high, alert_kind::memory_high}),
              boost::test_tools::per_element());
 }
 
@@ -412,7 +423,7 @@ BOOST_AUTO_TEST_CASE(disk_is_measured_on_its_own_cadence) {
   next_probe();
   BOOST_TEST(w->samples.back().disk_bytes == optional<int64_t>{20 * mib});
   BOOST_TEST(w->rows.back().storage_bytes == optional<int64_t>{20 * mib});
-  BOOST_TEST(w->alert_kinds() == (std::vector<std::string>{"disk_high"}),
+  BOOST_TEST(w->alert_kinds() == (std::vector<alert_kind>{alert_kind::disk_high}),
              boost::test_tools::per_element());
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include "tests/support/nats_client.hpp"
 #include "tests/support/servers.hpp"
@@ -51,6 +52,17 @@ struct fixture {
 
   test::reply admin(const std::string& verb, json body) {
     return client->request("gateway.admin.slices." + verb, body, 30s);
+  }
+
+  /// The status reason recorded for `slice_id` (none for NULL).
+  std::optional<std::string> status_reason(const json& slice_id) {
+    pqxx::connection conn{servers.database_url()};
+    pqxx::work tx{conn};
+    auto field = tx.exec_params1("SELECT status_reason FROM gateway.slices WHERE id = $1",
+                                 slice_id.get<int>())[0];
+    if (field.is_null())
+      return std::nullopt;
+    return field.as<std::string>();
   }
 };
 
@@ -94,6 +106,51 @@ BOOST_AUTO_TEST_CASE(admins_provision_list_get_and_suspend_slices) {
   BOOST_CHECK_MESSAGE(suspended.json()["slice"]["status"] == "suspended", suspended.body);
   auto resumed = admin("resume", json{{"session_id", token}, {"slice_id", slice_id}});
   BOOST_CHECK_MESSAGE(resumed.json()["slice"]["status"] == "assigned", resumed.body);
+}
+
+BOOST_AUTO_TEST_CASE(an_admin_action_over_nats_records_its_reason_with_one_admin_prefix) {
+  auto token = login("admin@example.com", "admin-password-1");
+  // Two: the admin, who waits for a slice too, takes the first.
+  auto created = admin("create", json{{"session_id", token}, {"count", 2}});
+  BOOST_REQUIRE_MESSAGE(created.error_code().empty(), created.body);
+  auto signup = client->request(
+    "gateway.auth.signup", json{{"email", "user@example.com"}, {"password", "password-1"}});
+  BOOST_REQUIRE_MESSAGE(signup.error_code().empty(), signup.body);
+  BOOST_REQUIRE(signup.json()["slice"].is_object());
+  auto slice_id = signup.json()["slice"]["id"];
+  client->subscribe("gateway.slice.status." + std::to_string(slice_id.get<int>()));
+
+  // With the admin's words: "admin: <words>", in the row and in the event, prefixed once.
+  auto suspended = admin(
+    "suspend",
+    json{{"session_id", token}, {"slice_id", slice_id}, {"reason", "maintenance window"}});
+  BOOST_REQUIRE_MESSAGE(suspended.error_code().empty(), suspended.body);
+  BOOST_CHECK(status_reason(slice_id)
+              == std::optional<std::string>{"admin: maintenance window"});
+  auto events = client->wait_for(1);
+  BOOST_REQUIRE_EQUAL(events.size(), 1u);
+  BOOST_CHECK_EQUAL(events[0].json()["to"], "suspended");
+  BOOST_CHECK_EQUAL(events[0].json()["reason"], "admin: maintenance window");
+
+  // Without any: just "admin".
+  auto resumed = admin("resume", json{{"session_id", token}, {"slice_id", slice_id}});
+  BOOST_REQUIRE_MESSAGE(resumed.error_code().empty(), resumed.body);
+  auto again = admin("suspend", json{{"session_id", token}, {"slice_id", slice_id}});
+  BOOST_REQUIRE_MESSAGE(again.error_code().empty(), again.body);
+  BOOST_CHECK(status_reason(slice_id) == std::optional<std::string>{"admin"});
+  events = client->wait_for(3);
+  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_CHECK_EQUAL(events[1].json()["reason"], "admin");
+  BOOST_CHECK_EQUAL(events[2].json()["reason"], "admin");
+}
+
+BOOST_AUTO_TEST_CASE(a_misspelt_status_filter_is_an_invalid_request) {
+  auto token = login("admin@example.com", "admin-password-1");
+  auto listed = admin("list", json{{"session_id", token}, {"status", "suspendet"}});
+  BOOST_CHECK_EQUAL(listed.error_code(), "invalid_request");
+  BOOST_CHECK_EQUAL(listed.service_error_code(), 400);
+  BOOST_CHECK(listed.json()["error"]["message"].get<std::string>().find("suspendet")
+              != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(non_admins_get_403_and_no_session_401_and_nothing_changes) {

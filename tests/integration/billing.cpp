@@ -17,6 +17,7 @@
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
 #include "tests/support/ask.hpp"
+#include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/stripe_events.hpp"
 
@@ -613,7 +614,7 @@ BOOST_AUTO_TEST_CASE(the_created_user_is_returned_with_what_waited) {
   x.subscription_status = subscription::trial;
   auto created = ask<db::user_created>(db, x);
   require(created, "create_user");
-  BOOST_CHECK_EQUAL(created->user.subscription_status, "past_due");
+  BOOST_CHECK_EQUAL(created->user.subscription_status, subscription::past_due);
 }
 
 BOOST_AUTO_TEST_CASE(a_checkout_before_its_user_links_once_the_user_exists) {

@@ -1,19 +1,20 @@
 #define BOOST_TEST_MODULE persistence
-#include <boost/test/unit_test.hpp>
+#include "persistence/persistence.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
 
+#include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
 
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
-#include "persistence/persistence.hpp"
 #include "tests/support/ask.hpp"
+#include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
 
 using namespace slicegate;
@@ -136,7 +137,7 @@ BOOST_AUTO_TEST_CASE(create_user_stores_lowercase_email_and_reads_back) {
   BOOST_CHECK_GT(user.id, 0);
   BOOST_CHECK_EQUAL(user.email, "alice@example.com");
   BOOST_CHECK(!user.is_admin);
-  BOOST_CHECK_EQUAL(user.subscription_status, "trial");
+  BOOST_CHECK_EQUAL(user.subscription_status, subscription::trial);
   // NULL columns come back as absent values.
   BOOST_CHECK(!user.subscription_ends_at);
   BOOST_CHECK(!user.slice_id);
@@ -193,7 +194,8 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_invalid_requests) {
   db::create_user x;
   x.email = "carol@example.com";
   x.password_hash = "h";
-  x.subscription_status = "bogus";
+  // A state outside the enum (only a cast makes one) meets the column's CHECK.
+  x.subscription_status = static_cast<subscription>(99);
   check_fails(ask<db::user_created>(x), ec::invalid_request);
   // A session id must be a hex SHA-256; the login stamp is rolled back with it.
   auto user = make_user("dave@example.com");
@@ -275,7 +277,7 @@ BOOST_AUTO_TEST_CASE(find_session_reads_the_users_slice_with_its_nulls) {
   auto& slice = *account.slice;
   BOOST_CHECK_EQUAL(slice.id, slice_id);
   BOOST_CHECK_EQUAL(slice.port, 5001);
-  BOOST_CHECK_EQUAL(slice.status, "assigned");
+  BOOST_CHECK_EQUAL(slice.status, slice_status::assigned);
   BOOST_CHECK(slice.user_id == user.id);
   BOOST_CHECK(!slice.wa_connected);
   BOOST_CHECK(!slice.wa_phone);

@@ -27,6 +27,7 @@
 #include "persistence/persistence.hpp"
 #include "runtime/external_driver.hpp"
 #include "tests/support/ask.hpp"
+#include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -64,7 +65,7 @@ struct recorder {
       std::vector<std::string> result;
       for (auto& e : r.statuses)
         if (e.slice_id == slice_id)
-          result.push_back(e.from + "->" + e.to + " (" + e.reason + ")");
+          result.push_back(to_string(e.from) + "->" + to_string(e.to) + " (" + e.reason + ")");
       return result;
     });
   }
@@ -243,9 +244,13 @@ struct fixture {
     return row[0].as<int32_t>();
   }
 
-  std::string status_of(int32_t slice_id) {
-    return sql("SELECT status FROM gateway.slices WHERE id = " + std::to_string(slice_id))[0][0]
-      .as<std::string>();
+  slice_status status_of(int32_t slice_id) {
+    auto text
+      = sql("SELECT status FROM gateway.slices WHERE id = " + std::to_string(slice_id))[0][0]
+          .as<std::string>();
+    auto status = from_string<slice_status>(text);
+    BOOST_REQUIRE_MESSAGE(status, "slice " << slice_id << " has status " << text);
+    return *status;
   }
 };
 
@@ -456,7 +461,8 @@ BOOST_AUTO_TEST_CASE(start_up_finishes_slices_left_in_destroying) {
   // them already).
   BOOST_TEST(start_manager() == 2);
   for (auto id : {half_made.id, used})
-    BOOST_TEST((status_of(id) == "available" || status_of(id) == "assigned"));
+    BOOST_TEST(
+      (status_of(id) == slice_status::available || status_of(id) == slice_status::assigned));
   BOOST_TEST(sql("SELECT count(*) FROM contacts", slice_database_url(used))[0][0].as<int>()
              == 0);
   BOOST_TEST(
@@ -485,7 +491,8 @@ BOOST_AUTO_TEST_CASE(the_sweep_applies_the_billing_policy_by_the_injected_clock)
   change(paying_slice.id, pool::verb::suspend, "abuse");
   // Fifteen days later the trial has ended without payment.
   shift_clock(std::chrono::hours{24 * 15});
-  BOOST_REQUIRE(test::eventually([&] { return status_of(trial_slice.id) == "suspended"; }));
+  BOOST_REQUIRE(
+    test::eventually([&] { return status_of(trial_slice.id) == slice_status::suspended; }));
   BOOST_TEST(sql("SELECT status_reason FROM gateway.slices WHERE id = "
                  + std::to_string(trial_slice.id))[0][0]
                .as<std::string>()
@@ -493,16 +500,19 @@ BOOST_AUTO_TEST_CASE(the_sweep_applies_the_billing_policy_by_the_injected_clock)
   // Payment arrives: billing resumes what billing suspended.
   sql("UPDATE gateway.users SET subscription_status = 'active' WHERE id = "
       + std::to_string(trial.id));
-  BOOST_REQUIRE(test::eventually([&] { return status_of(trial_slice.id) == "assigned"; }));
+  BOOST_REQUIRE(
+    test::eventually([&] { return status_of(trial_slice.id) == slice_status::assigned; }));
   // Then a cancellation that ended a day ago (by the shifted clock): suspended at once...
   sql("UPDATE gateway.users SET subscription_status = 'cancelled',"
       " subscription_ends_at = now() + interval '14 days' WHERE id = "
       + std::to_string(trial.id));
-  BOOST_REQUIRE(test::eventually([&] { return status_of(trial_slice.id) == "suspended"; }));
+  BOOST_REQUIRE(
+    test::eventually([&] { return status_of(trial_slice.id) == slice_status::suspended; }));
   // ...and destroyed once the 30 days of data retention have passed.
   shift_clock(std::chrono::hours{24 * 30});
   BOOST_REQUIRE(test::eventually([&] { return slice_of(trial.id) == caf::none; }));
-  BOOST_REQUIRE(test::eventually([&] { return status_of(trial_slice.id) == "available"; }));
+  BOOST_REQUIRE(
+    test::eventually([&] { return status_of(trial_slice.id) == slice_status::available; }));
   BOOST_TEST(seen->transitions_of(trial_slice.id)
              == (std::vector<std::string>{
                "destroying->available (provisioned)",
@@ -537,8 +547,8 @@ BOOST_AUTO_TEST_CASE(past_due_suspends_after_the_grace_period_or_at_once_when_un
   for (auto& u : {late, recent, unpaid})
     caf::anon_send(mgr, pool::billing_changed{u.id});
   BOOST_REQUIRE(test::eventually([&] {
-    return status_of(slice[late.id]) == "suspended"
-           && status_of(slice[unpaid.id]) == "suspended";
+    return status_of(slice[late.id]) == slice_status::suspended
+           && status_of(slice[unpaid.id]) == slice_status::suspended;
   }));
   BOOST_TEST(status_of(slice[recent.id]) == slice_status::assigned);
 }

@@ -30,6 +30,7 @@
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
 #include "tests/support/ask.hpp"
+#include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -125,9 +126,9 @@ struct recorded_events {
   std::vector<events::slice_alert> alerts;
   std::vector<events::server_telemetry> server;
 
-  std::vector<std::string> alert_kinds() {
+  std::vector<events::alert_kind> alert_kinds() {
     std::lock_guard<std::mutex> guard{mtx};
-    std::vector<std::string> result;
+    std::vector<events::alert_kind> result;
     for (auto& a : alerts)
       result.push_back(a.kind);
     return result;
@@ -218,9 +219,9 @@ struct fixture {
     return sql(text)[0][0].as<int64_t>();
   }
 
-  int32_t insert_slice(int port, const std::string& status) {
+  int32_t insert_slice(int port, slice_status status) {
     return sql("INSERT INTO gateway.slices (port, status) VALUES (" + std::to_string(port)
-               + ", '" + status + "') RETURNING id")[0][0]
+               + ", '" + to_string(status) + "') RETURNING id")[0][0]
       .as<int32_t>();
   }
 
@@ -304,8 +305,8 @@ BOOST_AUTO_TEST_CASE(a_watched_demo_slice_fills_telemetry_and_its_row) {
   }));
   BOOST_REQUIRE(test::eventually([&] { return recorded->alert_kinds().size() >= 2; }));
   auto kinds = recorded->alert_kinds();
-  BOOST_TEST(kinds.at(0) == "unhealthy");
-  BOOST_TEST(kinds.at(1) == "restarted");
+  BOOST_TEST(kinds.at(0) == events::alert_kind::unhealthy);
+  BOOST_TEST(kinds.at(1) == events::alert_kind::restarted);
   // The phone stays as the slice last reported it.
   BOOST_TEST(sql("SELECT wa_phone FROM gateway.slices WHERE id = " + std::to_string(id))[0][0]
                .as<std::string>()
