@@ -225,9 +225,9 @@ BOOST_AUTO_TEST_CASE(sigterm_while_the_database_is_down_writes_buffered_samples_
   auto code = d.stop(15, std::chrono::seconds{60});
   later.join();
   BOOST_CHECK_EQUAL(code, 0);
-  auto written = scalar("SELECT count(*) FROM gateway.server_telemetry WHERE time >= to_timestamp("
+  auto written = scalar("SELECT count(*) FROM gateway.server_telemetry WHERE \"timestamp\" >= to_timestamp("
                         + std::to_string(outage_began)
-                        + ") AND time <= to_timestamp(" + std::to_string(outage_ended + 1)
+                        + ") AND \"timestamp\" <= to_timestamp(" + std::to_string(outage_ended + 1)
                         + ")");
   BOOST_CHECK_MESSAGE(written >= 3, "only " << written << " samples of the outage written:\n"
                                             << d.log());
