@@ -18,6 +18,7 @@
 #include "actors/runtime.hpp"
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
+#include "app/ask.hpp"
 #include "app/node.hpp"
 #include "bridge/bridge.hpp"
 #include "messages/error.hpp"
@@ -86,18 +87,6 @@ std::string read_secret(const std::string& prompt) {
   tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
   std::cerr << '\n';
   return line;
-}
-
-/// Asks `dest` and waits for the answer on the calling (non-actor) thread.
-template <class Result, class Handle, class... Request>
-caf::expected<Result> ask(caf::actor_system& sys, const Handle& dest, caf::timespan timeout,
-                          Request... request) {
-  caf::expected<Result> result{caf::sec::request_timeout};
-  caf::scoped_actor self{sys};
-  self->request(dest, timeout, std::move(request)...)
-    .receive([&](Result& x) { result = std::move(x); },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 #include "actors/runtime.hpp"
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
+#include "app/ask.hpp"
 #include "bridge/bridge.hpp"
 #include "messages/bus.hpp"
 #include "messages/error.hpp"
@@ -44,18 +45,6 @@ std::string log_dir_beside(const std::string& data_root) {
   if (!root.has_filename())
     root = root.parent_path();
   return (root.parent_path() / "logs").string();
-}
-
-/// Asks `dest` and waits for the answer on the calling (non-actor) thread.
-template <class Result, class Handle, class... Request>
-caf::expected<Result> ask(caf::actor_system& sys, const Handle& dest, caf::timespan timeout,
-                          Request... request) {
-  caf::expected<Result> result{caf::sec::request_timeout};
-  caf::scoped_actor self{sys};
-  self->request(dest, timeout, std::move(request)...)
-    .receive([&](Result& x) { result = std::move(x); },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
 }
 
 /// Repeats `attempt` until it succeeds, backing off up to 10 s, unless a stop signal comes.
