@@ -8,10 +8,10 @@
 
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 
 #include "messages/error.hpp"
-#include "messages/register.hpp"
+#include "tests/support/ask.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using billing::event_type;
@@ -19,13 +19,6 @@ using billing::outcome;
 using billing::outcome_kind;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-    set("scheduler.policy", caf::atom("testing"));
-  }
-};
 
 /// What the doubles of persistence, the slice manager and the session manager received.
 struct recorded {
@@ -54,11 +47,7 @@ billing::stripe_event invoice_event(event_type type, optional<std::string> subsc
 
 /// A billing actor whose persistence answers what `store_reply` says, on the deterministic
 /// scheduler.
-struct fixture {
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+struct fixture : test::deterministic_system {
   std::shared_ptr<recorded> rec = std::make_shared<recorded>();
   /// Persistence's answer to the next request.
   std::shared_ptr<std::function<caf::result<outcome>()>> store_reply
@@ -69,8 +58,8 @@ struct fixture {
   billing_actor billing;
 
   fixture() {
-    store = sys.spawn([rec = rec, reply = store_reply](
-                        billing_store_actor::pointer) -> billing_store_actor::behavior_type {
+    store = spawn([rec = rec, reply = store_reply](
+                    billing_store_actor::pointer) -> billing_store_actor::behavior_type {
       return {
         [rec, reply](db::apply_billing_event& x) -> caf::result<outcome> {
           rec->requests.push_back(x);
@@ -78,40 +67,27 @@ struct fixture {
         },
       };
     });
-    auto slices = sys.spawn(
+    auto slices = spawn(
       [rec = rec](billing_policy_actor::pointer) -> billing_policy_actor::behavior_type {
         return {
           [rec](pool::billing_changed& x) { rec->billing_changed.push_back(x.user_id); },
         };
       });
     auto sessions
-      = sys.spawn([rec = rec](user_cache_actor::pointer) -> user_cache_actor::behavior_type {
+      = spawn([rec = rec](user_cache_actor::pointer) -> user_cache_actor::behavior_type {
           return {
             [rec](auth::user_changed& x) { rec->user_changed.push_back(x.user_id); },
           };
         });
     billing
-      = sys.spawn(billing_manager, store, slices, sessions, timespan{std::chrono::seconds{5}});
-    sched.run();
-  }
-
-  ~fixture() {
-    caf::anon_send_exit(billing, caf::exit_reason::user_shutdown);
-    sched.run();
+      = spawn(billing_manager, store, slices, sessions, timespan{std::chrono::seconds{5}});
+    run();
   }
 
   /// Sends `x` to the billing actor and runs the system until it answered.
   template <class Message>
   caf::expected<outcome> ask(Message x) {
-    auto result = std::make_shared<std::optional<caf::expected<outcome>>>();
-    sys.spawn([result, x, dest = billing](caf::event_based_actor* self) {
-      self->request(dest, caf::infinite, x)
-        .then([result](outcome& out) { *result = std::move(out); },
-              [result](caf::error& err) { *result = std::move(err); });
-    });
-    sched.run();
-    BOOST_REQUIRE_MESSAGE(*result, "the billing actor did not answer");
-    return std::move(**result);
+    return test::ask<outcome>(sys, billing, caf::infinite, std::move(x));
   }
 };
 
@@ -237,8 +213,8 @@ BOOST_AUTO_TEST_CASE(a_store_failure_reaches_the_requester) {
 
 BOOST_AUTO_TEST_CASE(null_collaborators_are_skipped) {
   caf::anon_send_exit(billing, caf::exit_reason::user_shutdown);
-  billing = sys.spawn(billing_manager, store, billing_policy_actor{}, user_cache_actor{},
-                      timespan{std::chrono::seconds{5}});
+  billing = spawn(billing_manager, store, billing_policy_actor{}, user_cache_actor{},
+                  timespan{std::chrono::seconds{5}});
   auto out = ask(subscription_event(event_type::subscription_updated, "active"));
   BOOST_REQUIRE(out);
   BOOST_CHECK(out->kind == outcome_kind::applied);

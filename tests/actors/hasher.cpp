@@ -16,7 +16,8 @@
 #include <caf/all.hpp>
 
 #include "messages/error.hpp"
-#include "messages/register.hpp"
+#include "tests/support/ask.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -31,15 +32,9 @@ std::ostream& operator<<(std::ostream& os, ec x) {
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-  }
-};
-
 /// A real scheduler and real bcrypt threads; cost 4 keeps a hash near a millisecond.
 struct fixture {
-  test_config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
 
@@ -52,20 +47,13 @@ struct fixture {
   }
 
   caf::expected<std::string> hash(const hasher_actor& h, std::string password, int cost = 4) {
-    caf::expected<std::string> result{caf::error{}};
-    self->request(h, 10s, auth::hash_password{std::move(password), cost})
-      .receive([&](std::string& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return test::ask<std::string>(sys, h, 10s, auth::hash_password{std::move(password), cost});
   }
 
   /// Whether `password` matches `hash`; an error fails the test.
   bool verify(const hasher_actor& h, std::string password, std::string hash) {
-    bool result = false;
-    self->request(h, 10s, auth::verify_password{std::move(password), std::move(hash)})
-      .receive([&](bool x) { result = x; },
-               [&](caf::error& err) { BOOST_FAIL("verify failed: " << message_of(err)); });
-    return result;
+    return test::must<bool>(sys, h, 10s,
+                            auth::verify_password{std::move(password), std::move(hash)});
   }
 };
 

@@ -7,24 +7,16 @@
 
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
+#include "tests/support/ask.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-    set("scheduler.policy", caf::atom("testing"));
-    set("logger.inline-output", true);
-  }
-};
 
 /// The mocked persistence: rows older than the cutoff it would delete, and what it was asked.
 struct store_world {
@@ -65,11 +57,7 @@ pruner_actor::behavior_type mock_store(pruner_actor::pointer, world_ptr w) {
   };
 }
 
-struct fixture {
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+struct fixture : test::deterministic_system {
   world_ptr w = std::make_shared<store_world>();
   timestamp now = timestamp{std::chrono::hours{24 * 20000}};
   retention_config config;
@@ -83,28 +71,15 @@ struct fixture {
     config.batch = 100;
   }
 
-  ~fixture() {
-    for (auto handle :
-         {caf::actor_cast<caf::actor>(pruner), caf::actor_cast<caf::actor>(store)})
-      if (handle)
-        caf::anon_send_exit(handle, caf::exit_reason::kill);
-    sched.run();
-  }
-
-  void spawn() {
-    store = sys.spawn(mock_store, w);
-    pruner = sys.spawn(retention, config, store, [this] { return now; });
-    sched.run();
+  void start() {
+    store = spawn(mock_store, w);
+    pruner = spawn(retention, config, store, [this] { return now; });
+    run();
   }
 
   caf::expected<telemetry::retention_report> prune_now() {
-    caf::expected<telemetry::retention_report> result{caf::sec::request_timeout};
-    caf::scoped_actor self{sys};
-    self->send(pruner, telemetry::prune_now{});
-    sched.run();
-    self->receive([&](telemetry::retention_report& x) { result = x; },
-                  [&](caf::error& err) { result = err; });
-    return result;
+    return test::ask<telemetry::retention_report>(sys, pruner, caf::infinite,
+                                                  telemetry::prune_now{});
   }
 };
 
@@ -116,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_pass_at_start_deletes_in_batches_until_one_comes_back_sho
   w->old_telemetry = 250;
   w->old_server_telemetry = 100;
   w->expired_sessions = 7;
-  spawn();
+  start();
   // 100 + 100 + 50: the short third batch ends it.
   BOOST_REQUIRE_EQUAL(w->telemetry_batches.size(), 3u);
   auto cutoff = now - std::chrono::hours{24 * 7};
@@ -134,19 +109,18 @@ BOOST_AUTO_TEST_CASE(a_pass_at_start_deletes_in_batches_until_one_comes_back_sho
 }
 
 BOOST_AUTO_TEST_CASE(passes_repeat_every_interval) {
-  spawn();
+  start();
   BOOST_TEST(w->session_requests.size() == 1u);
   w->old_telemetry = 30;
   now += 1h;
-  sched.advance_time(config.interval);
-  sched.run();
+  advance(config.interval);
   BOOST_TEST(w->session_requests.size() == 2u);
   BOOST_TEST(w->old_telemetry == 0);
   BOOST_TEST((w->telemetry_batches.back().cutoff == now - config.retention));
 }
 
 BOOST_AUTO_TEST_CASE(prune_now_reports_what_it_deleted) {
-  spawn();
+  start();
   w->old_telemetry = 120;
   w->old_server_telemetry = 3;
   w->expired_sessions = 2;
@@ -160,7 +134,7 @@ BOOST_AUTO_TEST_CASE(prune_now_reports_what_it_deleted) {
 BOOST_AUTO_TEST_CASE(a_failed_batch_ends_the_pass_and_the_next_one_resumes) {
   w->old_telemetry = 250;
   w->fail_batch = 2;
-  spawn();
+  start();
   BOOST_TEST(w->telemetry_batches.size() == 2u);
   BOOST_TEST(w->session_requests.empty());
   BOOST_TEST(w->old_telemetry == 150);

@@ -1,22 +1,22 @@
 #define BOOST_TEST_MODULE runtime
-#include <boost/test/unit_test.hpp>
+#include "actors/runtime.hpp"
 
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <signal.h>
 #include <sstream>
 
-#include <signal.h>
-
+#include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 
 #include "actors/actors.hpp"
-#include "actors/runtime.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "runtime/external_driver.hpp"
 #include "runtime/process_driver.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/system.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace slicegate;
@@ -24,18 +24,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-  }
-};
-
 constexpr auto timeout = std::chrono::seconds{10};
 
 /// A runtime actor, spawned detached as in the daemon, and a scoped actor to talk to it.
 struct fixture {
   test::temp_dir dir;
-  test_config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   runtime_actor rt;
@@ -65,11 +59,7 @@ struct fixture {
   /// Asks the runtime and returns the reply or the error.
   template <class Result, class Request>
   caf::expected<Result> ask(Request request) {
-    caf::expected<Result> result{caf::sec::request_timeout};
-    self->request(rt, timeout, std::move(request))
-      .receive([&](Result& x) { result = std::move(x); },
-               [&](caf::error& err) { result = std::move(err); });
-    return result;
+    return test::ask<Result>(sys, rt, timeout, std::move(request));
   }
 
   /// Reads the pid a slice command wrote to `$DATA_DIR/pid`.
@@ -127,7 +117,12 @@ BOOST_FIXTURE_TEST_CASE(driver_errors_become_domain_errors, fixture) {
 
 BOOST_FIXTURE_TEST_CASE(the_subscriber_hears_of_a_slice_that_died, fixture) {
   spawn(std::make_shared<process_driver>(process_config("echo $$ > pid; exec sleep 1000")));
-  BOOST_CHECK_EQUAL(*ask<bool>(rt::subscribe{}), true);
+  // The fixture's own actor subscribes: the notices arrive in its mailbox.
+  auto subscribed = false;
+  self->request(rt, timeout, rt::subscribe{})
+    .receive([&](bool x) { subscribed = x; },
+             [&](caf::error& err) { BOOST_FAIL("subscribe failed: " << message_of(err)); });
+  BOOST_CHECK(subscribed);
   BOOST_CHECK_EQUAL(*ask<bool>(rt::start{spec(4)}), true);
   BOOST_CHECK_EQUAL(*ask<bool>(rt::start{spec(5)}), true);
   auto pid = pid_of(4);

@@ -9,11 +9,10 @@
 
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
+#include "tests/support/system.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace slicegate;
@@ -37,14 +36,6 @@ constexpr const char* stat_before = "cpu  100 0 100 700 100 0 0 0 50 0\n"
                                     "intr 12345\n";
 constexpr const char* stat_after = "cpu  250 0 150 900 200 0 0 0 90 0\n"
                                    "cpu0 125 0 75 450 100 0 0 0 45 0\n";
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-    set("scheduler.policy", caf::atom("testing"));
-    set("logger.inline-output", true);
-  }
-};
 
 struct world {
   caf::error count_failure;
@@ -100,12 +91,8 @@ void write(const std::string& path, const std::string& text) {
 }
 
 /// A monitor reading a fake /proc in a temporary directory, on the deterministic scheduler.
-struct fixture {
+struct fixture : test::deterministic_system {
   test::temp_dir proc;
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   world_ptr w = std::make_shared<world>();
   timestamp epoch = timestamp{std::chrono::hours{24 * 20000}};
   server_monitor_config config;
@@ -122,31 +109,21 @@ struct fixture {
 
   ~fixture() {
     BOOST_TEST(w->unexpected.empty());
-    auto stop = [](const auto& handle) {
-      if (handle)
-        caf::anon_send_exit(handle, caf::exit_reason::kill);
-    };
-    stop(monitor);
-    stop(peers.counter);
-    stop(peers.writer);
-    stop(peers.events);
-    sched.run();
   }
 
-  void spawn() {
-    peers.counter = sys.spawn(mock_counter, w);
-    peers.writer = sys.spawn(mock_writer, w);
-    peers.events = sys.spawn(mock_events, w);
+  void start() {
+    peers.counter = spawn(mock_counter, w);
+    peers.writer = spawn(mock_writer, w);
+    peers.events = spawn(mock_events, w);
     peers.clock = [this] {
       return epoch;
     };
-    monitor = sys.spawn(server_monitor, config, peers);
-    sched.run();
+    monitor = spawn(server_monitor, config, peers);
+    run();
   }
 
   void next_sample() {
-    sched.advance_time(config.interval);
-    sched.run();
+    advance(config.interval);
   }
 };
 
@@ -191,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_missing_directory_is_measured_at_its_nearest_ancestor) {
 BOOST_FIXTURE_TEST_SUITE(server_monitor_tests, fixture)
 
 BOOST_AUTO_TEST_CASE(every_interval_gives_one_sample_written_and_published) {
-  spawn();
+  start();
   BOOST_TEST(w->written.empty());
   write(proc / "stat", stat_after);
   next_sample();
@@ -214,7 +191,7 @@ BOOST_AUTO_TEST_CASE(every_interval_gives_one_sample_written_and_published) {
 }
 
 BOOST_AUTO_TEST_CASE(the_last_counts_stand_in_while_the_database_is_down) {
-  spawn();
+  start();
   next_sample();
   w->count_failure = make_error(ec::unavailable, "database down");
   w->totals = db::slice_totals{9, 9};

@@ -9,6 +9,7 @@
 // test just as an unused typed handler would, without every new persistence handler
 // breaking this file.
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,13 +18,13 @@
 #include <vector>
 
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/credentials_rules.hpp"
 #include "actors/session_manager.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/printing.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -258,20 +259,7 @@ caf::behavior fake_slices(caf::event_based_actor*, std::shared_ptr<fake_slices_d
 
 // -- fixture ----------------------------------------------------------------------------------
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-    set("scheduler.policy", caf::atom("testing"));
-    set("logger.inline-output", true);
-  }
-};
-
-struct fixture {
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched{
-    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())};
-  caf::scoped_actor self{sys};
+struct fixture : test::deterministic_system {
 
   std::shared_ptr<timestamp> now = std::make_shared<timestamp>(start_time);
   std::shared_ptr<fake_db_data> db_data = std::make_shared<fake_db_data>();
@@ -286,23 +274,20 @@ struct fixture {
 
   fixture() {
     db_data->clock = now;
-    db = caf::actor_cast<persistence_actor>(sys.spawn(fake_db, db_data));
-    hasher = caf::actor_cast<hasher_actor>(sys.spawn(fake_hasher, hasher_data));
-    slices = caf::actor_cast<slice_manager_actor>(sys.spawn(fake_slices, slices_data));
-    sm_cfg.now = [clock = now] { return *clock; };
+    db = caf::actor_cast<persistence_actor>(spawn(fake_db, db_data));
+    hasher = caf::actor_cast<hasher_actor>(spawn(fake_hasher, hasher_data));
+    slices = caf::actor_cast<slice_manager_actor>(spawn(fake_slices, slices_data));
+    sm_cfg.now = [clock = now] {
+      return *clock;
+    };
     sm_cfg.bcrypt_cost = 12;
     start();
   }
 
   ~fixture() {
-    BOOST_CHECK_MESSAGE(db_data->unexpected.empty(),
-                        "persistence got unexpected messages: " << db_data->unexpected.size()
-                                                                 << " e.g. "
-                                                                 << first_unexpected());
-    for (auto& a : {caf::actor_cast<caf::actor>(sm), caf::actor_cast<caf::actor>(db),
-                    caf::actor_cast<caf::actor>(hasher), caf::actor_cast<caf::actor>(slices)})
-      self->send_exit(a, caf::exit_reason::user_shutdown);
-    sched.run();
+    BOOST_CHECK_MESSAGE(db_data->unexpected.empty(), "persistence got unexpected messages: "
+                                                       << db_data->unexpected.size() << " e.g. "
+                                                       << first_unexpected());
   }
 
   std::string first_unexpected() const {
@@ -312,15 +297,16 @@ struct fixture {
   /// (Re)starts the session manager with `sm_cfg`: a fresh process with an empty cache.
   void start(slice_manager_actor with_slices) {
     if (sm)
-      self->send_exit(sm, caf::exit_reason::user_shutdown);
-    sm = sys.spawn(session_manager, sm_cfg, db, hasher, with_slices);
-    sched.run();
+      caf::anon_send_exit(sm, caf::exit_reason::user_shutdown);
+    sm = spawn(session_manager, sm_cfg, db, hasher, with_slices);
+    run();
   }
 
   void start() {
     start(slices);
   }
 
+  /// Moves the session manager's injected wall clock (it keeps no timers of its own).
   void advance(timespan x) {
     *now += x;
   }
@@ -329,13 +315,7 @@ struct fixture {
   /// returns the reply.
   template <class T, class Request>
   caf::expected<T> ask(Request request) {
-    self->send(sm, std::move(request));
-    sched.run();
-    caf::expected<T> result{make_error(ec::internal, "no reply")};
-    self->receive([&](T& x) { result = std::move(x); },
-                  [&](caf::error& err) { result = std::move(err); },
-                  caf::after(std::chrono::seconds{0}) >> [] {});
-    return result;
+    return test::ask<T>(sys, sm, caf::infinite, std::move(request));
   }
 
   caf::expected<auth::signed_in> signup(std::string email, std::string password) {
@@ -568,8 +548,7 @@ BOOST_AUTO_TEST_CASE(the_dummy_follows_the_configured_cost) {
 BOOST_AUTO_TEST_CASE(password_of_73_bytes_is_refused_without_verifying) {
   account("alice@example.com", std::string(72, 'p'));
   BOOST_TEST(ok(login("alice@example.com", std::string(72, 'p'))));
-  BOOST_TEST(code(login("alice@example.com", std::string(73, 'p')))
-             == ec::password_too_long);
+  BOOST_TEST(code(login("alice@example.com", std::string(73, 'p'))) == ec::password_too_long);
   BOOST_TEST(hasher_data->verified_hashes.size() == 1u);
 }
 
@@ -660,31 +639,22 @@ BOOST_AUTO_TEST_CASE(limit_and_window_are_settings) {
 BOOST_AUTO_TEST_CASE(attempts_in_flight_count_so_a_burst_cannot_slip_through) {
   account("alice@example.com");
   hasher_data->park = true;
+  std::vector<test::pending<auth::signed_in>> replies;
   for (int i = 0; i < 12; ++i)
-    self->send(sm, auth::login{"alice@example.com", "guess" + std::to_string(i)});
-  sched.run();
+    replies.push_back(ask_later<auth::signed_in>(
+      sm, auth::login{"alice@example.com", "guess" + std::to_string(i)}));
+  run();
   // Ten are being verified; the other two were refused at once.
   BOOST_TEST(hasher_data->parked.size() == 10u);
-  int refused = 0;
-  for (int i = 0; i < 2; ++i)
-    self->receive(
-      [&](caf::error& err) {
-        if (code_of(err) == ec::rate_limited)
-          ++refused;
-      },
-      caf::after(std::chrono::seconds{0}) >> [] {});
-  BOOST_TEST(refused == 2);
-  self->send(caf::actor_cast<caf::actor>(hasher), caf::ok_atom::value);
-  sched.run();
-  int failed = 0;
-  for (int i = 0; i < 10; ++i)
-    self->receive(
-      [&](caf::error& err) {
-        if (code_of(err) == ec::invalid_credentials)
-          ++failed;
-      },
-      caf::after(std::chrono::seconds{0}) >> [] {});
-  BOOST_TEST(failed == 10);
+  auto count = [&](ec code) {
+    return std::count_if(replies.begin(), replies.end(), [code](const auto& x) {
+      return x.arrived() && !**x.reply && code_of((*x.reply)->error()) == code;
+    });
+  };
+  BOOST_TEST(count(ec::rate_limited) == 2);
+  caf::anon_send(caf::actor_cast<caf::actor>(hasher), caf::ok_atom::value);
+  run();
+  BOOST_TEST(count(ec::invalid_credentials) == 10);
   hasher_data->park = false;
   BOOST_TEST(code(login("alice@example.com", "password1")) == ec::rate_limited);
 }
@@ -729,13 +699,13 @@ BOOST_AUTO_TEST_CASE(a_miss_reads_the_database_once_then_hits) {
 BOOST_AUTO_TEST_CASE(concurrent_misses_share_one_lookup) {
   auto token = account("alice@example.com");
   start();
+  std::vector<test::pending<auth::signed_in>> replies;
   for (int i = 0; i < 5; ++i)
-    self->send(sm, auth::resolve{token});
-  sched.run();
+    replies.push_back(ask_later<auth::signed_in>(sm, auth::resolve{token}));
+  run();
   int answered = 0;
-  for (int i = 0; i < 5; ++i)
-    self->receive([&](auth::signed_in& in) { answered += in.token == token; },
-                  caf::after(std::chrono::seconds{0}) >> [] {});
+  for (auto& x : replies)
+    answered += x.arrived() && **x.reply && (*x.reply)->value().token == token;
   BOOST_TEST(answered == 5);
   BOOST_TEST(db_calls("find_session") == 1);
 }
@@ -863,8 +833,8 @@ BOOST_AUTO_TEST_CASE(user_changed_drops_the_cached_copy) {
   auto& user = db_data->by_email("alice@example.com")->user;
   user.slice_id = 9;
   db_data->slices[9] = make_slice(9, 5017);
-  self->send(sm, auth::user_changed{user.id});
-  sched.run();
+  caf::anon_send(sm, auth::user_changed{user.id});
+  run();
   auto in = resolve(token);
   BOOST_REQUIRE(in);
   BOOST_REQUIRE(in->slice);
@@ -927,12 +897,11 @@ BOOST_AUTO_TEST_CASE(a_lookup_racing_a_logout_does_not_resurrect_the_session) {
   auto token = account("alice@example.com");
   start();
   // The resolve misses and asks the database; the logout arrives before the answer.
-  self->send(sm, auth::resolve{token});
-  self->send(sm, auth::logout{token});
-  sched.run();
-  self->receive([](auth::signed_in&) {}, [](caf::error&) {},
-                caf::after(std::chrono::seconds{0}) >> [] {});
-  self->receive([](bool) {}, caf::after(std::chrono::seconds{0}) >> [] {});
+  auto lookup = ask_later<auth::signed_in>(sm, auth::resolve{token});
+  auto logout = ask_later<bool>(sm, auth::logout{token});
+  run();
+  BOOST_TEST(lookup.arrived());
+  BOOST_TEST(logout.arrived());
   BOOST_TEST(code(resolve(token)) == ec::unauthorized);
 }
 
@@ -971,8 +940,8 @@ BOOST_AUTO_TEST_CASE(authorize_admin_needs_an_admin_session) {
              == ec::unauthorized);
   db_data->by_email("alice@example.com")->user.is_admin = true;
   auto user_id = db_data->by_email("alice@example.com")->user.id;
-  self->send(sm, auth::user_changed{user_id});
-  sched.run();
+  caf::anon_send(sm, auth::user_changed{user_id});
+  run();
   auto admin = ask<user_record>(auth::authorize_admin{token});
   BOOST_REQUIRE(admin);
   BOOST_TEST(admin->is_admin);

@@ -12,14 +12,14 @@
 
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "messages/status_reason.hpp"
+#include "tests/support/ask.hpp"
 #include "tests/support/printing.hpp"
+#include "tests/support/system.hpp"
 
 // The slice manager on the deterministic scheduler, against fakes of the four interfaces it
 // talks to. The fake store keeps slices in a map and answers the pool's queries from it, so
@@ -30,14 +30,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-    set("scheduler.policy", caf::atom("testing"));
-    set("logger.inline-output", true);
-  }
-};
 
 /// What the fakes hold and saw. The deterministic scheduler runs every actor on the test's
 /// thread, so the test and the fakes share this without locks.
@@ -326,15 +318,9 @@ user_listener_actor::behavior_type fake_listener(user_listener_actor::pointer, w
   };
 }
 
-/// A reply that may not have arrived yet.
-template <class T>
-using pending = std::shared_ptr<optional<caf::expected<T>>>;
+using test::pending;
 
-struct fixture {
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+struct fixture : test::deterministic_system {
   world_ptr w = std::make_shared<world>();
   timestamp now = timestamp{std::chrono::hours{24 * 20000}};
   slice_manager_config config;
@@ -344,7 +330,6 @@ struct fixture {
   pool_event_sink_actor events;
   user_listener_actor listener;
   slice_manager_full_actor mgr;
-  std::vector<caf::actor> probes;
 
   fixture() {
     spdlog::set_level(spdlog::level::warn);
@@ -353,80 +338,54 @@ struct fixture {
     config.sweep_interval = 10s;
     config.retry_min = 1s;
     config.retry_max = 8s;
-    store = sys.spawn(fake_store, w);
-    runtime = sys.spawn(fake_runtime, w);
-    janitor = sys.spawn(fake_janitor, w);
-    events = sys.spawn(fake_events, w);
-    listener = sys.spawn(fake_listener, w);
-    w->holder = sys.spawn(holder, w);
+    store = spawn(fake_store, w);
+    runtime = spawn(fake_runtime, w);
+    janitor = spawn(fake_janitor, w);
+    events = spawn(fake_events, w);
+    listener = spawn(fake_listener, w);
+    w->holder = spawn(holder, w);
   }
 
-  ~fixture() {
-    // Probes still waiting (after a failed check) would keep the actor system from ending.
-    for (auto& [id, watcher] : w->watchers)
-      probes.push_back(watcher);
-    probes.insert(probes.end(),
-                  {caf::actor_cast<caf::actor>(mgr), caf::actor_cast<caf::actor>(store),
-                   caf::actor_cast<caf::actor>(runtime), caf::actor_cast<caf::actor>(janitor),
-                   caf::actor_cast<caf::actor>(events), caf::actor_cast<caf::actor>(listener),
-                   w->holder});
-    for (auto& a : probes)
-      if (a)
-        caf::anon_send_exit(a, caf::exit_reason::kill);
-    sched.run();
-  }
-
-  void spawn() {
-    config.watchers = [&sys = sys, w = w](watched_slice slice) {
-      return sys.spawn(fake_watcher, w, std::move(slice));
+  void spawn_manager() {
+    config.watchers = [this](watched_slice slice) {
+      return spawn(fake_watcher, w, std::move(slice));
     };
     auto clock = [this] {
       return now;
     };
-    mgr = sys.spawn(slice_manager, config, store, runtime, janitor, events, clock_fn{clock});
-    sched.run();
+    mgr = spawn(slice_manager, config, store, runtime, janitor, events, clock_fn{clock});
+    run();
   }
 
   /// Spawns the manager and runs start-up reconciliation.
   void start() {
-    spawn();
+    spawn_manager();
     auto wiped = ask<int32_t>(start_atom_v, listener);
     BOOST_REQUIRE(wiped);
   }
 
-  /// Sends a request from a probe actor; the reply lands in the returned slot once the
-  /// scheduler has run.
+  /// Sends a request to the manager; the reply lands in the returned slot once the system
+  /// has run.
   template <class T, class... Ts>
   pending<T> ask_later(Ts... xs) {
-    auto slot = std::make_shared<optional<caf::expected<T>>>();
-    auto dest = mgr;
-    probes.push_back(sys.spawn([=](caf::event_based_actor* probe) {
-      probe->request(dest, caf::infinite, xs...)
-        .then([slot](T& x) { *slot = caf::expected<T>{std::move(x)}; },
-              [slot](caf::error& err) { *slot = caf::expected<T>{std::move(err)}; });
-    }));
-    return slot;
+    return deterministic_system::ask_later<T>(mgr, std::move(xs)...);
   }
 
   template <class T, class... Ts>
   caf::expected<T> ask(Ts... xs) {
-    auto slot = ask_later<T>(xs...);
-    sched.run();
-    BOOST_REQUIRE_MESSAGE(*slot, "the slice manager did not answer");
-    return std::move(**slot);
+    return test::ask<T>(sys, mgr, caf::infinite, std::move(xs)...);
   }
 
   template <class T>
   void tell(T x) {
     caf::anon_send(mgr, std::move(x));
-    sched.run();
+    run();
   }
 
   /// Moves both clocks: the actors' timers and the injected wall clock.
   void advance(caf::timespan d) {
     now += d;
-    sched.advance_time(d);
-    sched.run();
+    deterministic_system::advance(d);
   }
 
   /// Answers a held request.
@@ -434,7 +393,7 @@ struct fixture {
   void release(const std::string& call, T value) {
     w->hold.erase(call);
     caf::anon_send(w->holder, caf::ok_atom::value, call, caf::make_message(std::move(value)));
-    sched.run();
+    run();
   }
 
   /// The wipe of slice `id`, step by step, as `calls` should show it.
@@ -560,9 +519,9 @@ BOOST_AUTO_TEST_CASE(users_arriving_together_share_assignment_passes) {
     w->placements[user] = pool::placement{caf::none, user};
     replies.push_back(ask_later<pool::placement>(pool::place_user{user}));
   }
-  sched.run();
+  run();
   for (int32_t user = 1; user <= 5; ++user) {
-    auto& reply = *replies[user - 1];
+    auto& reply = *replies[user - 1].reply;
     BOOST_REQUIRE(reply);
     BOOST_REQUIRE(*reply);
     BOOST_TEST(*(*reply)->waiting_position == user);
@@ -677,15 +636,15 @@ BOOST_AUTO_TEST_CASE(a_busy_slice_refuses_a_second_operation) {
   w->add_slice(4, slice_status::assigned, 9);
   w->hold.insert("rt stop 4");
   auto suspended = ask_later<slice_record>(pool::change_slice{4, pool::verb::suspend, ""});
-  sched.run();
-  BOOST_TEST(!*suspended);
+  run();
+  BOOST_TEST(!suspended.arrived());
   auto destroyed = ask<slice_record>(pool::change_slice{4, pool::verb::destroy, ""});
   BOOST_REQUIRE(!destroyed);
   BOOST_TEST((code_of(destroyed.error()) == ec::conflict));
   BOOST_TEST(message_of(destroyed.error()).find("slice busy") != std::string::npos);
   release("rt stop 4", true);
-  BOOST_REQUIRE(*suspended);
-  BOOST_TEST((**suspended)->status == slice_status::suspended);
+  BOOST_REQUIRE(suspended.arrived());
+  BOOST_TEST((**suspended.reply)->status == slice_status::suspended);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_wipe_is_reported_and_the_sweep_finishes_it) {
@@ -762,12 +721,12 @@ BOOST_AUTO_TEST_CASE(the_sweep_leaves_a_busy_slice_for_the_next_one) {
   w->add_slice(4, slice_status::assigned, 9);
   w->hold.insert("rt stop 4");
   auto suspended = ask_later<slice_record>(pool::change_slice{4, pool::verb::suspend, ""});
-  sched.run();
+  run();
   w->due.push_back({action(4, 9, slice_status::assigned, pool::verb::destroy, "billing: x")});
   advance(config.sweep_interval);
   BOOST_TEST(w->count("db transition 4 assigned->destroying") == 0u);
   release("rt stop 4", true);
-  BOOST_REQUIRE(*suspended);
+  BOOST_REQUIRE(suspended.arrived());
 }
 
 BOOST_AUTO_TEST_CASE(start_finishes_interrupted_wipes_and_aligns_the_runtime) {
@@ -775,7 +734,7 @@ BOOST_AUTO_TEST_CASE(start_finishes_interrupted_wipes_and_aligns_the_runtime) {
   w->add_slice(2, slice_status::available);
   w->add_slice(3, slice_status::suspended, 30, std::string{"admin"});
   w->add_slice(4, slice_status::assigned, 40);
-  spawn();
+  spawn_manager();
   auto wiped = ask<int32_t>(start_atom_v, listener);
   BOOST_REQUIRE(wiped);
   BOOST_TEST(*wiped == 1);
@@ -823,12 +782,12 @@ BOOST_AUTO_TEST_CASE(the_pool_floor_counts_slices_being_wiped_as_coming) {
   w->add_slice(1, slice_status::available);
   w->add_slice(2, slice_status::destroying);
   w->hold.insert("rt remove 2");
-  spawn();
+  spawn_manager();
   auto started = ask_later<int32_t>(start_atom_v, listener);
-  sched.run();
+  run();
   BOOST_TEST(w->count("db insert 1") == 0u);
   release("rt remove 2", true);
-  BOOST_REQUIRE(*started);
+  BOOST_REQUIRE(started.arrived());
   BOOST_TEST(w->count("db insert 1") == 0u);
   BOOST_TEST(w->slices.size() == 2u);
 }
@@ -946,14 +905,14 @@ BOOST_AUTO_TEST_CASE(a_watcher_that_dies_is_spawned_again_within_its_restart_bud
     w->watcher_log.clear();
     // As if it threw: its links hear the reason.
     caf::anon_send_exit(dead, caf::exit_reason::unhandled_exception);
-    sched.run();
+    run();
     BOOST_TEST(w->watcher_log == (std::vector<std::string>{"exit 1", "spawn 1 assigned"}));
     BOOST_TEST((w->watchers[1] != dead));
   }
   // The sixth is past the budget: the slice stays unwatched, the slice manager runs on.
   w->watcher_log.clear();
   caf::anon_send_exit(w->watchers[1], caf::exit_reason::unhandled_exception);
-  sched.run();
+  run();
   BOOST_TEST(w->watcher_log == std::vector<std::string>{"exit 1"});
   auto listed = ask<std::vector<slice_record>>(pool::list_slices{});
   BOOST_REQUIRE(listed);
@@ -968,7 +927,7 @@ BOOST_AUTO_TEST_CASE(an_exit_from_anyone_else_ends_the_slice_manager_and_its_wat
   w->add_slice(1, slice_status::available);
   start();
   caf::anon_send_exit(mgr, caf::exit_reason::user_shutdown);
-  sched.run();
+  run();
   BOOST_TEST(w->watcher_log.back() == "exit 1");
   auto reply = ask<std::vector<slice_record>>(pool::list_slices{});
   BOOST_REQUIRE(!reply);

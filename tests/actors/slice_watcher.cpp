@@ -9,27 +9,18 @@
 
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "tests/support/caf_printing.hpp"
 #include "tests/support/printing.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
 using events::alert_kind;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-    set("scheduler.policy", caf::atom("testing"));
-    set("logger.inline-output", true);
-  }
-};
 
 constexpr int32_t slice_id = 7;
 constexpr int64_t mib = 1024 * 1024;
@@ -125,14 +116,10 @@ event_sink_actor::behavior_type mock_events(event_sink_actor::pointer, world_ptr
 
 /// A watcher with mocked peers on the deterministic scheduler. Wall time (the watcher's
 /// clock) follows the scheduler's virtual time.
-struct fixture {
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+struct fixture : test::deterministic_system {
   world_ptr w = std::make_shared<world>();
   timestamp epoch = timestamp{std::chrono::hours{24 * 20000}};
-  caf::detail::test_actor_clock::time_point start = sched.clock().now();
+  caf::actor_clock::time_point started = clock_now();
   slice_watcher_config config;
   slice_watcher_peers peers;
   slice_watcher_actor watcher;
@@ -154,44 +141,32 @@ struct fixture {
     BOOST_TEST(w->unexpected.empty());
     for (auto& x : w->unexpected)
       BOOST_TEST_MESSAGE("unexpected message: " << x);
-    // The system's destructor waits for every actor.
-    auto stop = [](const auto& handle) {
-      if (handle)
-        caf::anon_send_exit(handle, caf::exit_reason::kill);
-    };
-    stop(watcher);
-    stop(peers.prober);
-    stop(peers.runtime);
-    stop(peers.writer);
-    stop(peers.events);
-    sched.run();
   }
 
   timestamp now() {
-    return epoch + (sched.clock().now() - start);
+    return epoch + (clock_now() - started);
   }
 
   /// Spawns the watcher for an `assigned` slice started `age` ago and lets it take its first
   /// sample.
-  void spawn(slice_status status = slice_status::assigned, caf::timespan age = 0s,
+  void start(slice_status status = slice_status::assigned, caf::timespan age = 0s,
              optional<bool> wa_connected = true) {
-    peers.prober = sys.spawn(mock_prober, w);
-    peers.runtime = sys.spawn(mock_runtime, w);
-    peers.writer = sys.spawn(mock_writer, w);
-    peers.events = sys.spawn(mock_events, w);
+    peers.prober = spawn(mock_prober, w);
+    peers.runtime = spawn(mock_runtime, w);
+    peers.writer = spawn(mock_writer, w);
+    peers.events = spawn(mock_events, w);
     peers.clock = [this] {
       return now();
     };
     watched_slice slice{slice_spec{slice_id, 5013, "/srv/slices/7", "postgresql:///wa_slice_7"},
                         std::move(status), now() - age, wa_connected};
-    watcher = sys.spawn(slice_watcher, slice, peers, config);
-    sched.run();
+    watcher = spawn(slice_watcher, slice, peers, config);
+    run();
   }
 
   /// Moves time to the next probe and lets everything settle.
   void next_probe() {
-    sched.advance_time(config.health_interval);
-    sched.run();
+    advance(config.health_interval);
   }
 
   void probes(int n) {
@@ -206,7 +181,7 @@ BOOST_FIXTURE_TEST_SUITE(slice_watcher_tests, fixture)
 
 BOOST_AUTO_TEST_CASE(a_healthy_slice_gives_one_sample_per_interval) {
   w->disk_bytes = 1 * mib;
-  spawn();
+  start();
   BOOST_REQUIRE_EQUAL(w->samples.size(), 1u);
   auto& s = w->samples[0];
   BOOST_TEST(s.slice_id == slice_id);
@@ -237,7 +212,7 @@ BOOST_AUTO_TEST_CASE(a_healthy_slice_gives_one_sample_per_interval) {
 }
 
 BOOST_AUTO_TEST_CASE(an_unreachable_slice_is_sampled_as_unreachable) {
-  spawn();
+  start();
   w->answer_unreachable();
   next_probe();
   auto& s = w->samples.back();
@@ -254,7 +229,7 @@ BOOST_AUTO_TEST_CASE(an_unreachable_slice_is_sampled_as_unreachable) {
 
 BOOST_AUTO_TEST_CASE(a_slice_without_usage_figures_is_still_sampled) {
   w->usage_fails = true;
-  spawn();
+  start();
   BOOST_REQUIRE_EQUAL(w->samples.size(), 1u);
   BOOST_TEST(!w->samples[0].rss_bytes);
   BOOST_TEST(!w->samples[0].cpu_percent);
@@ -263,7 +238,7 @@ BOOST_AUTO_TEST_CASE(a_slice_without_usage_figures_is_still_sampled) {
 
 BOOST_AUTO_TEST_CASE(failures_within_the_start_period_do_not_count) {
   w->answer_unreachable();
-  spawn();   // started just now: the start period runs for 30 s
+  start();   // started just now: the start period runs for 30 s
   probes(2); // t = 20 s
   BOOST_TEST(w->alerts.empty());
   BOOST_TEST(w->restarts.empty());
@@ -279,7 +254,7 @@ BOOST_AUTO_TEST_CASE(failures_within_the_start_period_do_not_count) {
 }
 
 BOOST_AUTO_TEST_CASE(consecutive_failures_raise_unhealthy_once_and_restart_with_back_off) {
-  spawn(slice_status::assigned, 1h);
+  start(slice_status::assigned, 1h);
   w->answer_unreachable();
   probes(2);
   BOOST_TEST(w->alerts.empty());
@@ -306,7 +281,7 @@ BOOST_AUTO_TEST_CASE(consecutive_failures_raise_unhealthy_once_and_restart_with_
 }
 
 BOOST_AUTO_TEST_CASE(a_recovering_slice_raises_recovered) {
-  spawn(slice_status::assigned, 1h);
+  start(slice_status::assigned, 1h);
   w->answer_unreachable();
   probes(3);
   w->answer_ok();
@@ -323,7 +298,7 @@ BOOST_AUTO_TEST_CASE(a_recovering_slice_raises_recovered) {
 }
 
 BOOST_AUTO_TEST_CASE(an_available_slice_is_never_restarted) {
-  spawn(slice_status::available, 1h);
+  start(slice_status::available, 1h);
   w->answer_unreachable();
   probes(10);
   BOOST_TEST(w->alerts.empty());
@@ -331,7 +306,7 @@ BOOST_AUTO_TEST_CASE(an_available_slice_is_never_restarted) {
   BOOST_TEST(!w->rows.back().healthy);
   // Assigned while failing: the next failure raises it.
   caf::anon_send(watcher, telemetry::slice_status{slice_status::assigned});
-  sched.run();
+  run();
   next_probe();
   BOOST_TEST(w->alert_kinds()
                == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted}),
@@ -339,11 +314,11 @@ BOOST_AUTO_TEST_CASE(an_available_slice_is_never_restarted) {
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_reported_by_the_slice_manager_begins_a_start_period) {
-  spawn(slice_status::assigned, 1h);
+  start(slice_status::assigned, 1h);
   w->answer_unreachable();
   probes(2);
   caf::anon_send(watcher, telemetry::slice_started{now()});
-  sched.run();
+  run();
   probes(3); // within the new start period
   BOOST_TEST(w->alerts.empty());
   probes(3);
@@ -353,7 +328,7 @@ BOOST_AUTO_TEST_CASE(a_restart_reported_by_the_slice_manager_begins_a_start_peri
 }
 
 BOOST_AUTO_TEST_CASE(whatsapp_transitions_raise_alerts) {
-  spawn(slice_status::assigned, 1h, true);
+  start(slice_status::assigned, 1h, true);
   BOOST_TEST(w->alerts.empty()); // connected, as the row said
   w->answer_ok("DISCONNECTED", "");
   next_probe();
@@ -376,7 +351,7 @@ BOOST_AUTO_TEST_CASE(whatsapp_transitions_raise_alerts) {
 
 BOOST_AUTO_TEST_CASE(an_unknown_whatsapp_state_alerts_on_nothing_first) {
   w->answer_ok("DISCONNECTED");
-  spawn(slice_status::available, 1h, caf::none);
+  start(slice_status::available, 1h, caf::none);
   BOOST_TEST(w->alerts.empty());
   w->answer_ok("CONNECTED");
   next_probe();
@@ -386,7 +361,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_whatsapp_state_alerts_on_nothing_first) {
 
 BOOST_AUTO_TEST_CASE(a_healthy_answer_without_state_is_unknown) {
   w->answer = telemetry::health_result{204, caf::none, caf::none, ""};
-  spawn();
+  start();
   BOOST_TEST(w->samples.back().wa_state == wa_state_unknown);
   BOOST_TEST(w->rows.back().healthy);
   BOOST_TEST(!w->rows.back().wa_connected);
@@ -396,7 +371,7 @@ BOOST_AUTO_TEST_CASE(a_healthy_answer_without_state_is_unknown) {
 
 BOOST_AUTO_TEST_CASE(memory_above_the_threshold_alerts_once_per_excursion) {
   config.memory_alert_bytes = 512 * mib;
-  spawn();
+  start();
   w->usage.rss_bytes = 600 * mib;
   probes(3);
   BOOST_TEST(w->alert_kinds() == (std::vector<alert_kind>{alert_kind::memory_high}),
@@ -414,7 +389,7 @@ BOOST_AUTO_TEST_CASE(memory_above_the_threshold_alerts_once_per_excursion) {
 BOOST_AUTO_TEST_CASE(disk_is_measured_on_its_own_cadence) {
   config.disk_alert_bytes = 10 * mib;
   w->disk_bytes = 1 * mib;
-  spawn();
+  start();
   w->disk_bytes = 20 * mib;
   probes(5); // 50 s: the next walk is due at 60 s
   BOOST_TEST(w->samples.back().disk_bytes == optional<int64_t>{1 * mib});

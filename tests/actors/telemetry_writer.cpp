@@ -7,24 +7,16 @@
 
 #include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
+#include "tests/support/ask.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-    set("scheduler.policy", caf::atom("testing"));
-    set("logger.inline-output", true);
-  }
-};
 
 /// The mocked persistence: what it was asked to write, and how it answers.
 struct store_world {
@@ -84,11 +76,7 @@ db::slice_health_row row(int32_t slice_id, bool healthy) {
   return x;
 }
 
-struct fixture {
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+struct fixture : test::deterministic_system {
   world_ptr w = std::make_shared<store_world>();
   telemetry_writer_config config;
   telemetry_store_actor store;
@@ -102,38 +90,28 @@ struct fixture {
     config.max_backoff = 4s;
   }
 
-  ~fixture() {
-    for (auto handle :
-         {caf::actor_cast<caf::actor>(writer), caf::actor_cast<caf::actor>(store)})
-      if (handle)
-        caf::anon_send_exit(handle, caf::exit_reason::kill);
-    sched.run();
-  }
-
-  void spawn() {
-    store = sys.spawn(mock_store, w);
-    writer = sys.spawn(telemetry_writer, store, config);
-    sched.run();
+  void start() {
+    store = spawn(mock_store, w);
+    writer = spawn(telemetry_writer, store, config);
+    run();
   }
 
   void send_samples(int32_t first, int32_t last) {
     for (auto id = first; id <= last; ++id)
       caf::anon_send(writer, sample(id));
-    sched.run();
+    run();
   }
 
   void tick() {
-    sched.advance_time(config.flush_interval);
-    sched.run();
+    advance(config.flush_interval);
   }
 
   telemetry::writer_stats stats() {
-    telemetry::writer_stats result;
-    caf::scoped_actor self{sys};
-    self->send(writer, stats_atom_v);
-    sched.run();
-    self->receive([&](telemetry::writer_stats& x) { result = x; });
-    return result;
+    return test::must<telemetry::writer_stats>(sys, writer, caf::infinite, stats_atom_v);
+  }
+
+  caf::expected<telemetry::writer_stats> flush() {
+    return test::ask<telemetry::writer_stats>(sys, writer, caf::infinite, flush_atom_v);
   }
 };
 
@@ -142,7 +120,7 @@ struct fixture {
 BOOST_FIXTURE_TEST_SUITE(telemetry_writer_tests, fixture)
 
 BOOST_AUTO_TEST_CASE(a_full_batch_is_written_at_once) {
-  spawn();
+  start();
   send_samples(1, 3);
   BOOST_REQUIRE_EQUAL(w->inserts.size(), 1u);
   BOOST_TEST(w->inserts[0].size() == 3u);
@@ -150,7 +128,7 @@ BOOST_AUTO_TEST_CASE(a_full_batch_is_written_at_once) {
 }
 
 BOOST_AUTO_TEST_CASE(a_partial_batch_waits_for_the_flush_interval) {
-  spawn();
+  start();
   send_samples(1, 2);
   BOOST_TEST(w->inserts.empty());
   tick();
@@ -160,12 +138,12 @@ BOOST_AUTO_TEST_CASE(a_partial_batch_waits_for_the_flush_interval) {
 }
 
 BOOST_AUTO_TEST_CASE(slice_rows_keep_only_the_newest_per_slice) {
-  spawn();
+  start();
   caf::anon_send(writer, row(1, false));
   caf::anon_send(writer, row(2, true));
   caf::anon_send(writer, row(1, true));
   caf::anon_send(writer, server_sample{});
-  sched.run();
+  run();
   tick();
   BOOST_REQUIRE_EQUAL(w->updates.size(), 1u);
   auto& rows = w->updates[0];
@@ -177,7 +155,7 @@ BOOST_AUTO_TEST_CASE(slice_rows_keep_only_the_newest_per_slice) {
 }
 
 BOOST_AUTO_TEST_CASE(an_outage_keeps_the_newest_samples_and_writes_them_later) {
-  spawn();
+  start();
   w->failure = make_error(ec::unavailable, "database down");
   send_samples(1, 3); // a full batch: the write fails, the samples stay
   BOOST_TEST(w->inserts.empty());
@@ -186,7 +164,7 @@ BOOST_AUTO_TEST_CASE(an_outage_keeps_the_newest_samples_and_writes_them_later) {
   caf::anon_send(writer, server_sample{});
   caf::anon_send(writer, server_sample{});
   caf::anon_send(writer, server_sample{});
-  sched.run();
+  run();
   auto s = stats();
   BOOST_TEST(s.samples_dropped == 4);
   BOOST_TEST(s.samples_buffered == 7); // five samples and two host samples
@@ -208,7 +186,7 @@ BOOST_AUTO_TEST_CASE(an_outage_keeps_the_newest_samples_and_writes_them_later) {
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_the_database_refuses_is_dropped) {
-  spawn();
+  start();
   w->failure = make_error(ec::invalid_request, "foreign key");
   send_samples(1, 3);
   w->failure = caf::error{};
@@ -220,29 +198,22 @@ BOOST_AUTO_TEST_CASE(a_batch_the_database_refuses_is_dropped) {
 }
 
 BOOST_AUTO_TEST_CASE(flush_answers_once_everything_is_written) {
-  spawn();
+  start();
   send_samples(1, 7);
-  caf::scoped_actor self{sys};
-  self->send(writer, flush_atom_v);
-  sched.run();
-  telemetry::writer_stats s;
-  self->receive([&](telemetry::writer_stats& x) { s = x; });
-  BOOST_TEST(s.samples_written == 7);
-  BOOST_TEST(s.samples_buffered == 0);
+  auto s = flush();
+  BOOST_REQUIRE_MESSAGE(s, test::describe(s));
+  BOOST_TEST(s->samples_written == 7);
+  BOOST_TEST(s->samples_buffered == 0);
   BOOST_TEST(w->inserts.size() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(flush_fails_while_the_database_is_down) {
-  spawn();
+  start();
   send_samples(1, 1);
   w->failure = make_error(ec::unavailable, "database down");
-  caf::scoped_actor self{sys};
-  self->send(writer, flush_atom_v);
-  sched.run();
-  bool failed = false;
-  self->receive([&](telemetry::writer_stats&) {},
-                [&](caf::error& err) { failed = code_of(err) == ec::unavailable; });
-  BOOST_TEST(failed);
+  auto s = flush();
+  BOOST_REQUIRE(!s);
+  BOOST_TEST(to_string(code_of(s.error())) == to_string(ec::unavailable));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

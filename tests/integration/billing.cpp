@@ -14,12 +14,13 @@
 
 #include "bridge/stripe.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "persistence/persistence.hpp"
 #include "tests/support/ask.hpp"
 #include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/sql.hpp"
 #include "tests/support/stripe_events.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -29,12 +30,6 @@ namespace fx = slicegate::test::stripe;
 using fx::json;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-  }
-};
 
 /// Stripe `created` of the first event of a test (2026-11-24); later events add seconds.
 constexpr int64_t t0 = 1'795'536'461;
@@ -96,7 +91,7 @@ std::optional<T> get(const pqxx::field& f) {
 /// front of it whose slice manager and session manager are recorders.
 struct fixture {
   test::servers& servers = test::shared_servers();
-  test_config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   persistence_actor db;
   std::shared_ptr<recorder> rec = std::make_shared<recorder>();
@@ -199,11 +194,7 @@ struct fixture {
   }
 
   pqxx::result sql(const std::string& text) {
-    pqxx::connection conn{servers.database_url()};
-    pqxx::work tx{conn};
-    auto result = tx.exec(text);
-    tx.commit();
-    return result;
+    return test::sql(servers.database_url(), text);
   }
 
   user_state user(int32_t id) {

@@ -14,17 +14,16 @@
 
 #include <boost/test/unit_test.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include "bridge/bridge_actor.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "tests/support/ask.hpp"
 #include "tests/support/nats_client.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -198,12 +197,6 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
 
 // -- fixture ----------------------------------------------------------------------------------
 
-struct config : caf::actor_system_config {
-  config() {
-    register_types(*this);
-  }
-};
-
 /// Each test gets its own subject prefix and streams on the shared server, so that nothing a
 /// test leaves behind reaches the next one.
 int next_test_number() {
@@ -289,7 +282,7 @@ struct fixture {
   }
 
   test::servers& servers;
-  config cfg;
+  test::system_config cfg;
   caf::actor_system sys;
   std::shared_ptr<script> plan;
   session_manager_actor sessions;

@@ -21,6 +21,7 @@
 #include "actors/hasher.hpp"
 #include "tests/support/nats_client.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/sql.hpp"
 #include "tests/support/stripe_events.hpp"
 
 using namespace slicegate;
@@ -104,12 +105,7 @@ struct fixture {
   }
 
   int64_t scalar(const std::string& query) {
-    pqxx::connection conn{servers.database_url()};
-    pqxx::work tx{conn};
-    auto rows = tx.exec(query);
-    if (rows.empty() || rows[0][0].is_null())
-      return 0;
-    return rows[0][0].as<int64_t>();
+    return test::scalar(servers.database_url(), query);
   }
 
   /// 0 until the daemon migrated the database.

@@ -14,12 +14,11 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -28,22 +27,16 @@
 #include "actors/hasher.hpp"
 #include "app/node.hpp"
 #include "app/settings.hpp"
-#include "messages/register.hpp"
 #include "tests/support/nats_client.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/sql.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 namespace {
-
-struct config : caf::actor_system_config {
-  config() {
-    register_types(*this);
-    set("logger.verbosity", caf::atom("quiet"));
-  }
-};
 
 /// Settings that point an in-process node at the test servers.
 settings node_settings(test::servers& servers, const std::string& prefix) {
@@ -62,7 +55,7 @@ settings node_settings(test::servers& servers, const std::string& prefix) {
 
 /// An in-process node with its own actor system, and what it escalated.
 struct running_node {
-  config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   std::mutex mtx;
   std::vector<std::string> escalations;
@@ -99,12 +92,7 @@ struct fixture {
   }
 
   int64_t scalar(const std::string& query) {
-    pqxx::connection conn{servers.database_url()};
-    pqxx::work tx{conn};
-    auto rows = tx.exec(query);
-    if (rows.empty() || rows[0][0].is_null())
-      return 0;
-    return rows[0][0].as<int64_t>();
+    return test::scalar(servers.database_url(), query);
   }
 
   int64_t scalar_or_zero(const std::string& query) {
@@ -124,10 +112,9 @@ BOOST_AUTO_TEST_CASE(every_component_is_supervised_in_spawn_order) {
   auto p = prefix();
   running_node r{node_settings(servers, p)};
   auto names = r.n->components();
-  std::vector<std::string> expected{"persistence", "bridge",           "runtime",
-                                    "janitor",     "prober",           "telemetry-writer",
-                                    "server-monitor", "retention",     "slices",
-                                    "hasher",      "sessions",         "billing"};
+  std::vector<std::string> expected{
+    "persistence",    "bridge",    "runtime", "janitor", "prober",   "telemetry-writer",
+    "server-monitor", "retention", "slices",  "hasher",  "sessions", "billing"};
   BOOST_CHECK(names == expected);
   for (auto& name : names)
     BOOST_CHECK_MESSAGE(r.n->component(name), name << " has no running handle");
@@ -186,8 +173,8 @@ BOOST_AUTO_TEST_CASE(a_component_that_keeps_dying_escalates_past_its_restart_bud
   // Five restarts within 60 s are allowed; the sixth death escalates.
   for (int i = 0; i < 6; ++i) {
     caf::actor victim;
-    BOOST_REQUIRE(test::eventually([&] { return bool(victim = r.n->component("retention")); },
-                                   15s));
+    BOOST_REQUIRE(
+      test::eventually([&] { return bool(victim = r.n->component("retention")); }, 15s));
     caf::anon_send_exit(victim, caf::exit_reason::kill);
     if (i < 5)
       BOOST_REQUIRE(test::eventually(
@@ -202,16 +189,16 @@ BOOST_AUTO_TEST_CASE(a_component_that_keeps_dying_escalates_past_its_restart_bud
                       r.escalated().front());
 }
 
-BOOST_AUTO_TEST_CASE(sigterm_while_the_database_is_down_writes_buffered_samples_once_it_answers) {
+BOOST_AUTO_TEST_CASE(
+  sigterm_while_the_database_is_down_writes_buffered_samples_once_it_answers) {
   servers.reset_database();
   auto args = test::daemon_args(servers);
   args.push_back("--server-interval=500ms");
   args.push_back("--shutdown-grace=30s");
   test::daemon d{args};
   BOOST_REQUIRE_MESSAGE(
-    test::eventually([&] {
-      return scalar_or_zero("SELECT count(*) FROM gateway.server_telemetry") > 0;
-    }, 30s),
+    test::eventually(
+      [&] { return scalar_or_zero("SELECT count(*) FROM gateway.server_telemetry") > 0; }, 30s),
     d.log());
   servers.stop_pg();
   auto outage_began = std::time(nullptr);
@@ -225,10 +212,10 @@ BOOST_AUTO_TEST_CASE(sigterm_while_the_database_is_down_writes_buffered_samples_
   auto code = d.stop(15, std::chrono::seconds{60});
   later.join();
   BOOST_CHECK_EQUAL(code, 0);
-  auto written = scalar("SELECT count(*) FROM gateway.server_telemetry WHERE \"timestamp\" >= to_timestamp("
-                        + std::to_string(outage_began)
-                        + ") AND \"timestamp\" <= to_timestamp(" + std::to_string(outage_ended + 1)
-                        + ")");
+  auto written = scalar(
+    "SELECT count(*) FROM gateway.server_telemetry WHERE \"timestamp\" >= to_timestamp("
+    + std::to_string(outage_began) + ") AND \"timestamp\" <= to_timestamp("
+    + std::to_string(outage_ended + 1) + ")");
   BOOST_CHECK_MESSAGE(written >= 3, "only " << written << " samples of the outage written:\n"
                                             << d.log());
 }
@@ -242,8 +229,8 @@ BOOST_AUTO_TEST_CASE(sigterm_while_events_are_in_flight_acknowledges_only_what_c
   d.emplace(args);
   BOOST_REQUIRE_MESSAGE(client.request("gateway.ping", std::string{"{}"}, 30s).ok(), d->log());
   auto consumer = [&] {
-    return client.request("$JS.API.CONSUMER.INFO.GATEWAY_EVENTS.slicegate_signup",
-                          std::string{})
+    return client
+      .request("$JS.API.CONSUMER.INFO.GATEWAY_EVENTS.slicegate_signup", std::string{})
       .json();
   };
   // Everything earlier tests left in the stream is acknowledged: acked counts start here.
@@ -260,7 +247,9 @@ BOOST_AUTO_TEST_CASE(sigterm_while_events_are_in_flight_acknowledges_only_what_c
                            {"email", "sigterm" + std::to_string(i) + "@example.com"},
                            {"password_hash", *hash}}
                         .dump());
-  auto users = [&] { return scalar_or_zero("SELECT count(*) FROM gateway.users"); };
+  auto users = [&] {
+    return scalar_or_zero("SELECT count(*) FROM gateway.users");
+  };
   BOOST_REQUIRE(test::eventually([&] { return users() >= 30; }, 60s));
   BOOST_CHECK_EQUAL(d->stop(15, std::chrono::seconds{60}), 0);
   auto committed = users();

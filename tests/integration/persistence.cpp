@@ -12,21 +12,16 @@
 
 #include "actors/actors.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "tests/support/ask.hpp"
 #include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/sql.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-  }
-};
 
 /// A microsecond-exact instant: 2026-11-24T16:07:41.123457Z plus `offset`.
 timestamp at(caf::timespan offset = caf::timespan::zero()) {
@@ -53,7 +48,7 @@ std::vector<std::string> sorted(std::vector<std::string> xs) {
 /// A persistence actor on a freshly reset and migrated gateway database.
 struct fixture {
   test::servers& servers = test::shared_servers();
-  test_config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   persistence_actor actor;
 
@@ -88,8 +83,7 @@ struct fixture {
     return must<db::user_created>(x).user;
   }
 
-  session_record make_session(int32_t user_id, int n, timestamp created,
-                              timestamp expires) {
+  session_record make_session(int32_t user_id, int n, timestamp created, timestamp expires) {
     session_record s{session_id(n), user_id, expires, created};
     must<user_record>(db::record_login{user_id, s});
     return s;
@@ -97,20 +91,9 @@ struct fixture {
 
   /// Runs one statement on the gateway database, outside the actor.
   pqxx::result sql(const std::string& text) {
-    pqxx::connection conn{servers.database_url()};
-    pqxx::work tx{conn};
-    auto result = tx.exec(text);
-    tx.commit();
-    return result;
+    return test::sql(servers.database_url(), text);
   }
 };
-
-/// Checks that `result` failed with `code`.
-template <class T>
-void check_fails(const caf::expected<T>& result, ec code) {
-  BOOST_REQUIRE_MESSAGE(!result, "expected " << to_string(code) << ", got a value");
-  BOOST_CHECK_EQUAL(to_string(code_of(result.error())), to_string(code));
-}
 
 } // namespace
 
@@ -187,7 +170,7 @@ BOOST_AUTO_TEST_CASE(taken_email_is_a_conflict_in_any_case) {
   x.email = "BOB@example.com";
   x.password_hash = "h";
   x.subscription_status = subscription::trial;
-  check_fails(ask<db::user_created>(x), ec::conflict);
+  test::check_fails(ask<db::user_created>(x), ec::conflict);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_values_are_invalid_requests) {
@@ -196,29 +179,32 @@ BOOST_AUTO_TEST_CASE(invalid_values_are_invalid_requests) {
   x.password_hash = "h";
   // A state outside the enum (only a cast makes one) meets the column's CHECK.
   x.subscription_status = static_cast<subscription>(99);
-  check_fails(ask<db::user_created>(x), ec::invalid_request);
+  test::check_fails(ask<db::user_created>(x), ec::invalid_request);
   // A session id must be a hex SHA-256; the login stamp is rolled back with it.
   auto user = make_user("dave@example.com");
   session_record s{"not-a-hash", user.id, at(24h), at()};
-  check_fails(ask<user_record>(db::record_login{user.id, s}), ec::invalid_request);
+  test::check_fails(ask<user_record>(db::record_login{user.id, s}), ec::invalid_request);
   BOOST_CHECK(!must<user_record>(db::get_user{user.id}).last_login_at);
   // A session of somebody else.
   session_record other{session_id(1), user.id + 1, at(24h), at()};
-  check_fails(ask<user_record>(db::record_login{user.id, other}), ec::invalid_request);
+  test::check_fails(ask<user_record>(db::record_login{user.id, other}), ec::invalid_request);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_rows_are_not_found) {
-  check_fails(ask<user_record>(db::get_user{4711}), ec::not_found);
-  check_fails(ask<credentials>(db::find_credentials{"nobody@example.com"}), ec::not_found);
-  check_fails(ask<credentials>(db::find_credentials_by_id{4711}), ec::not_found);
-  check_fails(ask<session_account>(db::find_session{session_id(4711)}), ec::not_found);
+  test::check_fails(ask<user_record>(db::get_user{4711}), ec::not_found);
+  test::check_fails(ask<credentials>(db::find_credentials{"nobody@example.com"}),
+                    ec::not_found);
+  test::check_fails(ask<credentials>(db::find_credentials_by_id{4711}), ec::not_found);
+  test::check_fails(ask<session_account>(db::find_session{session_id(4711)}), ec::not_found);
   session_record s{session_id(1), 4711, at(24h), at()};
-  check_fails(ask<user_record>(db::record_login{4711, s}), ec::not_found);
-  check_fails(ask<std::vector<std::string>>(db::set_password{4711, "h", ""}), ec::not_found);
-  check_fails(ask<user_record>(db::set_admin{4711, "", true}), ec::not_found);
-  check_fails(ask<user_record>(db::set_admin{0, "nobody@example.com", true}), ec::not_found);
-  BOOST_CHECK(must<std::vector<std::string>>(db::delete_user_sessions{4711, caf::none})
-                .empty());
+  test::check_fails(ask<user_record>(db::record_login{4711, s}), ec::not_found);
+  test::check_fails(ask<std::vector<std::string>>(db::set_password{4711, "h", ""}),
+                    ec::not_found);
+  test::check_fails(ask<user_record>(db::set_admin{4711, "", true}), ec::not_found);
+  test::check_fails(ask<user_record>(db::set_admin{0, "nobody@example.com", true}),
+                    ec::not_found);
+  BOOST_CHECK(
+    must<std::vector<std::string>>(db::delete_user_sessions{4711, caf::none}).empty());
 }
 
 BOOST_AUTO_TEST_CASE(signup_events_are_idempotent) {
@@ -241,12 +227,12 @@ BOOST_AUTO_TEST_CASE(signup_events_are_idempotent) {
   // A new event with a taken e-mail is a conflict and leaves no trace.
   x.email = "ERIN@example.com";
   x.signup_event_id = std::string{"evt-2"};
-  check_fails(ask<db::user_created>(x), ec::conflict);
+  test::check_fails(ask<db::user_created>(x), ec::conflict);
   BOOST_CHECK_EQUAL(sql("SELECT count(*) FROM gateway.signup_events")[0][0].as<int>(), 1);
   // An event whose user was deleted since does not bring the user back.
   sql("DELETE FROM gateway.users");
   x.signup_event_id = std::string{"evt-1"};
-  check_fails(ask<db::user_created>(x), ec::not_found);
+  test::check_fails(ask<db::user_created>(x), ec::not_found);
 }
 
 BOOST_AUTO_TEST_CASE(record_login_stores_the_session_and_stamps_the_user) {
@@ -261,7 +247,7 @@ BOOST_AUTO_TEST_CASE(record_login_stores_the_session_and_stamps_the_user) {
   BOOST_CHECK(account.user == updated);
   BOOST_CHECK(!account.slice);
   // The same session id twice is a conflict.
-  check_fails(ask<user_record>(db::record_login{user.id, s}), ec::conflict);
+  test::check_fails(ask<user_record>(db::record_login{user.id, s}), ec::conflict);
 }
 
 BOOST_AUTO_TEST_CASE(find_session_reads_the_users_slice_with_its_nulls) {
@@ -309,7 +295,7 @@ BOOST_AUTO_TEST_CASE(sessions_extend_and_delete) {
   BOOST_CHECK(!must<bool>(db::extend_session{session_id(99), at()}));
   BOOST_CHECK(must<bool>(db::delete_session{s.id}));
   BOOST_CHECK(!must<bool>(db::delete_session{s.id}));
-  check_fails(ask<session_account>(db::find_session{s.id}), ec::not_found);
+  test::check_fails(ask<session_account>(db::find_session{s.id}), ec::not_found);
 }
 
 BOOST_AUTO_TEST_CASE(delete_user_sessions_keeps_the_named_one) {
@@ -319,8 +305,8 @@ BOOST_AUTO_TEST_CASE(delete_user_sessions_keeps_the_named_one) {
   auto s2 = make_session(user.id, 2, at(), at(24h));
   auto s3 = make_session(user.id, 3, at(), at(24h));
   auto foreign = make_session(other.id, 4, at(), at(24h));
-  auto deleted = must<std::vector<std::string>>(
-    db::delete_user_sessions{user.id, std::string{s2.id}});
+  auto deleted
+    = must<std::vector<std::string>>(db::delete_user_sessions{user.id, std::string{s2.id}});
   BOOST_CHECK(sorted(deleted) == sorted({s1.id, s3.id}));
   deleted = must<std::vector<std::string>>(db::delete_user_sessions{user.id, caf::none});
   BOOST_CHECK(deleted == std::vector<std::string>{s2.id});
@@ -333,8 +319,8 @@ BOOST_AUTO_TEST_CASE(set_password_revokes_the_other_sessions) {
   auto s1 = make_session(user.id, 1, at(), at(24h));
   auto s2 = make_session(user.id, 2, at(), at(24h));
   auto s3 = make_session(user.id, 3, at(), at(24h));
-  auto deleted = must<std::vector<std::string>>(
-    db::set_password{user.id, "$2b$12$the-new-hash", s1.id});
+  auto deleted
+    = must<std::vector<std::string>>(db::set_password{user.id, "$2b$12$the-new-hash", s1.id});
   BOOST_CHECK(sorted(deleted) == sorted({s2.id, s3.id}));
   BOOST_CHECK_EQUAL(must<credentials>(db::find_credentials_by_id{user.id}).password_hash,
                     "$2b$12$the-new-hash");
@@ -365,9 +351,10 @@ BOOST_AUTO_TEST_CASE(delete_expired_sessions_by_expiry_and_by_age_in_batches) {
     left.push_back(row[0].as<std::string>());
   BOOST_CHECK(sorted(left) == sorted(keep));
   BOOST_CHECK_EQUAL(must<int64_t>(db::delete_expired_sessions{now, max_age, 2}), 0);
-  check_fails(ask<int64_t>(db::delete_expired_sessions{now, max_age, 0}), ec::invalid_request);
-  check_fails(ask<int64_t>(db::delete_expired_sessions{now, caf::timespan::zero(), 10}),
-              ec::invalid_request);
+  test::check_fails(ask<int64_t>(db::delete_expired_sessions{now, max_age, 0}),
+                    ec::invalid_request);
+  test::check_fails(ask<int64_t>(db::delete_expired_sessions{now, caf::timespan::zero(), 10}),
+                    ec::invalid_request);
 }
 
 BOOST_AUTO_TEST_CASE(set_admin_by_id_or_by_email) {
@@ -379,7 +366,7 @@ BOOST_AUTO_TEST_CASE(set_admin_by_id_or_by_email) {
   BOOST_CHECK(!demoted.is_admin);
   BOOST_CHECK_EQUAL(demoted.id, user.id);
   BOOST_CHECK(must<user_record>(db::get_user{user.id}) == demoted);
-  check_fails(ask<user_record>(db::set_admin{0, "", true}), ec::invalid_request);
+  test::check_fails(ask<user_record>(db::set_admin{0, "", true}), ec::invalid_request);
 }
 
 BOOST_AUTO_TEST_CASE(hostile_strings_round_trip_unchanged) {
@@ -400,7 +387,7 @@ BOOST_AUTO_TEST_CASE(hostile_strings_round_trip_unchanged) {
   BOOST_CHECK(found.user == user);
   BOOST_CHECK_EQUAL(must<user_record>(db::set_admin{0, email, true}).id, user.id);
   // A hostile session id is a value like any other: it finds nothing.
-  check_fails(ask<session_account>(db::find_session{"' OR '1'='1"}), ec::not_found);
+  test::check_fails(ask<session_account>(db::find_session{"' OR '1'='1"}), ec::not_found);
   BOOST_CHECK_EQUAL(sql("SELECT count(*) FROM gateway.users")[0][0].as<int>(), 1);
 }
 
@@ -408,16 +395,16 @@ BOOST_AUTO_TEST_CASE(text_with_a_nul_is_refused_rather_than_cut_short) {
   // libpq would send "nul@example.com" and store a different e-mail than the one asked for.
   auto victim = make_user("nul@example.com");
   std::string cut{"nul@example.com\0tail", 20};
-  check_fails(ask<credentials>(db::find_credentials{cut}), ec::invalid_request);
+  test::check_fails(ask<credentials>(db::find_credentials{cut}), ec::invalid_request);
   db::create_user x;
   x.email = "fresh@example.com";
   x.password_hash = "h";
   x.subscription_status = subscription::trial;
   x.stripe_customer = std::string{"cus\0", 4};
-  check_fails(ask<db::user_created>(x), ec::invalid_request);
+  test::check_fails(ask<db::user_created>(x), ec::invalid_request);
   session_record s{session_id(1), victim.id, at(24h), at()};
   s.id.back() = '\0';
-  check_fails(ask<user_record>(db::record_login{victim.id, s}), ec::invalid_request);
+  test::check_fails(ask<user_record>(db::record_login{victim.id, s}), ec::invalid_request);
   BOOST_CHECK_EQUAL(sql("SELECT count(*) FROM gateway.users")[0][0].as<int>(), 1);
 }
 
@@ -430,7 +417,7 @@ BOOST_AUTO_TEST_CASE(a_postgres_outage_fails_fast_and_heals_on_the_same_actor) {
     auto start = std::chrono::steady_clock::now();
     auto result = ask<user_record>(db::get_user{user.id});
     auto took = std::chrono::steady_clock::now() - start;
-    check_fails(result, ec::unavailable);
+    test::check_fails(result, ec::unavailable);
     BOOST_CHECK_EQUAL(message_of(result.error()), "database unavailable");
     BOOST_CHECK_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 5000);
     BOOST_TEST_MESSAGE("request " << i << " during the outage failed after "
@@ -440,11 +427,11 @@ BOOST_AUTO_TEST_CASE(a_postgres_outage_fails_fast_and_heals_on_the_same_actor) {
   x.email = "victor@example.com";
   x.password_hash = "h";
   x.subscription_status = subscription::trial;
-  check_fails(ask<db::user_created>(x), ec::unavailable);
+  test::check_fails(ask<db::user_created>(x), ec::unavailable);
   servers.start_pg();
   // Back without a restart of the actor; at most one back-off period of refusals.
-  BOOST_CHECK(test::eventually([&] { return static_cast<bool>(ask<int32_t>(db::ping{})); },
-                               5s));
+  BOOST_CHECK(
+    test::eventually([&] { return static_cast<bool>(ask<int32_t>(db::ping{})); }, 5s));
   BOOST_CHECK_EQUAL(must<user_record>(db::get_user{user.id}).id, user.id);
   BOOST_CHECK(must<db::user_created>(x).created);
 }

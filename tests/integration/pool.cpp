@@ -23,12 +23,13 @@
 #include "actors/slice_manager.hpp"
 #include "common/database_url.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "persistence/persistence.hpp"
 #include "runtime/external_driver.hpp"
 #include "tests/support/ask.hpp"
 #include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/sql.hpp"
+#include "tests/support/system.hpp"
 #include "tests/support/temp_dir.hpp"
 
 // The slice manager with the real persistence actor on a real PostgreSQL, the real janitor,
@@ -39,12 +40,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-  }
-};
 
 /// What the recording event sink and user listener saw. They run on scheduler threads, the
 /// test reads from its own: hence the lock.
@@ -102,7 +97,7 @@ constexpr const char* some_hash
 struct fixture {
   test::servers& servers = test::shared_servers();
   test::temp_dir data;
-  test_config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   persistence_actor db;
   runtime_actor runtime;
@@ -215,11 +210,7 @@ struct fixture {
 
   /// Runs statements on the gateway database, outside the actors.
   pqxx::result sql(const std::string& text, const std::string& url = "") {
-    pqxx::connection conn{url.empty() ? servers.database_url() : url};
-    pqxx::work tx{conn};
-    auto result = tx.exec(text);
-    tx.commit();
-    return result;
+    return test::sql(url.empty() ? servers.database_url() : url, text);
   }
 
   std::string slice_database_url(int32_t slice_id) const {

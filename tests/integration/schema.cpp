@@ -1,6 +1,4 @@
 #define BOOST_TEST_MODULE schema
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -10,18 +8,19 @@
 #include <set>
 #include <thread>
 
+#include <boost/test/unit_test.hpp>
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
 
 #include "actors/actors.hpp"
 #include "common/database_url.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "persistence/migrator.hpp"
 #include "persistence/persistence.hpp"
 #include "persistence/sql_files.hpp"
 #include "tests/support/ask.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/system.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -124,17 +123,11 @@ std::vector<int32_t> embedded_versions() {
   return result;
 }
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-  }
-};
-
 /// A persistence actor on a freshly reset gateway database, and a pqxx connection to read the
 /// catalog with.
 struct fixture {
   test::servers& servers = test::shared_servers();
-  test_config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   persistence_actor actor;
 
@@ -221,12 +214,6 @@ struct fixture {
     return dump;
   }
 };
-
-template <class T>
-void check_fails(const caf::expected<T>& result, ec code) {
-  BOOST_REQUIRE_MESSAGE(!result, "expected " << to_string(code) << ", got a value");
-  BOOST_CHECK_EQUAL(to_string(code_of(result.error())), to_string(code));
-}
 
 /// Runs `text` and returns the SQLSTATE it failed with, or "" if it succeeded.
 std::string sqlstate_of(const std::string& url, const std::string& text) {
@@ -379,8 +366,12 @@ BOOST_AUTO_TEST_CASE(a_second_migrate_changes_nothing) {
 BOOST_AUTO_TEST_CASE(concurrent_migrators_apply_each_migration_once) {
   std::vector<int32_t> first;
   std::vector<int32_t> second;
-  std::thread t1{[&] { first = run_migrations(servers.database_url()); }};
-  std::thread t2{[&] { second = run_migrations(servers.database_url()); }};
+  std::thread t1{[&] {
+    first = run_migrations(servers.database_url());
+  }};
+  std::thread t2{[&] {
+    second = run_migrations(servers.database_url());
+  }};
   t1.join();
   t2.join();
   std::vector<int32_t> all = first;
@@ -494,8 +485,8 @@ BOOST_AUTO_TEST_CASE(slice_database_names_are_validated) {
        {"wa_slice_x", "wa_slice_", "wa_slice_1; DROP DATABASE postgres", "wa_slice_1\"",
         "postgres", "wank_saas", "WA_SLICE_1", "wa_slice_1234567890", "wa_slice_template"}) {
     BOOST_TEST_CONTEXT("name " << name) {
-      check_fails(ask<bool>(db::create_slice_database{name}), ec::invalid_request);
-      check_fails(ask<bool>(db::drop_slice_database{name}), ec::invalid_request);
+      test::check_fails(ask<bool>(db::create_slice_database{name}), ec::invalid_request);
+      test::check_fails(ask<bool>(db::drop_slice_database{name}), ec::invalid_request);
     }
   }
 }

@@ -27,11 +27,12 @@
 #include "actors/slice_watcher.hpp"
 #include "actors/telemetry_writer.hpp"
 #include "messages/error.hpp"
-#include "messages/register.hpp"
 #include "persistence/persistence.hpp"
 #include "tests/support/ask.hpp"
 #include "tests/support/printing.hpp"
 #include "tests/support/servers.hpp"
+#include "tests/support/sql.hpp"
+#include "tests/support/system.hpp"
 #include "tests/support/temp_dir.hpp"
 
 extern char** environ;
@@ -40,12 +41,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_types(*this);
-  }
-};
 
 constexpr int64_t mib = 1024 * 1024;
 
@@ -169,7 +164,7 @@ slice_runtime_actor::behavior_type stub_runtime(slice_runtime_actor::pointer) {
 struct fixture {
   test::servers& servers = test::shared_servers();
   test::temp_dir dir;
-  test_config cfg;
+  test::system_config cfg;
   caf::actor_system sys{cfg};
   events_ptr recorded = std::make_shared<recorded_events>();
   persistence_actor db;
@@ -208,11 +203,7 @@ struct fixture {
 
   /// Runs one statement on the gateway database, outside the actors.
   pqxx::result sql(const std::string& text) {
-    pqxx::connection conn{servers.database_url()};
-    pqxx::work tx{conn};
-    auto result = tx.exec(text);
-    tx.commit();
-    return result;
+    return test::sql(servers.database_url(), text);
   }
 
   int64_t count(const std::string& text) {
