@@ -64,11 +64,14 @@ struct system_config : caf::actor_system_config {
     register_types(*this);
     if (s.scheduler_threads > 0)
       set("scheduler.max-threads", static_cast<size_t>(s.scheduler_threads));
-    // An idle worker spins, then polls every 50 us for 500 rounds, then sleeps on a condition
-    // variable that a new job wakes. Traffic that comes in trickles (a login every 100 ms)
-    // keeps the workers in the polling phase, where they take a core's tenth from bcrypt;
-    // a short polling phase costs nothing, since the sleeping worker is woken anyway.
-    set("work-stealing.moderate-poll-attempts", size_t{20});
+    // An idle worker spins, then by default polls every 50 us for 500 rounds, then sleeps on
+    // a condition variable that a new job wakes. The polling phase is pure cost here: each
+    // poll is a sleep and a context switch, and a request every few hundred microseconds (the
+    // resolve path under load) or a login every 100 ms keeps every worker in it, taking the
+    // cores from nats-server, bcrypt and the workers that have jobs. Measured with
+    // `scripts/bench.sh session_resolve` on two cores: 0.54 of the echo's throughput with 20
+    // polling rounds, 0.61-0.69 with none. A sleeping worker is woken by the next job anyway.
+    set("work-stealing.moderate-poll-attempts", size_t{0});
     // The daemon's own settings are parsed by CLI11; CAF must not read ./caf-application.ini.
     set("logger.verbosity", caf::atom("quiet"));
   }
