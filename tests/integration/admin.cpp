@@ -119,6 +119,23 @@ BOOST_AUTO_TEST_CASE(an_admin_action_over_nats_records_its_reason_with_one_admin
   BOOST_REQUIRE(signup.json()["slice"].is_object());
   auto slice_id = signup.json()["slice"]["id"];
   client->subscribe("gateway.slice.status." + std::to_string(slice_id.get<int>()));
+  // The events of the admin's actions, once `n` have arrived. The assignment's own event may
+  // still be on its way when the subscription starts (on a busy machine it is): it is not one.
+  auto admin_events = [&](size_t n) {
+    std::vector<json> result;
+    test::eventually([&] {
+      result.clear();
+      for (auto& m : client->messages()) {
+        auto body = m.json();
+        auto reason = body.find("reason");
+        if (reason != body.end() && reason->is_string()
+            && reason->get<std::string>().rfind("admin", 0) == 0)
+          result.push_back(body);
+      }
+      return result.size() >= n;
+    });
+    return result;
+  };
 
   // With the admin's words: "admin: <words>", in the row and in the event, prefixed once.
   auto suspended = admin(
@@ -127,10 +144,10 @@ BOOST_AUTO_TEST_CASE(an_admin_action_over_nats_records_its_reason_with_one_admin
   BOOST_REQUIRE_MESSAGE(suspended.error_code().empty(), suspended.body);
   BOOST_CHECK(status_reason(slice_id)
               == std::optional<std::string>{"admin: maintenance window"});
-  auto events = client->wait_for(1);
+  auto events = admin_events(1);
   BOOST_REQUIRE_EQUAL(events.size(), 1u);
-  BOOST_CHECK_EQUAL(events[0].json()["to"], "suspended");
-  BOOST_CHECK_EQUAL(events[0].json()["reason"], "admin: maintenance window");
+  BOOST_CHECK_EQUAL(events[0]["to"], "suspended");
+  BOOST_CHECK_EQUAL(events[0]["reason"], "admin: maintenance window");
 
   // Without any: just "admin".
   auto resumed = admin("resume", json{{"session_id", token}, {"slice_id", slice_id}});
@@ -138,10 +155,12 @@ BOOST_AUTO_TEST_CASE(an_admin_action_over_nats_records_its_reason_with_one_admin
   auto again = admin("suspend", json{{"session_id", token}, {"slice_id", slice_id}});
   BOOST_REQUIRE_MESSAGE(again.error_code().empty(), again.body);
   BOOST_CHECK(status_reason(slice_id) == std::optional<std::string>{"admin"});
-  events = client->wait_for(3);
+  events = admin_events(3);
   BOOST_REQUIRE_EQUAL(events.size(), 3u);
-  BOOST_CHECK_EQUAL(events[1].json()["reason"], "admin");
-  BOOST_CHECK_EQUAL(events[2].json()["reason"], "admin");
+  BOOST_CHECK_EQUAL(events[1]["to"], "assigned");
+  BOOST_CHECK_EQUAL(events[1]["reason"], "admin");
+  BOOST_CHECK_EQUAL(events[2]["to"], "suspended");
+  BOOST_CHECK_EQUAL(events[2]["reason"], "admin");
 }
 
 BOOST_AUTO_TEST_CASE(a_misspelt_status_filter_is_an_invalid_request) {
