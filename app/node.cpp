@@ -87,6 +87,7 @@ node_config make_node_config(const settings& s) {
   c.runtime.docker_network = s.docker_network;
   c.runtime.memory_limit = s.slice_memory_limit;
   c.runtime.cpu_limit = s.slice_cpu_limit;
+  c.runtime.pids_limit = s.slice_pids_limit;
   c.runtime.cgroup_root = s.cgroup_root;
   c.runtime.stop_grace = s.stop_grace;
 

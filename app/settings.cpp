@@ -122,7 +122,10 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "docker-network", s.docker_network, "Docker network for slice containers");
   add(app, "slice-memory-limit", s.slice_memory_limit, "Memory limit per slice in bytes");
   add(app, "slice-cpu-limit", s.slice_cpu_limit, "CPU limit per slice in cores");
-  add(app, "cgroup-root", s.cgroup_root, "Root of the cgroup v2 hierarchy");
+  add(app, "slice-pids-limit", s.slice_pids_limit,
+      "Most processes and threads per slice container (0: none)");
+  add(app, "cgroup-root", s.cgroup_root,
+      "Root of the host's cgroup hierarchy (v1 or v2), where container usage is read");
   add_duration(app, "stop-grace", s.stop_grace, "Grace between SIGTERM and SIGKILL");
   add_duration(app, "shutdown-grace", s.shutdown_grace,
                "How long a clean stop may take to finish requests, events and writes");

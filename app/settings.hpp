@@ -96,6 +96,7 @@ struct settings {
   std::string docker_network = runtime_config{}.docker_network;
   int64_t slice_memory_limit = runtime_config{}.memory_limit;
   double slice_cpu_limit = runtime_config{}.cpu_limit;
+  int64_t slice_pids_limit = runtime_config{}.pids_limit;
   std::string cgroup_root = runtime_config{}.cgroup_root;
   caf::timespan stop_grace = runtime_config{}.stop_grace;
   int64_t memory_alert_bytes = slice_watcher_config{}.memory_alert_bytes;

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 
@@ -55,24 +54,23 @@ caf::error refused(const std::string& what, const response& r) {
                                     + " (HTTP " + std::to_string(r.status) + ")");
 }
 
-/// Reads the first number of a file such as `memory.current`.
-optional<int64_t> read_number(const std::filesystem::path& file) {
-  std::ifstream in{file};
-  int64_t value = 0;
-  if (in >> value)
-    return value;
-  return caf::none;
+/// An integer member of a JSON object; none if missing or not a number.
+optional<int64_t> number_field(const json& object, const char* key) {
+  if (!object.is_object())
+    return caf::none;
+  auto i = object.find(key);
+  if (i == object.end() || !i->is_number_integer())
+    return caf::none;
+  return i->get<int64_t>();
 }
 
-/// Reads `key value` from a flat-keyed file such as `memory.stat` or `cpu.stat`.
-optional<int64_t> read_key(const std::filesystem::path& file, const std::string& key) {
-  std::ifstream in{file};
-  std::string name;
-  int64_t value = 0;
-  while (in >> name >> value)
-    if (name == key)
-      return value;
-  return caf::none;
+/// The member `key` of `object` if both are objects, else an empty object.
+const json& object_field(const json& object, const char* key) {
+  static const json empty = json::object();
+  if (!object.is_object())
+    return empty;
+  auto i = object.find(key);
+  return i != object.end() && i->is_object() ? *i : empty;
 }
 
 size_t append_body(char* data, size_t size, size_t count, void* user) {
@@ -84,7 +82,7 @@ size_t append_body(char* data, size_t size, size_t count, void* user) {
 
 /// One keep-alive connection to the Engine. Not thread-safe, like the driver that owns it.
 class docker_driver::engine {
-public:
+ public:
   explicit engine(std::string socket) : socket_(std::move(socket)) {
     // curl_global_init is not thread-safe on every build; every user goes through here once.
     static std::once_flag init;
@@ -133,8 +131,8 @@ public:
     }
     auto rc = curl_easy_perform(curl_);
     if (rc != CURLE_OK)
-      return make_error(ec::unavailable, "docker engine at " + socket_ + " is unavailable: "
-                                           + curl_easy_strerror(rc));
+      return make_error(ec::unavailable, "docker engine at " + socket_
+                                           + " is unavailable: " + curl_easy_strerror(rc));
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &result.status);
     return result;
   }
@@ -151,17 +149,17 @@ public:
     return result;
   }
 
-private:
+ private:
   std::string socket_;
   CURL* curl_ = nullptr;
   curl_slist* headers_ = nullptr;
 };
 
 docker_driver::docker_driver(runtime_config cfg, monotonic_clock clock)
-  : cfg_(std::move(cfg)),
-    clock_(std::move(clock)),
+  : cfg_(std::move(cfg)), clock_(std::move(clock)), cgroups_(cfg_.cgroup_root),
     engine_(std::make_unique<engine>(cfg_.docker_socket)) {
-  // nop
+  spdlog::info("docker runtime reads container usage from {} under {}",
+               to_string(cgroups_.layout()), cgroups_.root());
 }
 
 docker_driver::~docker_driver() = default;
@@ -186,7 +184,13 @@ std::string docker_driver::create_body(const slice_spec& spec) const {
     {"Binds", json::array({data_dir + ":/data"})},
     // Restarts are slicegate's decision (with backoff and alerts), not the Engine's.
     {"RestartPolicy", {{"Name", "no"}}},
+    // A slice serves HTTP on an unprivileged port: it needs no capability, and nothing in
+    // it may gain privileges through a setuid binary.
+    {"CapDrop", json::array({"ALL"})},
+    {"SecurityOpt", json::array({"no-new-privileges"})},
   };
+  if (cfg_.pids_limit > 0)
+    host_config["PidsLimit"] = cfg_.pids_limit;
   if (cfg_.memory_limit > 0)
     host_config["Memory"] = cfg_.memory_limit;
   if (cfg_.cpu_limit > 0)
@@ -195,9 +199,9 @@ std::string docker_driver::create_body(const slice_spec& spec) const {
     host_config["NetworkMode"] = cfg_.docker_network;
   json body = {
     {"Image", cfg_.docker_image},
-    {"Env", json::array({"PORT=" + std::to_string(spec.port),
-                         "DATABASE_URL=" + spec.database_url, "DATA_DIR=/data",
-                         "SLICE_ID=" + std::to_string(spec.slice_id)})},
+    {"Env",
+     json::array({"PORT=" + std::to_string(spec.port), "DATABASE_URL=" + spec.database_url,
+                  "DATA_DIR=/data", "SLICE_ID=" + std::to_string(spec.slice_id)})},
     {"ExposedPorts", {{port, json::object()}}},
     {"Labels", {{"slicegate.slice", std::to_string(spec.slice_id)}}},
     {"HostConfig", host_config},
@@ -217,10 +221,45 @@ caf::error docker_driver::create(const slice_spec& spec) {
     spdlog::info("docker runtime creates container {}", name);
     return {};
   }
-  // 409: the container exists (a previous daemon made it); it is reused as it is.
-  if (reply->status == 409)
-    return {};
-  return refused("create " + name, *reply);
+  if (reply->status != 409)
+    return refused("create " + name, *reply);
+  // 409: a container of that name exists. A previous daemon's container of this slice is
+  // adopted; anything else of that name (made by hand, another image, no label) is replaced.
+  auto found = inspect(spec.slice_id);
+  if (!found)
+    return found.error();
+  if (*found) {
+    auto why = unfit(spec.slice_id, **found);
+    if (why.empty()) {
+      containers_[spec.slice_id] = container{(*found)->id, caf::none};
+      return {};
+    }
+    spdlog::warn("docker runtime replaces container {}: {}", name, why);
+    auto gone = engine_->call("DELETE", "/containers/" + name + "?force=true&v=true");
+    if (!gone)
+      return gone.error();
+    if (gone->status != 204 && gone->status != 404)
+      return refused("remove " + name, *gone);
+  }
+  reply = engine_->call("POST", "/containers/create?name=" + name, create_body(spec));
+  if (!reply)
+    return reply.error();
+  if (reply->status != 201)
+    return refused("create " + name, *reply);
+  auto doc = json::parse(reply->body, nullptr, false);
+  if (doc.is_object())
+    containers_[spec.slice_id] = container{text_field(doc, "Id"), caf::none};
+  spdlog::info("docker runtime creates container {}", name);
+  return {};
+}
+
+std::string docker_driver::unfit(int32_t slice_id, const inspection& found) const {
+  if (found.slice_label != std::to_string(slice_id))
+    return found.slice_label.empty() ? "it has no slicegate.slice label"
+                                     : "its slicegate.slice label says " + found.slice_label;
+  if (found.image != cfg_.docker_image)
+    return "it runs image " + found.image + ", not " + cfg_.docker_image;
+  return {};
 }
 
 caf::error docker_driver::start(const slice_spec& spec) {
@@ -247,9 +286,9 @@ caf::error docker_driver::stop(int32_t slice_id) {
   auto name = container_name(slice_id);
   // The Engine counts whole seconds; rounding down could turn a short grace into none.
   auto grace = std::chrono::ceil<std::chrono::seconds>(cfg_.stop_grace);
-  auto reply = engine_->call("POST",
-                             "/containers/" + name + "/stop?t=" + std::to_string(grace.count()),
-                             {}, cfg_.stop_grace + stop_slack);
+  auto reply
+    = engine_->call("POST", "/containers/" + name + "/stop?t=" + std::to_string(grace.count()),
+                    {}, cfg_.stop_grace + stop_slack);
   if (!reply)
     return reply.error();
   // 304: already stopped; 404: nothing to stop.
@@ -294,11 +333,12 @@ caf::expected<optional<docker_driver::inspection>> docker_driver::inspect(int32_
     result.id = text_field(doc, "Id");
   if (result.id.empty())
     return make_error(ec::internal, "docker engine sent an unreadable inspection of " + name);
-  auto state = doc.find("State");
-  if (state != doc.end() && state->is_object()) {
-    auto running = state->find("Running");
-    result.running = running != state->end() && running->is_boolean() && running->get<bool>();
-  }
+  auto& state = object_field(doc, "State");
+  auto running = state.find("Running");
+  result.running = running != state.end() && running->is_boolean() && running->get<bool>();
+  auto& config = object_field(doc, "Config");
+  result.image = text_field(config, "Image");
+  result.slice_label = text_field(object_field(config, "Labels"), "slicegate.slice");
   return optional<inspection>{std::move(result)};
 }
 
@@ -309,32 +349,39 @@ caf::expected<bool> docker_driver::running(int32_t slice_id) {
   return *found && (*found)->running;
 }
 
-optional<std::string> docker_driver::cgroup_dir(const std::string& container_id) const {
-  // Only a full id (hex digits) may become part of a path.
-  if (container_id.empty()
-      || container_id.find_first_not_of("0123456789abcdef") != std::string::npos)
-    return caf::none;
-  std::filesystem::path root{cfg_.cgroup_root};
-  const std::filesystem::path candidates[] = {
-    // systemd cgroup driver (Docker's default on systemd hosts).
-    root / "system.slice" / ("docker-" + container_id + ".scope"),
-    // cgroupfs cgroup driver.
-    root / "docker" / container_id,
-    // systemd driver with a `docker.slice` parent (rootful, non-default cgroup parent).
-    root / "docker.slice" / ("docker-" + container_id + ".scope"),
-  };
-  for (auto& dir : candidates) {
-    std::error_code err;
-    if (std::filesystem::exists(dir / "memory.current", err))
-      return dir.string();
+caf::expected<cgroup_counters> docker_driver::engine_stats(int32_t slice_id) {
+  auto name = container_name(slice_id);
+  auto reply
+    = engine_->call("GET", "/containers/" + name + "/stats?stream=false&one-shot=true");
+  if (!reply)
+    return reply.error();
+  if (reply->status == 404)
+    return cgroup_counters{};
+  if (reply->status != 200)
+    return refused("report the stats of " + name, *reply);
+  auto doc = json::parse(reply->body, nullptr, false);
+  cgroup_counters result;
+  auto& memory = object_field(doc, "memory_stats");
+  if (auto usage = number_field(memory, "usage")) {
+    // As `docker stats` shows it: v1 reports total_inactive_file, v2 inactive_file.
+    auto& stats = object_field(memory, "stats");
+    auto inactive = number_field(stats, "total_inactive_file");
+    if (!inactive)
+      inactive = number_field(stats, "inactive_file");
+    auto drop = inactive.value_or(0);
+    result.memory_bytes = drop < *usage ? *usage - drop : *usage;
   }
-  return caf::none;
+  if (auto ns
+      = number_field(object_field(object_field(doc, "cpu_stats"), "cpu_usage"), "total_usage"))
+    result.cpu
+      = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::nanoseconds{*ns});
+  return result;
 }
 
 caf::expected<slice_usage> docker_driver::usage(int32_t slice_id) {
   auto& known = containers_[slice_id];
-  auto dir = cgroup_dir(known.id);
-  if (!dir) {
+  auto counters = cgroups_.read(known.id);
+  if (!counters) {
     // Never inspected, or re-created by someone under a new id, or not running.
     auto found = inspect(slice_id);
     if (!found)
@@ -345,29 +392,28 @@ caf::expected<slice_usage> docker_driver::usage(int32_t slice_id) {
     }
     if ((*found)->id != known.id)
       known = container{(*found)->id, caf::none};
-    dir = cgroup_dir(known.id);
-    if (!dir) {
-      // A running container without a cgroup here means a misconfigured cgroup-root: worth
-      // saying, but not once a minute per slice.
-      if (!cgroup_missing_reported_)
-        spdlog::warn("docker runtime finds no cgroup of container {} under {}", known.id,
-                     cfg_.cgroup_root);
-      cgroup_missing_reported_ = true;
-      return slice_usage{};
-    }
+    counters = cgroups_.read(known.id);
   }
-  std::filesystem::path base{*dir};
+  if (!counters) {
+    // A running container without a cgroup here: slicegate runs in a container without the
+    // host's /sys/fs/cgroup, or under another cgroup parent. The Engine still knows.
+    if (!stats_fallback_reported_)
+      spdlog::warn("docker runtime finds no cgroup of container {} under {} ({}); it reads "
+                   "usage from the Engine's stats API instead, one request per container",
+                   known.id, cgroups_.root(), to_string(cgroups_.layout()));
+    stats_fallback_reported_ = true;
+    auto stats = engine_stats(slice_id);
+    if (!stats)
+      return stats.error();
+    counters = std::move(*stats);
+  }
   slice_usage result;
-  if (auto current = read_number(base / "memory.current")) {
-    // `docker stats` subtracts the file cache the kernel would drop first.
-    auto inactive = read_key(base / "memory.stat", "inactive_file").value_or(0);
-    result.rss_bytes = inactive < *current ? *current - inactive : *current;
-  }
-  if (auto used = read_key(base / "cpu.stat", "usage_usec")) {
-    cpu_reading now{std::chrono::microseconds{*used}, clock_()};
+  result.rss_bytes = counters->memory_bytes;
+  if (counters->cpu) {
+    cpu_reading now{*counters->cpu, clock_()};
     if (known.last_cpu) {
-      auto wall = std::chrono::duration_cast<std::chrono::microseconds>(now.at
-                                                                        - known.last_cpu->at);
+      auto wall
+        = std::chrono::duration_cast<std::chrono::microseconds>(now.at - known.last_cpu->at);
       result.cpu_percent = cpu_percent(now.cpu - known.last_cpu->cpu, wall);
     }
     known.last_cpu = now;

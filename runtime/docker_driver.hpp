@@ -6,20 +6,24 @@
 #include <set>
 #include <string>
 
+#include "runtime/cgroup.hpp"
 #include "runtime/driver.hpp"
 
 namespace slicegate {
 
 /// Runs each slice as the container `slice-<id>` through the Docker Engine API (v1.41) on its
-/// unix socket: `PORT`, `DATABASE_URL`, `DATA_DIR=/data` and `SLICE_ID` in its environment,
-/// the slice port published on `slice_host`, the data directory mounted at `/data`, memory
-/// and CPU limited, no restart policy (slicegate decides about restarts).
+/// unix socket: `PORT`, `DATABASE_URL`, `DATA_DIR=/data` and `SLICE_ID` in its environment
+/// (never on a command line), the slice port published on `slice_host`, the data directory
+/// mounted at `/data`, memory, CPU and pids limited, every capability dropped,
+/// `no-new-privileges`, the label `slicegate.slice=<id>`, no restart policy (slicegate
+/// decides about restarts).
 ///
-/// Containers outlive the daemon; starting an existing container reuses it as it is, so a
-/// restarted daemon adopts its slices. Memory and CPU come from the container's cgroup v2
-/// files, not from `docker stats`, which needs seconds per container.
+/// Containers outlive the daemon: a restarted daemon adopts a slice's container if it carries
+/// the slice's label and the configured image, and replaces it otherwise. Memory and CPU come
+/// from the container's cgroup (v1 or v2, see cgroup.hpp); where no cgroup is readable, from
+/// the Engine's one-shot stats, a request per container.
 class docker_driver : public runtime_driver {
-public:
+ public:
   explicit docker_driver(runtime_config cfg,
                          monotonic_clock clock = std::chrono::steady_clock::now);
   ~docker_driver() override;
@@ -41,11 +45,12 @@ public:
   /// The Engine API request body that creates the container of `spec`.
   std::string create_body(const slice_spec& spec) const;
 
-  /// The cgroup directory of a container, where the layouts of the systemd and cgroupfs
-  /// drivers put it; none if neither exists.
-  optional<std::string> cgroup_dir(const std::string& container_id) const;
+  /// The cgroup layout usage is read from.
+  cgroup_layout layout() const {
+    return cgroups_.layout();
+  }
 
-private:
+ private:
   /// A container's CPU time from `cpu.stat`, and when it was read.
   struct cpu_reading {
     std::chrono::microseconds cpu;
@@ -63,6 +68,10 @@ private:
   struct inspection {
     std::string id;
     bool running = false;
+    /// The image the container was created from, as named at its creation.
+    std::string image;
+    /// The value of its `slicegate.slice` label; empty without one.
+    std::string slice_label;
   };
 
   /// Asks the Engine about a container; none if there is no such container.
@@ -70,11 +79,18 @@ private:
 
   caf::error create(const slice_spec& spec);
 
+  /// Why an existing container may not serve as slice `slice_id`'s; empty if it may.
+  std::string unfit(int32_t slice_id, const inspection& found) const;
+
+  /// Memory and CPU from the Engine's stats API, for hosts where no cgroup is readable.
+  caf::expected<cgroup_counters> engine_stats(int32_t slice_id);
+
   /// HTTP over the unix socket; defined in the .cpp so that only it sees libcurl.
   class engine;
 
   runtime_config cfg_;
   monotonic_clock clock_;
+  cgroup_reader cgroups_;
   std::unique_ptr<engine> engine_;
   std::map<int32_t, container> containers_;
   /// Slices started and not stopped since: a container of theirs that is not running has
@@ -82,8 +98,8 @@ private:
   std::set<int32_t> started_;
   /// Whether the last `reap` could not reach the Engine, so that an outage is logged once.
   bool engine_lost_ = false;
-  /// Whether a running container without a cgroup under `cgroup_root` was logged.
-  bool cgroup_missing_reported_ = false;
+  /// Whether falling back to the Engine's stats (no cgroup under `cgroup_root`) was logged.
+  bool stats_fallback_reported_ = false;
 };
 
 } // namespace slicegate

@@ -19,7 +19,6 @@
 
 namespace slicegate {
 
-
 /// A monotonic clock; CPU percentages divide by the time between two of its readings. Tests
 /// pass one they move by hand.
 using monotonic_clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -39,22 +38,24 @@ struct runtime_config {
   std::string docker_socket = "/var/run/docker.sock";
   std::string docker_image = "wa-crm-slice:latest";
   std::string docker_network;
-  /// docker: limits per container (0: none).
+  /// docker: limits per container (0: none). The pids limit bounds processes and threads
+  /// together: a fork bomb in one slice cannot starve the host.
   int64_t memory_limit = 512LL * 1024 * 1024;
   double cpu_limit = 1.0;
-  /// docker: root of the cgroup v2 hierarchy, where container memory and CPU are read.
+  int64_t pids_limit = 512;
+  /// docker: root of the host's cgroup hierarchy (v1 or v2, detected), where container
+  /// memory and CPU are read.
   std::string cgroup_root = "/sys/fs/cgroup";
   /// Time between SIGTERM (or `docker stop`) and SIGKILL.
   caf::timespan stop_grace = std::chrono::seconds{10};
 };
-
 
 /// Starts, stops and measures slices. Calls block (processes are waited for, the Docker
 /// Engine is asked over HTTP), so only a detached actor calls them, and only one thread at a
 /// time. Errors are domain errors: `ec::invalid_request` for a bad spec, `ec::unavailable`
 /// when the runtime cannot be reached, `ec::internal` when it refuses.
 class runtime_driver {
-public:
+ public:
   virtual ~runtime_driver();
 
   /// The runtime's name as the `runtime` setting spells it.

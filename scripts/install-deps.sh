@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what slicegate needs to build, test and run on Debian 12 (as root, or with sudo).
+# Installs what slicegate needs to build, test and run on Debian 12 (as root, or with sudo),
+# including docker.io (dockerd, containerd, runc, the docker CLI): the docker runtime's tests
+# run a real throwaway engine.
 set -euo pipefail
 
 packages=(
@@ -7,6 +9,7 @@ packages=(
   libcaf-dev libpqxx-dev libnats-dev nlohmann-json3-dev libcrypt-dev libboost-test-dev
   libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev
   postgresql-15 postgresql-client-15 nats-server
+  docker.io
   procps iproute2
 )
 
@@ -25,4 +28,6 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # The Debian postgresql package starts a cluster on 5432; slicegate's scripts run their own.
+# Likewise docker.io: where systemd runs it starts an engine on /run/docker.sock; the tests and
+# `RUNTIME=docker run-local.sh` start a throwaway one (scripts/servers.sh start-docker).
 echo "install-deps: installed ${missing[*]}"

@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
 # Runs slicegate on this machine against a throwaway PostgreSQL and nats-server, with three
-# demo slices run by the process runtime. Logs go to the terminal; Ctrl-C stops everything
-# and removes the throwaway servers.
+# demo slices run by the process runtime (or, with RUNTIME=docker, as containers on a throwaway
+# Docker engine). Logs go to the terminal; Ctrl-C stops everything and removes the throwaway
+# servers.
+#
+# Environment:
+#   RUNTIME=process   (default) slices are demo-slice processes, children of slicegate
+#   RUNTIME=docker    slices are containers of the image slicegate/demo-slice:1 (made by
+#                     scripts/demo-image.sh) on a throwaway Docker engine (scripts/servers.sh
+#                     start-docker, as root), host network; the engine and its containers are
+#                     removed on exit like the other servers
+#   BUILD_DIR, JOBS, SLICE_PORT_BASE, DEMO_SLICES, HEALTH_INTERVAL, SERVER_INTERVAL
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
+runtime=${RUNTIME:-process}
+image=slicegate/demo-slice:1
+case $runtime in
+  process | docker) ;;
+  *)
+    echo "run-local.sh: RUNTIME must be process or docker, not '$runtime'" >&2
+    exit 64
+    ;;
+esac
 
 bash "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -13,6 +31,7 @@ cmake --build "$build" -j"${JOBS:-2}" --target slicegate slicectl demo-slice
 dir=$(mktemp -d /tmp/slicegate-local-XXXXXX)
 cleanup() {
   [ -n "${daemon_pid:-}" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  # Also stops the Docker engine, if one was started, and removes its containers.
   bash "$root/scripts/servers.sh" stop "$dir" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -23,11 +42,24 @@ bash "$root/scripts/servers.sh" start "$dir"
 source "$dir/env"
 mkdir -p "$dir/slices"
 
+runtime_args=(--runtime process --slice-command "$build/demo-slice")
+runtime_text="process runtime: $build/demo-slice"
+if [ "$runtime" = docker ]; then
+  bash "$root/scripts/servers.sh" start-docker "$dir"
+  # shellcheck disable=SC1091
+  source "$dir/docker.env"
+  bash "$root/scripts/demo-image.sh" "$build" "$image" >/dev/null
+  runtime_args=(--runtime docker --docker-socket "$DOCKER_SOCKET" --docker-image "$image"
+    --docker-network host)
+  runtime_text="docker runtime: $image on $DOCKER_HOST"
+fi
+
 cat <<TXT
 
 slicegate runs against throwaway servers in $dir:
   PostgreSQL  $DATABASE_URL
   NATS        $NATS_URL
+  slices      $runtime_text
 Try, in another terminal:
   $build/slicectl --nats-url $NATS_URL info
   $build/slicegate create-admin --database-url $DATABASE_URL --email admin@example.com
@@ -40,8 +72,7 @@ TXT
   --admin-database-url "$ADMIN_DATABASE_URL" \
   --slice-database-url "$SLICE_DATABASE_URL" \
   --nats-url "$NATS_URL" \
-  --runtime process \
-  --slice-command "$build/demo-slice" \
+  "${runtime_args[@]}" \
   --slice-port-base "${SLICE_PORT_BASE:-15001}" \
   --data-root "$dir/slices" \
   --min-available "${DEMO_SLICES:-3}" \

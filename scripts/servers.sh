@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL 15 and nats-server (with JetStream) on free loopback ports, for tests,
-# benchmarks, CI and local runs. Everything lives in one directory; nothing else is touched.
+# Throwaway PostgreSQL 15 and nats-server (with JetStream) on free loopback ports, and on demand
+# a throwaway Docker engine, for tests, benchmarks, CI and local runs. Everything lives in one
+# directory (the Docker engine adds a short exec root under /tmp); nothing else is touched.
 #
 #   scripts/servers.sh start DIR       create DIR, init and start both servers, run sql/setup.sql,
 #                                      write DIR/env and print it
-#   scripts/servers.sh stop DIR        stop both (fast), then delete DIR unless KEEP=1
+#   scripts/servers.sh stop DIR        stop both (fast) and the Docker engine of DIR if any,
+#                                      then delete DIR unless KEEP=1
 #   scripts/servers.sh stop-pg DIR     stop PostgreSQL (pg_ctl stop -m fast)
 #   scripts/servers.sh start-pg DIR    start PostgreSQL again on its recorded port
 #   scripts/servers.sh restart-pg DIR  stop-pg, then start-pg
 #   scripts/servers.sh kill-nats DIR   SIGKILL nats-server (crash test)
 #   scripts/servers.sh start-nats DIR  start nats-server again: same ports, same JetStream store
 #   scripts/servers.sh status DIR      print what runs; exit 0 if both run, 3 otherwise
+#   scripts/servers.sh start-docker DIR  start a throwaway Docker engine (dockerd, as root) with
+#                                      its socket in DIR, write DIR/docker.env and print it;
+#                                      exit 3 (one line on stderr says why) when there is no
+#                                      dockerd or it does not start, so that tests can skip
+#   scripts/servers.sh stop-docker DIR   remove every container of that engine, stop it (SIGTERM,
+#                                      SIGKILL after 15 s), unmount what it left mounted, remove
+#                                      its exec root; keeps its data root (images) unless `stop`
 #
 # DIR/env is shell-sourceable (`. DIR/env`):
 #   PG_PORT, NATS_PORT, NATS_MONITOR_PORT, SERVERS_DIR,
@@ -20,6 +29,11 @@
 #   SUPERUSER_DATABASE_URL postgresql://postgres@127.0.0.1:PG_PORT/postgres
 #   NATS_URL               nats://127.0.0.1:NATS_PORT
 #
+# DIR/docker.env is shell-sourceable too, written by `start-docker` (and removed by
+# `stop-docker`), independent of DIR/env:
+#   DOCKER_SOCKET          DIR/docker/docker.sock, the engine's API socket (an absolute path)
+#   DOCKER_HOST            unix://DOCKER_SOCKET, for the docker CLI
+#
 # Environment:
 #   PG_PORT, NATS_PORT, NATS_MONITOR_PORT  fixed ports for `start` (default: random free ports
 #                                          in 20000-60000)
@@ -27,9 +41,19 @@
 #   WAIT_SECONDS                           how long to wait for a server (default 20)
 #   PGBIN                                  PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
 #   NATS_SERVER                            nats-server binary (default: nats-server on PATH)
+#   DOCKERD, DOCKER                        dockerd and docker CLI binaries (default: on PATH)
 #
 # Layout: DIR/pg/data (cluster), DIR/pg (unix socket), DIR/pg/postgres.log, DIR/nats (JetStream
-# store), DIR/nats.log, DIR/nats.pid, DIR/env.
+# store), DIR/nats.log, DIR/nats.pid, DIR/env; with `start-docker`: DIR/docker/root (data root:
+# images, containers), DIR/docker/docker.sock, DIR/docker/docker.pid, DIR/docker/daemon.json (an
+# empty config, so /etc/docker/daemon.json does not apply), DIR/docker/exec-root (the path of the
+# engine's exec root, /tmp/sgd.XXXXXX: containerd's socket must fit in a unix socket path too),
+# DIR/docker.log, DIR/docker.env.
+#
+# The Docker engine runs dockerd with --iptables=false --bridge=none: containers use the host
+# network (`--network host`), ulimits nofile and nproc 4096. Each DIR gets its own data root,
+# exec root, socket, pidfile and containerd, so engines of parallel tests do not meet.
+# stop-docker only touches processes that name this engine's exec root or data root.
 #
 # PostgreSQL refuses to run as root, so as root the cluster belongs to user postgres (runuser);
 # DIR and its parents are made traversable for that user. The cluster runs with trust auth and
@@ -39,6 +63,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 NATS_SERVER=${NATS_SERVER:-nats-server}
+DOCKERD=${DOCKERD:-dockerd}
+DOCKER=${DOCKER:-docker}
 WAIT_SECONDS=${WAIT_SECONDS:-20}
 
 die() {
@@ -48,6 +74,12 @@ die() {
 
 note() {
     echo "servers.sh: $*" >&2
+}
+
+# For start-docker: no engine can run here. Exit code 3 lets a test skip.
+unavailable() {
+    echo "servers.sh: docker unavailable: $*" >&2
+    exit 3
 }
 
 usage() {
@@ -112,6 +144,14 @@ set_paths() {
     NATSLOG=$DIR/nats.log
     NATSPID=$DIR/nats.pid
     ENVFILE=$DIR/env
+    DOCKERDIR=$DIR/docker
+    DOCKER_ROOT=$DIR/docker/root
+    DOCKER_SOCK=$DIR/docker/docker.sock
+    DOCKER_PIDFILE=$DIR/docker/docker.pid
+    DOCKER_CONFIG_FILE=$DIR/docker/daemon.json
+    DOCKER_EXEC_FILE=$DIR/docker/exec-root
+    DOCKERLOG=$DIR/docker.log
+    DOCKER_ENVFILE=$DIR/docker.env
     # A unix socket path holds at most 107 bytes: DIR/pg/.s.PGSQL.NNNNN
     ((${#PGDIR} + 16 <= 107)) || die "DIR '$DIR' is too long for a unix socket path"
 }
@@ -297,6 +337,178 @@ kill_nats_now() {
     rm -f "$NATSPID"
 }
 
+# ---------------------------------------------------------------------------------- Docker
+
+# Runs the docker CLI against this DIR's engine, never longer than $1 seconds.
+engine() {
+    local seconds=$1
+    shift
+    timeout "$seconds" "$DOCKER" -H "unix://$DOCKER_SOCK" "$@"
+}
+
+docker_answers() {
+    engine 5 version >/dev/null 2>&1
+}
+
+# The exec root recorded by start-docker, if it has the shape start-docker gives it.
+docker_exec_root() {
+    local exec_root
+    exec_root=$(cat "$DOCKER_EXEC_FILE" 2>/dev/null) || return 1
+    [[ $exec_root =~ ^/tmp/sgd\.[A-Za-z0-9]+$ ]] || return 1
+    echo "$exec_root"
+}
+
+docker_pid() {
+    local pid
+    pid=$(cat "$DOCKER_PIDFILE" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    proc_alive "$pid" || return 1
+    # Guard against a recycled pid: it must be a dockerd on our data root.
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--data-root $DOCKER_ROOT " ||
+        return 1
+    echo "$pid"
+}
+
+docker_running() {
+    docker_pid >/dev/null
+}
+
+# Prints the pids of the processes that name exec root $1 in their command line: our dockerd
+# (--exec-root), its containerd (--config) and the containerd shims (-address). The path goes
+# through the environment, so that awk's own command line does not match.
+engine_processes() {
+    ps -eo pid=,args= | EXEC_ROOT=$1 SELF=$$ awk '
+        { line = $0 " "; sub(/^ *[0-9]+ /, "", line) }
+        $1 != ENVIRON["SELF"] && (index(line, ENVIRON["EXEC_ROOT"] "/") || index(line, ENVIRON["EXEC_ROOT"] " ")) { print $1 }'
+}
+
+# SIGKILLs what an engine that did not stop cleanly left behind (dockerd killed, containerd
+# gone): first each container's init, the child of its shim (which ends its PID namespace),
+# then the shims, containerd and dockerd. $1: the exec root.
+kill_engine_leftovers() {
+    local exec_root=$1 pids pid i
+    pids=$(engine_processes "$exec_root")
+    [[ -n $pids ]] || return 0
+    note "killing what the engine left running: $(echo "$pids" | tr '\n' ' ')"
+    for pid in $pids; do
+        ps -o pid= --ppid "$pid" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    done
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        pids=$(engine_processes "$exec_root")
+        [[ -z $pids ]] && return 0
+        sleep 0.1
+    done
+    note "still running after SIGKILL: $pids"
+}
+
+# Removes what containers of a killed engine leave outside DIR: their (empty) cgroups and their
+# shims' sockets in /run/containerd/s (named by the hash of containerd's address, the namespace
+# and the container id). $1: the exec root, or empty.
+release_containers() {
+    local exec_root=$1 c id sum
+    for c in "$DOCKER_ROOT"/containers/*/; do
+        [[ -d $c ]] || continue
+        id=$(basename "$c")
+        [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+        rmdir /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/docker/"$id" 2>/dev/null || true
+        if [[ -n $exec_root ]]; then
+            sum=$(printf '%s' "$exec_root/containerd/containerd.sock/moby/$id" | sha256sum)
+            rm -f "/run/containerd/s/${sum%% *}"
+        fi
+    done
+}
+
+# Prints the mount points at or below $1, deepest first.
+mounts_under() {
+    MOUNT_PREFIX=$1 awk '$2 == ENVIRON["MOUNT_PREFIX"] || index($2, ENVIRON["MOUNT_PREFIX"] "/") == 1 { print $2 }' \
+        /proc/mounts | sort -r -u
+}
+
+# Lazily unmounts everything mounted at or below $1 (overlays, the data root's own bind mount,
+# network namespaces): what a killed dockerd leaves mounted.
+unmount_under() {
+    local m
+    while read -r m; do
+        [[ -n $m ]] || continue
+        umount -l -- "$m" 2>/dev/null || note "cannot unmount $m"
+    done < <(mounts_under "$1")
+}
+
+# Microseconds since the epoch.
+now_us() {
+    echo "${EPOCHREALTIME//[!0-9]/}"
+}
+
+# Waits up to $2 seconds until process $1 is gone; false if it is still there.
+wait_gone() {
+    local deadline=$(($(now_us) + $2 * 1000000))
+    while proc_alive "$1"; do
+        (($(now_us) < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+# Stops this DIR's engine if it runs and cleans up after it; safe to repeat.
+stop_docker() {
+    [[ -d $DOCKERDIR ]] || return 0
+    local pid exec_root
+    exec_root=$(docker_exec_root) || exec_root=
+    if pid=$(docker_pid); then
+        if docker_answers; then
+            local ids
+            ids=$(engine 30 ps -aq --no-trunc) || ids=
+            if [[ -n $ids ]]; then
+                # shellcheck disable=SC2086
+                engine 120 rm -f -v $ids >/dev/null || note "docker rm -f failed; killing instead"
+            fi
+        fi
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_gone "$pid" 15; then
+            note "dockerd (pid $pid) still runs 15 s after SIGTERM; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_gone "$pid" 5 || note "dockerd (pid $pid) does not exit"
+        fi
+    fi
+    if [[ -n $exec_root ]]; then
+        kill_engine_leftovers "$exec_root"
+    fi
+    release_containers "$exec_root"
+    unmount_under "$DOCKER_ROOT"
+    if [[ -n $exec_root ]]; then
+        unmount_under "$exec_root"
+        if [[ -z $(mounts_under "$exec_root") ]]; then
+            rm -rf -- "$exec_root"
+        else
+            note "$exec_root still holds mounts; not removing it"
+        fi
+    fi
+    rm -f -- "$DOCKER_EXEC_FILE" "$DOCKER_PIDFILE" "$DOCKER_SOCK" "$DOCKER_ENVFILE"
+}
+
+write_docker_env() {
+    cat >"$DOCKER_ENVFILE.tmp" <<EOT
+export DOCKER_SOCKET=$DOCKER_SOCK
+export DOCKER_HOST=unix://$DOCKER_SOCK
+EOT
+    chmod 644 "$DOCKER_ENVFILE.tmp"
+    mv -f "$DOCKER_ENVFILE.tmp" "$DOCKER_ENVFILE"
+}
+
+# One line on why dockerd did not come up, from what it logged since byte $1 of its log.
+dockerd_failure() {
+    local log line
+    log=$(tail -c "+$(($1 + 1))" "$DOCKERLOG" 2>/dev/null) || log=
+    line=$(grep -E 'failed to start daemon|level=fatal|^Status: ' <<<"$log" | tail -n 1) ||
+        line=$(grep -E 'level=error' <<<"$log" | tail -n 1) ||
+        line=$(grep -v '^[[:space:]]*$' <<<"$log" | tail -n 2 | paste -sd ' ') || line=
+    if [[ $line =~ msg=\"(([^\"\\]|\\.)*)\" ]]; then
+        line=${BASH_REMATCH[1]}
+    fi
+    echo "${line:-it logged nothing}"
+}
+
 # ---------------------------------------------------------------------------------- commands
 
 started_pg=0
@@ -399,11 +611,14 @@ cmd_stop() {
         note "$DIR does not exist; nothing to stop"
         return 0
     fi
+    stop_docker
     kill_nats_now TERM
     stop_pg
     [[ ${KEEP:-0} == 1 ]] && return 0
-    # Delete only a directory this script set up.
-    if [[ -f $ENVFILE || -f $PGDATA/PG_VERSION || -f $PGDIR/initdb.log ]]; then
+    # Delete only a directory this script set up, and never through a mount left in it.
+    if [[ -n $(mounts_under "$DIR") ]]; then
+        note "something is still mounted under $DIR; not deleting it"
+    elif [[ -f $ENVFILE || -f $PGDATA/PG_VERSION || -f $PGDIR/initdb.log || -d $DOCKER_ROOT ]]; then
         rm -rf -- "$DIR"
     else
         note "$DIR was not made by 'servers.sh start'; not deleting it"
@@ -463,7 +678,72 @@ cmd_status() {
     else
         echo "nats:     stopped (port $NATS_PORT, monitor $NATS_MONITOR_PORT)"
     fi
+    if [[ -d $DOCKERDIR ]]; then
+        if pid=$(docker_pid); then
+            echo "docker:   running (socket $DOCKER_SOCK, pid $pid)"
+        else
+            echo "docker:   stopped"
+        fi
+    fi
     ((up == 2)) || exit 3
+}
+
+docker_start_done=0
+
+# On a failed start-docker, stop what it started; the log stays.
+cleanup_failed_docker_start() {
+    ((docker_start_done)) && return 0
+    stop_docker || true
+}
+
+cmd_start_docker() {
+    command -v "$DOCKERD" >/dev/null || unavailable "$DOCKERD not found (install docker.io, or set DOCKERD)"
+    command -v "$DOCKER" >/dev/null || unavailable "$DOCKER not found (install docker.io, or set DOCKER)"
+    local tool
+    for tool in containerd runc; do
+        command -v "$tool" >/dev/null || unavailable "$tool not found (install docker.io)"
+    done
+    is_root || unavailable "dockerd needs root"
+    ((${#DOCKER_SOCK} <= 107)) || die "DIR '$DIR' is too long for a unix socket path"
+    docker_running && die "a docker engine already runs in $DIR; use 'servers.sh stop-docker $DIR' first"
+
+    mkdir -p "$DOCKER_ROOT"
+    trap cleanup_failed_docker_start EXIT
+    stop_docker # what a killed engine of an earlier run left behind
+    echo '{}' >"$DOCKER_CONFIG_FILE"
+    local exec_root i log_start
+    exec_root=$(mktemp -d /tmp/sgd.XXXXXX)
+    log_start=$(stat -c %s "$DOCKERLOG" 2>/dev/null || echo 0)
+    echo "$exec_root" >"$DOCKER_EXEC_FILE"
+
+    # Own session, so the engine outlives the caller's process group like postgres does.
+    setsid "$DOCKERD" --config-file "$DOCKER_CONFIG_FILE" --data-root "$DOCKER_ROOT" \
+        --exec-root "$exec_root" --pidfile "$DOCKER_PIDFILE" -H "unix://$DOCKER_SOCK" \
+        --iptables=false --ip6tables=false --bridge=none \
+        --default-ulimit nofile=4096:4096 --default-ulimit nproc=4096:4096 \
+        </dev/null >>"$DOCKERLOG" 2>&1 &
+    local spawned=$!
+    for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
+        if docker_answers; then
+            write_docker_env
+            docker_start_done=1
+            cat "$DOCKER_ENVFILE"
+            return 0
+        fi
+        if ! proc_alive "$spawned" && ! docker_running; then
+            unavailable "dockerd exited: $(dockerd_failure "$log_start") (log: $DOCKERLOG)"
+        fi
+        sleep 0.1
+    done
+    unavailable "dockerd did not answer within ${WAIT_SECONDS}s: $(dockerd_failure "$log_start") (log: $DOCKERLOG)"
+}
+
+cmd_stop_docker() {
+    if [[ ! -d $DOCKERDIR ]]; then
+        note "no docker engine was started in $DIR; nothing to stop"
+        return 0
+    fi
+    stop_docker
 }
 
 main() {
@@ -475,6 +755,7 @@ main() {
         return 0
         ;;
     start | stop | stop-pg | start-pg | restart-pg | kill-nats | start-nats | status) ;;
+    start-docker | stop-docker) ;;
     *)
         usage >&2
         die "unknown command '$cmd'"
@@ -491,6 +772,8 @@ main() {
     kill-nats) cmd_kill_nats ;;
     start-nats) cmd_start_nats ;;
     status) cmd_status ;;
+    start-docker) cmd_start_docker ;;
+    stop-docker) cmd_stop_docker ;;
     esac
 }
 

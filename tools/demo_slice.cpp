@@ -1,16 +1,18 @@
 // demo-slice: a stand-in for the WhatsApp-CRM backend, for development and tests. It listens
 // on $PORT (or --port), answers GET /health with the slice's WhatsApp state, and writes a small
-// file into $DATA_DIR so that disk usage is non-zero. Nothing else.
+// file into $DATA_DIR so that disk usage is non-zero. For tests of what the runtime measures,
+// `--allocate-mb N` keeps N MiB of memory in use and `--busy` keeps one core busy.
 
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <string>
-
+#include <memory>
 #include <netinet/in.h>
+#include <string>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -42,9 +44,9 @@ void answer(int fd, const std::string& state, const std::string& phone) {
     body = R"({"error":"not found"})";
   }
   auto response = "HTTP/1.1 " + status
-                   + "\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                     "Content-Length: "
-                   + std::to_string(body.size()) + "\r\n\r\n" + body;
+                  + "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    "Content-Length: "
+                  + std::to_string(body.size()) + "\r\n\r\n" + body;
   send(fd, response.data(), response.size(), MSG_NOSIGNAL);
 }
 
@@ -52,9 +54,29 @@ void answer(int fd, const std::string& state, const std::string& phone) {
 
 int main(int argc, char** argv) {
   auto port = std::atoi(env_or("PORT", "5001").c_str());
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], "--port") == 0)
-      port = std::atoi(argv[i + 1]);
+  long allocate_mb = 0;
+  bool busy = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+      port = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--allocate-mb") == 0 && i + 1 < argc)
+      allocate_mb = std::atol(argv[++i]);
+    else if (std::strcmp(argv[i], "--busy") == 0)
+      busy = true;
+  }
+  // Every page written, so that it is resident and counted, not the shared zero page.
+  std::unique_ptr<char[]> ballast;
+  if (allocate_mb > 0) {
+    auto size = static_cast<size_t>(allocate_mb) * 1024 * 1024;
+    ballast.reset(new char[size]);
+    std::memset(ballast.get(), 0x5a, size);
+  }
+  if (busy)
+    std::thread{[] {
+      volatile unsigned long spins = 0;
+      while (!stopping)
+        spins = spins + 1;
+    }}.detach();
   auto state = env_or("DEMO_WA_STATE", "CONNECTED");
   auto phone = env_or("DEMO_WA_PHONE", "+15551234567");
   auto data_dir = env_or("DATA_DIR", "");

@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE docker_driver
-#include <boost/test/unit_test.hpp>
+#include "runtime/docker_driver.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -7,10 +7,10 @@
 #include <fstream>
 #include <memory>
 
+#include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
 #include "messages/error.hpp"
-#include "runtime/docker_driver.hpp"
 #include "tests/support/fake_docker.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -43,11 +43,15 @@ struct fixture {
     cfg.memory_limit = 256LL * 1024 * 1024;
     cfg.cpu_limit = 0.5;
     cfg.cgroup_root = dir / "cgroup";
+    // A cgroup v2 host: the driver detects the layout when it is made.
+    write(cfg.cgroup_root + "/cgroup.controllers", "cpu memory pids\n");
     cfg.stop_grace = 3s;
   }
 
   docker_driver make() {
-    return docker_driver{cfg, [clock = now] { return *clock; }};
+    return docker_driver{cfg, [clock = now] {
+                           return *clock;
+                         }};
   }
 
   slice_spec spec(int32_t id) const {
@@ -65,8 +69,8 @@ struct fixture {
     write(base / "memory.current", std::to_string(current) + "\n");
     write(base / "memory.stat", "anon 1000\nfile 2000\nactive_file 300\ninactive_file "
                                   + std::to_string(inactive_file) + "\nshmem 0\n");
-    write(base / "cpu.stat", "usage_usec " + std::to_string(usage_usec)
-                               + "\nuser_usec 1\nsystem_usec 2\n");
+    write(base / "cpu.stat",
+          "usage_usec " + std::to_string(usage_usec) + "\nuser_usec 1\nsystem_usec 2\n");
   }
 };
 
@@ -82,7 +86,9 @@ BOOST_FIXTURE_TEST_CASE(start_creates_the_container_with_limits_and_starts_it, f
   auto body = json::parse(create->body);
   BOOST_CHECK_EQUAL(body["Image"], "wa-crm-slice:test");
   auto env = body["Env"].get<std::vector<std::string>>();
-  auto has = [&](const std::string& x) { return std::count(env.begin(), env.end(), x) == 1; };
+  auto has = [&](const std::string& x) {
+    return std::count(env.begin(), env.end(), x) == 1;
+  };
   BOOST_CHECK(has("PORT=5007"));
   BOOST_CHECK(has("DATABASE_URL=postgresql://wa_slice:pw@127.0.0.1:5432/wa_slice_7"));
   BOOST_CHECK(has("DATA_DIR=/data"));
@@ -97,6 +103,9 @@ BOOST_FIXTURE_TEST_CASE(start_creates_the_container_with_limits_and_starts_it, f
   BOOST_CHECK_EQUAL(host["Binds"][0], spec(7).data_dir + ":/data");
   BOOST_CHECK_EQUAL(host["RestartPolicy"]["Name"], "no");
   BOOST_CHECK_EQUAL(host["NetworkMode"], "slices");
+  BOOST_CHECK_EQUAL(host["PidsLimit"].get<int64_t>(), 512);
+  BOOST_CHECK(host["CapDrop"] == json::array({"ALL"}));
+  BOOST_CHECK(host["SecurityOpt"] == json::array({"no-new-privileges"}));
   BOOST_CHECK(engine.last("POST", "/containers/slice-7/start"));
   BOOST_CHECK(*driver.running(7));
   BOOST_CHECK(!*driver.running(8));
@@ -236,8 +245,7 @@ BOOST_FIXTURE_TEST_CASE(usage_finds_the_cgroupfs_layout_too, fixture) {
   auto usage = driver.usage(8);
   BOOST_REQUIRE(usage);
   BOOST_CHECK_EQUAL(*usage->rss_bytes, 50'000'000);
-  BOOST_CHECK_EQUAL(*driver.cgroup_dir(id), cfg.cgroup_root + "/docker/" + id);
-  BOOST_CHECK(!driver.cgroup_dir("../../etc"));
+  BOOST_CHECK(driver.layout() == cgroup_layout::v2);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_stopped_or_unknown_container_has_no_usage, fixture) {
