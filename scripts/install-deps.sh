@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev
   postgresql-15 postgresql-client-15 nats-server
   docker.io
-  procps iproute2
+  procps iproute2 curl
 )
 
 missing=()
