@@ -12,15 +12,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <netinet/in.h>
 #include <stdexcept>
 #include <string>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <vector>
 
 #include "runtime/docker_driver.hpp"
 #include "tests/support/docker_engine.hpp"
+#include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace slicegate;
@@ -31,19 +29,6 @@ namespace {
 int env_int(const char* name, int fallback) {
   auto value = std::getenv(name);
   return value ? std::atoi(value) : fallback;
-}
-
-int free_port() {
-  auto fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
-      || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("no free port");
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 /// Reads every slice's usage once; returns the seconds it took and checks the figures.
@@ -79,7 +64,8 @@ int run() {
   docker_driver engine_stats{blind_cfg};
   auto started = std::chrono::steady_clock::now();
   for (int id = 1; id <= slices; ++id) {
-    slice_spec spec{id, free_port(), dir / ("slices/" + std::to_string(id)), "postgresql://x"};
+    slice_spec spec{id, test::free_port(), dir / ("slices/" + std::to_string(id)),
+                    "postgresql://x"};
     if (auto err = cgroups.start(spec))
       throw std::runtime_error("cannot start slice " + std::to_string(id));
   }

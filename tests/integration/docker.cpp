@@ -12,19 +12,17 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <netinet/in.h>
 #include <set>
 #include <sstream>
 #include <string>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "runtime/docker_driver.hpp"
 #include "tests/support/docker_engine.hpp"
+#include "tests/support/free_port.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/sql.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -40,21 +38,6 @@ constexpr const char* image = "slicegate/demo-slice:test";
 /// The same binary, keeping 64 MiB in use and one core busy.
 constexpr const char* hungry_image = "slicegate/demo-slice:hungry";
 constexpr int64_t mib = 1024 * 1024;
-
-/// A loopback port nobody listens on right now (slices use the host network).
-int free_port() {
-  auto fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
-      || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("no free port");
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// Whether something answers `GET /health` on `port`.
 bool healthy(int port) {
@@ -99,13 +82,31 @@ struct fixture {
 
   slice_spec spec(int32_t id) {
     used.insert(id);
-    return slice_spec{id, free_port(), dir / ("slices/" + std::to_string(id)),
+    return slice_spec{id, test::free_port(), dir / ("slices/" + std::to_string(id)),
                       "postgresql://wa_slice_" + std::to_string(id)
                         + ":s3cret-pw@127.0.0.1:5432/wa_slice_" + std::to_string(id)};
   }
 
   json inspect(int32_t id) {
     return json::parse(engine.docker("inspect " + docker_driver::container_name(id)))[0];
+  }
+
+  /// Starts slice `id` from the hungry image and checks what `driver` reads of it: at least
+  /// the 64 MiB it keeps, and CPU over a second (the first reading has none to compare with).
+  void check_hungry_slice(docker_driver& driver, int32_t id) {
+    auto s = spec(id);
+    BOOST_REQUIRE(!driver.start(s));
+    BOOST_REQUIRE(test::eventually([&] { return healthy(s.port); }, 20s));
+    auto first = driver.usage(id);
+    BOOST_REQUIRE(first);
+    BOOST_REQUIRE_MESSAGE(first->rss_bytes, "no memory figure");
+    BOOST_CHECK_GE(*first->rss_bytes, 64 * mib);
+    std::this_thread::sleep_for(1s);
+    auto second = driver.usage(id);
+    BOOST_REQUIRE(second);
+    BOOST_REQUIRE_MESSAGE(second->cpu_percent, "no CPU figure");
+    // One busy thread; on a loaded machine it gets less than the whole core.
+    BOOST_CHECK_GT(*second->cpu_percent, 20.0);
   }
 
   /// Containers of that name, running or not.
@@ -234,19 +235,7 @@ BOOST_FIXTURE_TEST_CASE(usage_shows_the_memory_and_cpu_a_slice_uses_on_this_host
   docker_driver driver{cfg};
   BOOST_TEST_MESSAGE("cgroup layout: " << to_string(driver.layout()));
   BOOST_CHECK(driver.layout() != cgroup_layout::none);
-  auto s = spec(36);
-  BOOST_REQUIRE(!driver.start(s));
-  BOOST_REQUIRE(test::eventually([&] { return healthy(s.port); }, 20s));
-  auto first = driver.usage(36);
-  BOOST_REQUIRE(first);
-  BOOST_REQUIRE_MESSAGE(first->rss_bytes, "no memory figure");
-  BOOST_CHECK_GE(*first->rss_bytes, 64 * mib);
-  std::this_thread::sleep_for(1s);
-  auto second = driver.usage(36);
-  BOOST_REQUIRE(second);
-  BOOST_REQUIRE_MESSAGE(second->cpu_percent, "no CPU figure");
-  // One busy thread; on a loaded machine it gets less than the whole core.
-  BOOST_CHECK_GT(*second->cpu_percent, 20.0);
+  check_hungry_slice(driver, 36);
 }
 
 BOOST_FIXTURE_TEST_CASE(without_a_readable_cgroup_usage_comes_from_the_engines_stats, fixture) {
@@ -254,18 +243,7 @@ BOOST_FIXTURE_TEST_CASE(without_a_readable_cgroup_usage_comes_from_the_engines_s
   cfg.cgroup_root = dir / "no-cgroups-here";
   docker_driver driver{cfg};
   BOOST_CHECK(driver.layout() == cgroup_layout::none);
-  auto s = spec(37);
-  BOOST_REQUIRE(!driver.start(s));
-  BOOST_REQUIRE(test::eventually([&] { return healthy(s.port); }, 20s));
-  auto first = driver.usage(37);
-  BOOST_REQUIRE(first);
-  BOOST_REQUIRE_MESSAGE(first->rss_bytes, "no memory figure");
-  BOOST_CHECK_GE(*first->rss_bytes, 64 * mib);
-  std::this_thread::sleep_for(1s);
-  auto second = driver.usage(37);
-  BOOST_REQUIRE(second);
-  BOOST_REQUIRE_MESSAGE(second->cpu_percent, "no CPU figure");
-  BOOST_CHECK_GT(*second->cpu_percent, 20.0);
+  check_hungry_slice(driver, 37);
 }
 
 // -- the daemon on the docker runtime ---------------------------------------------------------
@@ -276,7 +254,7 @@ namespace {
 struct daemon_fixture {
   test::servers& servers = test::shared_servers();
   test::docker_engine& engine = test::shared_docker_engine();
-  int port_base = free_port();
+  int port_base = test::free_port();
 
   daemon_fixture() {
     static images once;
