@@ -45,43 +45,35 @@ void v2_host(const fs::path& root, const std::string& rel) {
   write(root / rel / "cpu.stat", "usage_usec 7000000\nuser_usec 6000000\nsystem_usec 1\n");
 }
 
+/// Checks what `reader` finds of the container: the layout it detected, memory and CPU time.
+void check_counters(const cgroup_reader& reader, cgroup_layout layout, int64_t memory,
+                    int64_t cpu_usec) {
+  BOOST_CHECK(reader.layout() == layout);
+  auto x = reader.read(id);
+  BOOST_REQUIRE(x);
+  BOOST_CHECK(x->memory_bytes == optional<int64_t>{memory});
+  BOOST_REQUIRE(x->cpu);
+  BOOST_CHECK_EQUAL(x->cpu->count(), cpu_usec);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(v1_with_the_cgroupfs_driver_reads_usage_minus_inactive_file_and_cpuacct) {
   test::temp_dir root;
   v1_host(root.path(), "docker/" + id, "cpuacct");
-  cgroup_reader reader{root.path()};
-  BOOST_CHECK(reader.layout() == cgroup_layout::v1);
-  auto x = reader.read(id);
-  BOOST_REQUIRE(x);
-  BOOST_REQUIRE(x->memory_bytes);
-  BOOST_CHECK_EQUAL(*x->memory_bytes, 68'000'000);
-  BOOST_REQUIRE(x->cpu);
-  BOOST_CHECK_EQUAL(x->cpu->count(), 2'500'000);
+  check_counters(cgroup_reader{root.path()}, cgroup_layout::v1, 68'000'000, 2'500'000);
 }
 
 BOOST_AUTO_TEST_CASE(v1_with_the_systemd_driver_and_a_joint_cpu_cpuacct_mount) {
   test::temp_dir root;
   v1_host(root.path(), "system.slice/docker-" + id + ".scope", "cpu,cpuacct");
-  cgroup_reader reader{root.path()};
-  BOOST_CHECK(reader.layout() == cgroup_layout::v1);
-  auto x = reader.read(id);
-  BOOST_REQUIRE(x);
-  BOOST_CHECK(x->memory_bytes == optional<int64_t>{68'000'000});
-  BOOST_REQUIRE(x->cpu);
-  BOOST_CHECK_EQUAL(x->cpu->count(), 2'500'000);
+  check_counters(cgroup_reader{root.path()}, cgroup_layout::v1, 68'000'000, 2'500'000);
 }
 
 BOOST_AUTO_TEST_CASE(v2_reads_memory_current_minus_inactive_file_and_usage_usec) {
   test::temp_dir root;
   v2_host(root.path(), "system.slice/docker-" + id + ".scope");
-  cgroup_reader reader{root.path()};
-  BOOST_CHECK(reader.layout() == cgroup_layout::v2);
-  auto x = reader.read(id);
-  BOOST_REQUIRE(x);
-  BOOST_CHECK(x->memory_bytes == optional<int64_t>{96'000'000});
-  BOOST_REQUIRE(x->cpu);
-  BOOST_CHECK_EQUAL(x->cpu->count(), 7'000'000);
+  check_counters(cgroup_reader{root.path()}, cgroup_layout::v2, 96'000'000, 7'000'000);
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_container_or_a_path_for_an_id_finds_nothing) {
