@@ -11,6 +11,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "messages/admin.hpp"
 #include "messages/atoms.hpp"
 #include "messages/auth.hpp"
 #include "messages/billing.hpp"
@@ -95,7 +96,23 @@ using persistence_actor = caf::typed_actor<
   // Lists the lifecycle actions the billing policy asks for.
   caf::replies_to<db::due_actions>::with<std::vector<db::due_action>>,
   // Counts the pool for its floor.
-  caf::replies_to<db::count_pool>::with<db::pool_totals>>;
+  caf::replies_to<db::count_pool>::with<db::pool_totals>,
+  // Lists one page of users (admin).
+  caf::replies_to<admin::list_users>::with<admin::user_page>,
+  // Reads a user with slice, queue place, live sessions and billing events (admin).
+  caf::replies_to<admin::get_user>::with<admin::user_detail>,
+  // Aggregates a slice's telemetry per bucket (admin).
+  caf::replies_to<admin::slice_series>::with<std::vector<admin::slice_point>>,
+  // Aggregates the host's telemetry per bucket (admin).
+  caf::replies_to<admin::server_series>::with<std::vector<admin::server_point>>,
+  // Lists slices with their user's e-mail and newest sample (admin).
+  caf::replies_to<admin::list_slice_views>::with<std::vector<admin::slice_view>>,
+  // Reads the pool at a glance (admin).
+  caf::replies_to<admin::get_overview>::with<admin::overview>,
+  // Stores published alerts; replies with the rows written.
+  caf::replies_to<admin::insert_alerts>::with<int64_t>,
+  // Deletes one batch of old alerts; replies with the rows deleted.
+  caf::replies_to<admin::prune_alerts>::with<int64_t>>;
 
 /// Where actors send the events that leave the process (the NATS bridge in the daemon, a
 /// recording mock in tests).
@@ -112,6 +129,11 @@ using event_sink_actor = caf::typed_actor<
   caf::reacts_to<events::event_rejected>,
   // Publishes `gateway.server.telemetry`.
   caf::reacts_to<events::server_telemetry>>;
+
+/// Keeps the log of alerts the overview shows (the telemetry writer).
+using alert_log_actor = caf::typed_actor<
+  // Logs an alert that was just published.
+  caf::reacts_to<events::slice_alert>>;
 
 /// Hears that a user's slice changed (the session manager, which then reads that user's
 /// cached resolves again).
@@ -257,8 +279,14 @@ using session_manager_actor = caf::typed_actor<
   caf::replies_to<auth::authorize_admin>::with<user_record>,
   // Creates an account from a signup event (idempotent by event id).
   caf::replies_to<auth::signup_event>::with<user_record>,
-  // Revokes every session of a user (admin); replies with the number revoked.
-  caf::replies_to<auth::revoke_user>::with<int32_t>,
+  // Lists one page of users (admin).
+  caf::replies_to<admin::list_users>::with<admin::user_page>,
+  // Reads a user with slice, queue place, live sessions and billing events (admin).
+  caf::replies_to<admin::find_user>::with<admin::user_detail>,
+  // Grants or withdraws admin rights, in force from the user's next request (admin).
+  caf::replies_to<admin::update_user>::with<user_record>,
+  // Ends every session of a user at once (admin); replies with the number ended.
+  caf::replies_to<admin::revoke_sessions>::with<int32_t>,
   // Forgets cached resolves of a user whose row or slice changed.
   caf::reacts_to<auth::user_changed>>;
 
@@ -292,7 +320,9 @@ using telemetry_store_actor = caf::typed_actor<
   // Writes the health columns of slice rows; replies with the rows updated.
   caf::replies_to<db::update_slice_health>::with<int64_t>,
   // Writes host samples; replies with the rows written.
-  caf::replies_to<db::insert_server_samples>::with<int64_t>>;
+  caf::replies_to<db::insert_server_samples>::with<int64_t>,
+  // Stores published alerts; replies with the rows written.
+  caf::replies_to<admin::insert_alerts>::with<int64_t>>;
 
 /// Batches telemetry in front of persistence: writes when a batch is full or every flush
 /// interval, and keeps a bounded backlog (oldest dropped first) while the database is down.
@@ -301,6 +331,8 @@ using telemetry_writer_actor = caf::typed_actor<
   caf::reacts_to<telemetry_sample>,
   // Queues a host sample.
   caf::reacts_to<server_sample>,
+  // Queues an alert for the alert log.
+  caf::reacts_to<events::slice_alert>,
   // Queues a slice's health columns; a newer row of the same slice replaces it.
   caf::reacts_to<db::slice_health_row>,
   // Writes what it holds now; replies with the counters once the write is done.
@@ -347,7 +379,9 @@ using pruner_actor = caf::typed_actor<
   // Deletes one batch of old host telemetry; replies with the rows deleted.
   caf::replies_to<db::prune_server_telemetry>::with<int64_t>,
   // Deletes expired sessions in batches; replies with the number deleted.
-  caf::replies_to<db::delete_expired_sessions>::with<int64_t>>;
+  caf::replies_to<db::delete_expired_sessions>::with<int64_t>,
+  // Deletes one batch of old alerts; replies with the rows deleted.
+  caf::replies_to<admin::prune_alerts>::with<int64_t>>;
 
 /// Deletes telemetry older than the retention period in bounded batches, and expired
 /// sessions, every retention interval.

@@ -65,7 +65,7 @@ void delete_sessions(retention_pointer self) {
       [self](caf::error& err) { finish_pass(self, err); });
 }
 
-/// Starts a pass unless one runs: per-slice telemetry, then host telemetry, then sessions.
+/// Starts a pass unless one runs: per-slice telemetry, host telemetry, alerts, sessions.
 void start_pass(retention_pointer self) {
   auto& st = self->state;
   if (st.running)
@@ -77,8 +77,11 @@ void start_pass(retention_pointer self) {
   prune_batches(self, db::prune_telemetry{cutoff, batch}, &retention_report::telemetry,
                 [self, cutoff, batch] {
                   prune_batches(self, db::prune_server_telemetry{cutoff, batch},
-                                &retention_report::server_telemetry,
-                                [self] { delete_sessions(self); });
+                                &retention_report::server_telemetry, [self, cutoff, batch] {
+                                  prune_batches(self, admin::prune_alerts{cutoff, batch},
+                                                &retention_report::alerts,
+                                                [self] { delete_sessions(self); });
+                                });
                 });
 }
 

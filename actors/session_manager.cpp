@@ -604,9 +604,43 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
           });
       return rp;
     },
-    [self](auth::revoke_user& req) -> caf::result<int32_t> {
+    [self](admin::list_users& req) -> caf::result<admin::user_page> {
+      return self->delegate(self->state.db, std::move(req));
+    },
+    [self](admin::find_user& req) -> caf::result<admin::user_detail> {
+      auto now = now_of(self);
+      return self->delegate(self->state.db, admin::get_user{req.user_id, now,
+                                                            now - self->state.cfg.session_max_age});
+    },
+    [self](admin::update_user& req) -> caf::result<user_record> {
+      auto rp = self->make_response_promise<user_record>();
+      // Forgotten before and after the write: a lookup that started before it must not put
+      // the old rights back into the cache.
+      invalidate_user(self, req.user_id);
+      self
+        ->request(self->state.db, self->state.cfg.request_timeout,
+                  db::set_admin{req.user_id, "", req.is_admin})
+        .then(
+          [self, rp, req](user_record& user) mutable {
+            invalidate_user(self, user.id);
+            spdlog::info("session-manager: admin {} {} admin rights of user {}", req.by,
+                         req.is_admin ? "grants" : "withdraws", user.id);
+            rp.deliver(std::move(user));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](admin::revoke_sessions& req) -> caf::result<int32_t> {
       auto rp = self->make_response_promise<int32_t>();
-      revoke_all(self, req.user_id, rp);
+      // An unknown user is a 404, not "0 sessions revoked".
+      self->request(self->state.db, self->state.cfg.request_timeout, db::get_user{req.user_id})
+        .then(
+          [self, rp, req](user_record&) mutable {
+            spdlog::info("session-manager: admin {} revokes every session of user {}", req.by,
+                         req.user_id);
+            revoke_all(self, req.user_id, rp);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
     [self](auth::user_changed& x) { invalidate_user(self, x.user_id); },

@@ -713,10 +713,12 @@ void restart(self_ptr self, int32_t slice_id) {
               release(self, slice_id);
               spdlog::info("slice-manager restarted slice {}", slice_id);
               watch(self, slice, true);
-              self->send(self->state.events,
-                         events::slice_alert{slice_id, self->state.clock(),
-                                             events::alert_kind::restarted,
-                                             "started again after it died"});
+              events::slice_alert alert{slice_id, self->state.clock(),
+                                        events::alert_kind::restarted,
+                                        "started again after it died"};
+              if (auto& log = self->state.config.alert_log)
+                self->send(log, alert);
+              self->send(self->state.events, std::move(alert));
             },
             [self, slice_id](caf::error& err) {
               release(self, slice_id);

@@ -67,6 +67,9 @@ struct slice_manager_config {
   caf::timespan runtime_timeout = std::chrono::seconds{60};
   /// Makes one watcher per available or assigned slice; empty: no slice is watched.
   watcher_factory watchers;
+  /// Where the alerts it raises are logged besides being published (the telemetry writer);
+  /// none logs nothing.
+  alert_log_actor alert_log;
 };
 
 

@@ -40,8 +40,9 @@ void alert(watcher_pointer self, events::alert_kind kind, std::string detail) {
   spdlog::log(good ? spdlog::level::info : spdlog::level::warn,
               "slice-watcher {} raises {}: {}", st.slice.spec.slice_id, to_string(kind),
               detail);
-  self->send(st.peers.events, events::slice_alert{st.slice.spec.slice_id, st.peers.clock(),
-                                                  kind, std::move(detail)});
+  events::slice_alert event{st.slice.spec.slice_id, st.peers.clock(), kind, std::move(detail)};
+  self->send(st.peers.writer, event);
+  self->send(st.peers.events, std::move(event));
 }
 
 /// Asks the runtime to restart the slice, unless a restart runs or the back-off after the

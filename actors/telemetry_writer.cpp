@@ -35,7 +35,8 @@ void round_done(writer_pointer self) {
   st.backoff = caf::timespan::zero();
   st.dropping = false;
   // Keep going while a full batch waits, or someone waits for the buffers to drain.
-  auto remaining = !st.samples.empty() || !st.server_samples.empty() || !st.slice_rows.empty();
+  auto remaining = !st.samples.empty() || !st.server_samples.empty() || !st.slice_rows.empty()
+                   || !st.alerts.empty();
   if (st.samples.size() >= st.config.batch_size || (remaining && !st.flush_waiters.empty())) {
     write_round(self);
     return;
@@ -64,9 +65,9 @@ void round_failed(writer_pointer self, batch_ptr batch, const caf::error& err) {
     st.put_back(std::move(*batch));
   } else {
     spdlog::error("telemetry-writer drops a batch the database refused ({} samples, {} host "
-                  "samples, {} slice rows): {}",
+                  "samples, {} slice rows, {} alerts): {}",
                   batch->samples.size(), batch->server_samples.size(), batch->slice_rows.size(),
-                  message_of(err));
+                  batch->alerts.size(), message_of(err));
     st.stats.samples_dropped
       += static_cast<int64_t>(batch->samples.size() + batch->server_samples.size());
   }
@@ -75,15 +76,30 @@ void round_failed(writer_pointer self, batch_ptr batch, const caf::error& err) {
   st.flush_waiters.clear();
 }
 
-/// Writes the slice rows of `batch`, the last step of a round.
-void write_slice_rows(writer_pointer self, batch_ptr batch) {
-  if (batch->slice_rows.empty())
+/// Writes the alerts of `batch`, the last step of a round.
+void write_alerts(writer_pointer self, batch_ptr batch) {
+  if (batch->alerts.empty())
     return round_done(self);
   self
     ->request(self->state.store, self->state.config.request_timeout,
-              db::update_slice_health{batch->slice_rows})
+              admin::insert_alerts{batch->alerts})
     .then([self](int64_t) { round_done(self); },
           [self, batch](caf::error& err) { round_failed(self, batch, err); });
+}
+
+/// Writes the slice rows of `batch`, then its alerts.
+void write_slice_rows(writer_pointer self, batch_ptr batch) {
+  if (batch->slice_rows.empty())
+    return write_alerts(self, std::move(batch));
+  self
+    ->request(self->state.store, self->state.config.request_timeout,
+              db::update_slice_health{batch->slice_rows})
+    .then(
+      [self, batch](int64_t) {
+        batch->slice_rows.clear();
+        write_alerts(self, batch);
+      },
+      [self, batch](caf::error& err) { round_failed(self, batch, err); });
 }
 
 /// Writes the host samples of `batch`, then its slice rows.
@@ -102,7 +118,7 @@ void write_server_samples(writer_pointer self, batch_ptr batch) {
       [self, batch](caf::error& err) { round_failed(self, batch, err); });
 }
 
-/// Takes a batch and writes it: per-slice samples, then host samples, then slice rows. Each
+/// Takes a batch and writes it: per-slice samples, host samples, slice rows, alerts. Each
 /// step runs only after the previous one succeeded, and a failure puts back what is left.
 void write_round(writer_pointer self) {
   auto& st = self->state;
@@ -145,6 +161,9 @@ telemetry_batch telemetry_writer_state::take() {
   for (auto& [id, row] : slice_rows)
     batch.slice_rows.push_back(std::move(row));
   slice_rows.clear();
+  batch.alerts.assign(std::make_move_iterator(alerts.begin()),
+                      std::make_move_iterator(alerts.end()));
+  alerts.clear();
   return batch;
 }
 
@@ -157,6 +176,9 @@ void telemetry_writer_state::put_back(telemetry_batch&& batch) {
   // A row that arrived meanwhile is newer than the one that failed: emplace keeps it.
   for (auto& row : batch.slice_rows)
     slice_rows.emplace(row.slice_id, std::move(row));
+  alerts.insert(alerts.begin(), std::make_move_iterator(batch.alerts.begin()),
+                std::make_move_iterator(batch.alerts.end()));
+  stats.alerts_dropped += trim_oldest(alerts, config.max_alerts_buffered);
   auto dropped = trim_oldest(samples, config.max_buffered)
                  + trim_oldest(server_samples, config.max_server_buffered);
   if (dropped > 0 && !dropping)
@@ -180,6 +202,11 @@ void telemetry_writer_state::push(server_sample&& x) {
   stats.samples_dropped += trim_oldest(server_samples, config.max_server_buffered);
 }
 
+void telemetry_writer_state::push(events::slice_alert&& x) {
+  alerts.push_back(std::move(x));
+  stats.alerts_dropped += trim_oldest(alerts, config.max_alerts_buffered);
+}
+
 telemetry::writer_stats telemetry_writer_state::current_stats() const {
   auto result = stats;
   result.samples_buffered = static_cast<int64_t>(samples.size() + server_samples.size());
@@ -200,6 +227,7 @@ telemetry_writer(telemetry_writer_actor::stateful_pointer<telemetry_writer_state
         maybe_write(self);
     },
     [self](server_sample& x) { self->state.push(std::move(x)); },
+    [self](events::slice_alert& x) { self->state.push(std::move(x)); },
     [self](db::slice_health_row& x) {
       auto id = x.slice_id;
       self->state.slice_rows.insert_or_assign(id, std::move(x));
@@ -207,7 +235,7 @@ telemetry_writer(telemetry_writer_actor::stateful_pointer<telemetry_writer_state
     [self](flush_atom) -> caf::result<telemetry::writer_stats> {
       auto& st = self->state;
       if (!st.writing && st.samples.empty() && st.server_samples.empty()
-          && st.slice_rows.empty())
+          && st.slice_rows.empty() && st.alerts.empty())
         return st.current_stats();
       auto rp = self->make_response_promise<telemetry::writer_stats>();
       st.flush_waiters.push_back(rp);

@@ -26,6 +26,8 @@ struct telemetry_writer_config {
   size_t max_buffered = 100000;
   /// Host samples kept while writes fail (one a minute: a day's worth).
   size_t max_server_buffered = 1440;
+  /// Alerts kept while writes fail; beyond, the oldest are dropped.
+  size_t max_alerts_buffered = 10000;
   /// After a failed write, the next attempt waits `flush_interval`, doubling up to this.
   caf::timespan max_backoff = std::chrono::seconds{10};
   /// How long one write may take before it counts as failed.
@@ -37,9 +39,10 @@ struct telemetry_batch {
   std::vector<telemetry_sample> samples;
   std::vector<server_sample> server_samples;
   std::vector<db::slice_health_row> slice_rows;
+  std::vector<events::slice_alert> alerts;
 
   bool empty() const {
-    return samples.empty() && server_samples.empty() && slice_rows.empty();
+    return samples.empty() && server_samples.empty() && slice_rows.empty() && alerts.empty();
   }
 };
 
@@ -51,6 +54,8 @@ struct telemetry_writer_state {
   std::deque<server_sample> server_samples;
   /// The newest health columns per slice: only the last probe matters to the row.
   std::map<int32_t, db::slice_health_row> slice_rows;
+  /// Alerts for the overview's log, in the order they were raised.
+  std::deque<events::slice_alert> alerts;
   telemetry::writer_stats stats;
   /// A round is in flight; everything arriving meanwhile waits for the next.
   bool writing = false;
@@ -70,11 +75,13 @@ struct telemetry_writer_state {
   /// Appends a sample, dropping the oldest if the buffer is full.
   void push(telemetry_sample&& x);
   void push(server_sample&& x);
+  void push(events::slice_alert&& x);
   /// The counters with the current buffer sizes.
   telemetry::writer_stats current_stats() const;
 };
 
-/// Batches per-slice samples, host samples and slice health rows in front of persistence.
+/// Batches per-slice samples, host samples, slice health rows and alerts in front of
+/// persistence.
 /// Writes when `batch_size` samples wait or every `flush_interval`; while the database is
 /// down it keeps a bounded backlog and retries with back-off. Only `ec::unavailable` and
 /// timeouts are retried: a batch the database refuses for any other reason would be refused

@@ -255,6 +255,7 @@ int node::impl::start(const stop_wait& wait) {
   // 5. The managers. The slice manager owns the watchers (linked; it respawns one that
   //    fails). Each is held by the others or by the bridge: escalate.
   auto pool_cfg = cfg.slices;
+  pool_cfg.alert_log = writer;
   pool_cfg.watchers
     = spawn_watchers(sys, slice_watcher_peers{prober_handle, runtime_handle, writer, events,
                                               system_clock()},

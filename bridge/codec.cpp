@@ -37,16 +37,11 @@ bool expect_char(std::string_view text, size_t& pos, char c) {
   return true;
 }
 
+} // namespace
+
 json optional_time(const optional<timestamp>& x) {
   return x ? json(format_time(*x)) : json(nullptr);
 }
-
-template <class T>
-json optional_value(const optional<T>& x) {
-  return x ? json(*x) : json(nullptr);
-}
-
-} // namespace
 
 // -- time -------------------------------------------------------------------------------------
 
@@ -238,6 +233,36 @@ fields& fields::integer(const char* name, int64_t& out, int64_t min, int64_t max
     return *this;
   }
   out = x;
+  return *this;
+}
+
+fields& fields::integer(const char* name, optional<int64_t>& out, int64_t min, int64_t max) {
+  if (!find(name, false))
+    return *this;
+  int64_t value = 0;
+  integer(name, value, min, max);
+  if (!error_)
+    out = value;
+  return *this;
+}
+
+fields& fields::boolean(const char* name, optional<bool>& out) {
+  if (!find(name, false))
+    return *this;
+  bool value = false;
+  boolean(name, value);
+  if (!error_)
+    out = value;
+  return *this;
+}
+
+fields& fields::time(const char* name, optional<timestamp>& out) {
+  if (!find(name, false))
+    return *this;
+  timestamp value;
+  time(name, value);
+  if (!error_)
+    out = value;
   return *this;
 }
 

@@ -56,6 +56,15 @@ std::string format_time(caf::timestamp t);
 /// Parses an RFC 3339 time (`Z` or a `±hh:mm` offset, optional fraction of up to 9 digits).
 std::optional<caf::timestamp> parse_time(std::string_view text);
 
+/// `t` formatted, or null.
+json optional_time(const optional<timestamp>& t);
+
+/// `x` as a JSON value, or null.
+template <class T>
+json optional_value(const optional<T>& x) {
+  return x ? json(*x) : json(nullptr);
+}
+
 /// Serializes `x` compactly. Invalid UTF-8 in a string (say, a phone number a slice reported)
 /// becomes U+FFFD instead of an exception.
 std::string dump(const json& x);
@@ -83,11 +92,20 @@ class fields {
   /// A required integer within [min, max].
   fields& integer(const char* name, int64_t& out, int64_t min, int64_t max);
 
+  /// An optional integer within [min, max]: absent or null leaves `out` empty.
+  fields& integer(const char* name, optional<int64_t>& out, int64_t min, int64_t max);
+
   /// A required boolean.
   fields& boolean(const char* name, bool& out);
 
+  /// An optional boolean: absent or null leaves `out` empty.
+  fields& boolean(const char* name, optional<bool>& out);
+
   /// A required RFC 3339 time.
   fields& time(const char* name, timestamp& out);
+
+  /// An optional RFC 3339 time: absent or null leaves `out` empty.
+  fields& time(const char* name, optional<timestamp>& out);
 
   /// A required nested object; `out` points into the parsed document.
   fields& object(const char* name, const json*& out);

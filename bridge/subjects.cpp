@@ -30,6 +30,10 @@ std::string admin(std::string_view prefix, std::string_view resource, std::strin
   return join({prefix, family::admin, resource, verb});
 }
 
+std::string admin(std::string_view prefix, std::string_view verb) {
+  return join({prefix, family::admin, verb});
+}
+
 std::string event(std::string_view prefix, std::string_view kind) {
   return join({prefix, "events", kind});
 }

@@ -61,6 +61,9 @@ std::string session(std::string_view prefix, std::string_view verb);
 /// `<p>.admin.<resource>.<verb>`.
 std::string admin(std::string_view prefix, std::string_view resource, std::string_view verb);
 
+/// `<p>.admin.<verb>`, for a verb about no one resource (`overview`).
+std::string admin(std::string_view prefix, std::string_view verb);
+
 /// `<p>.events.<kind>`.
 std::string event(std::string_view prefix, std::string_view kind);
 

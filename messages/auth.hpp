@@ -138,20 +138,6 @@ inline bool operator==(const signup_event& x, const signup_event& y) {
          == std::tie(y.event_id, y.email, y.password_hash, y.stripe_customer);
 }
 
-/// Revokes every session of a user (admin action); replies with the number revoked.
-struct revoke_user {
-  int32_t user_id = 0;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, revoke_user& x) {
-  return f(caf::meta::type_name("auth::revoke_user"), x.user_id);
-}
-
-inline bool operator==(const revoke_user& x, const revoke_user& y) {
-  return x.user_id == y.user_id;
-}
-
 /// Tells the session manager that a user's row or slice changed, so that cached resolves of
 /// that user are read again.
 struct user_changed {

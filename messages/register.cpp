@@ -1,5 +1,6 @@
 #include "messages/register.hpp"
 
+#include "messages/admin.hpp"
 #include "messages/auth.hpp"
 #include "messages/billing.hpp"
 #include "messages/bus.hpp"
@@ -58,7 +59,6 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<auth::resolve>("slicegate::auth::resolve")
     .add_message_type<auth::authorize_admin>("slicegate::auth::authorize_admin")
     .add_message_type<auth::signup_event>("slicegate::auth::signup_event")
-    .add_message_type<auth::revoke_user>("slicegate::auth::revoke_user")
     .add_message_type<auth::user_changed>("slicegate::auth::user_changed")
     .add_message_type<auth::hash_password>("slicegate::auth::hash_password")
     .add_message_type<auth::verify_password>("slicegate::auth::verify_password")
@@ -125,6 +125,26 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<db::count_pool>("slicegate::db::count_pool")
     .add_message_type<db::pool_totals>("slicegate::db::pool_totals")
     .add_message_type<fs::empty_slice_dir>("slicegate::fs::empty_slice_dir");
+  cfg.add_message_type<admin::page_key>("slicegate::admin::page_key")
+    .add_message_type<admin::list_users>("slicegate::admin::list_users")
+    .add_message_type<admin::user_page>("slicegate::admin::user_page")
+    .add_message_type<admin::find_user>("slicegate::admin::find_user")
+    .add_message_type<admin::get_user>("slicegate::admin::get_user")
+    .add_message_type<admin::billing_entry>("slicegate::admin::billing_entry")
+    .add_message_type<admin::user_detail>("slicegate::admin::user_detail")
+    .add_message_type<admin::update_user>("slicegate::admin::update_user")
+    .add_message_type<admin::revoke_sessions>("slicegate::admin::revoke_sessions")
+    .add_message_type<admin::series_range>("slicegate::admin::series_range")
+    .add_message_type<admin::slice_series>("slicegate::admin::slice_series")
+    .add_message_type<admin::slice_point>("slicegate::admin::slice_point")
+    .add_message_type<admin::server_series>("slicegate::admin::server_series")
+    .add_message_type<admin::server_point>("slicegate::admin::server_point")
+    .add_message_type<admin::list_slice_views>("slicegate::admin::list_slice_views")
+    .add_message_type<admin::slice_view>("slicegate::admin::slice_view")
+    .add_message_type<admin::get_overview>("slicegate::admin::get_overview")
+    .add_message_type<admin::overview>("slicegate::admin::overview")
+    .add_message_type<admin::insert_alerts>("slicegate::admin::insert_alerts")
+    .add_message_type<admin::prune_alerts>("slicegate::admin::prune_alerts");
 }
 
 } // namespace slicegate

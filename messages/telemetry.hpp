@@ -112,20 +112,24 @@ struct writer_stats {
   int64_t slice_rows_buffered = 0;
   /// Writes that failed (and were kept for a retry).
   int64_t failed_writes = 0;
+  /// Alerts thrown away, oldest first, because the backlog was full.
+  int64_t alerts_dropped = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, writer_stats& x) {
   return f(caf::meta::type_name("telemetry::writer_stats"), x.samples_written,
            x.server_samples_written, x.samples_dropped, x.samples_buffered,
-           x.slice_rows_buffered, x.failed_writes);
+           x.slice_rows_buffered, x.failed_writes, x.alerts_dropped);
 }
 
 inline bool operator==(const writer_stats& x, const writer_stats& y) {
   return std::tie(x.samples_written, x.server_samples_written, x.samples_dropped,
-                  x.samples_buffered, x.slice_rows_buffered, x.failed_writes)
+                  x.samples_buffered, x.slice_rows_buffered, x.failed_writes,
+                  x.alerts_dropped)
          == std::tie(y.samples_written, y.server_samples_written, y.samples_dropped,
-                     y.samples_buffered, y.slice_rows_buffered, y.failed_writes);
+                     y.samples_buffered, y.slice_rows_buffered, y.failed_writes,
+                     y.alerts_dropped);
 }
 
 /// Asks the retention actor for one pass now; replies with a `retention_report`.
@@ -144,18 +148,19 @@ inline bool operator==(const prune_now&, const prune_now&) {
 struct retention_report {
   int64_t telemetry = 0;
   int64_t server_telemetry = 0;
+  int64_t alerts = 0;
   int64_t sessions = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retention_report& x) {
   return f(caf::meta::type_name("telemetry::retention_report"), x.telemetry, x.server_telemetry,
-           x.sessions);
+           x.alerts, x.sessions);
 }
 
 inline bool operator==(const retention_report& x, const retention_report& y) {
-  return std::tie(x.telemetry, x.server_telemetry, x.sessions)
-         == std::tie(y.telemetry, y.server_telemetry, y.sessions);
+  return std::tie(x.telemetry, x.server_telemetry, x.alerts, x.sessions)
+         == std::tie(y.telemetry, y.server_telemetry, y.alerts, y.sessions);
 }
 
 } // namespace slicegate::telemetry

@@ -267,6 +267,18 @@ caf::expected<user_record> database::set_admin(const db::set_admin& x) {
     return make_error(ec::invalid_request, "set_admin needs a user id or an e-mail");
   return gateway_.run([&x](pqxx::connection& c) -> caf::expected<user_record> {
     pqxx::work tx{c};
+    if (!x.is_admin) {
+      // The admins' rows stay locked until the commit: two admins demoting each other at
+      // once are served one after the other, and the second one is refused.
+      auto admins = tx.exec_prepared("admin_lock_admins");
+      if (admins.size() == 1) {
+        auto target = x.user_id != 0 ? tx.exec_prepared("get_user", x.user_id)
+                                     : tx.exec_prepared("credentials_by_email", x.email);
+        auto last = admins[0]["id"].as<int32_t>();
+        if (!target.empty() && target[0]["id"].as<int32_t>() == last)
+          return make_error(ec::conflict, "the last admin cannot give up admin rights");
+      }
+    }
     auto rows = x.user_id != 0 ? tx.exec_prepared("set_admin_by_id", x.user_id, x.is_admin)
                                : tx.exec_prepared("set_admin_by_email", x.email, x.is_admin);
     tx.commit();

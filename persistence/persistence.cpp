@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/error.hpp"
+#include "persistence/admin.hpp"
 #include "persistence/billing.hpp"
 #include "persistence/database.hpp"
 #include "persistence/detail/link.hpp"
@@ -224,6 +225,14 @@ persistence(persistence_actor::stateful_pointer<persistence_state> self,
     serve(store, "get_placement", &pool_store::get_placement),
     serve(store, "due_actions", &pool_store::due_actions),
     serve(store, "count_pool", &pool_store::count_pool),
+    serve(store, "list_users", &admin_store::list_users),
+    serve(store, "get_user_detail", &admin_store::get_user),
+    serve(store, "slice_series", &admin_store::slice_series),
+    serve(store, "server_series", &admin_store::server_series),
+    serve(store, "list_slice_views", &admin_store::list_slice_views),
+    serve(store, "overview", &admin_store::overview),
+    serve(store, "insert_alerts", &admin_store::insert_alerts),
+    serve(store, "prune_alerts", &admin_store::prune_alerts),
   };
 }
 

@@ -22,11 +22,13 @@ namespace {
 struct store_world {
   int64_t old_telemetry = 0;
   int64_t old_server_telemetry = 0;
+  int64_t old_alerts = 0;
   int64_t expired_sessions = 0;
   /// Fails the n-th telemetry batch (1-based) when set.
   int fail_batch = 0;
   std::vector<db::prune_telemetry> telemetry_batches;
   std::vector<db::prune_server_telemetry> server_batches;
+  std::vector<admin::prune_alerts> alert_batches;
   std::vector<db::delete_expired_sessions> session_requests;
 };
 
@@ -49,6 +51,10 @@ pruner_actor::behavior_type mock_store(pruner_actor::pointer, world_ptr w) {
     [w](db::prune_server_telemetry& x) -> caf::result<int64_t> {
       w->server_batches.push_back(x);
       return take(w->old_server_telemetry, x.batch);
+    },
+    [w](admin::prune_alerts& x) -> caf::result<int64_t> {
+      w->alert_batches.push_back(x);
+      return take(w->old_alerts, x.batch);
     },
     [w](db::delete_expired_sessions& x) -> caf::result<int64_t> {
       w->session_requests.push_back(x);
@@ -90,6 +96,7 @@ BOOST_FIXTURE_TEST_SUITE(retention_tests, fixture)
 BOOST_AUTO_TEST_CASE(a_pass_at_start_deletes_in_batches_until_one_comes_back_short) {
   w->old_telemetry = 250;
   w->old_server_telemetry = 100;
+  w->old_alerts = 30;
   w->expired_sessions = 7;
   start();
   // 100 + 100 + 50: the short third batch ends it.
@@ -101,6 +108,9 @@ BOOST_AUTO_TEST_CASE(a_pass_at_start_deletes_in_batches_until_one_comes_back_sho
   }
   // A full batch may hide more: an empty one confirms.
   BOOST_TEST(w->server_batches.size() == 2u);
+  BOOST_REQUIRE_EQUAL(w->alert_batches.size(), 1u);
+  BOOST_TEST((w->alert_batches[0].cutoff == cutoff));
+  BOOST_TEST(w->old_alerts == 0);
   BOOST_REQUIRE_EQUAL(w->session_requests.size(), 1u);
   BOOST_TEST((w->session_requests[0].now == now));
   BOOST_TEST((w->session_requests[0].max_age == config.session_max_age));
@@ -123,9 +133,11 @@ BOOST_AUTO_TEST_CASE(prune_now_reports_what_it_deleted) {
   start();
   w->old_telemetry = 120;
   w->old_server_telemetry = 3;
+  w->old_alerts = 4;
   w->expired_sessions = 2;
   auto report = prune_now();
   BOOST_REQUIRE(report);
+  BOOST_TEST(report->alerts == 4);
   BOOST_TEST(report->telemetry == 120);
   BOOST_TEST(report->server_telemetry == 3);
   BOOST_TEST(report->sessions == 2);

@@ -62,6 +62,7 @@ telemetry_writer_actor::behavior_type mock_writer(telemetry_writer_actor::pointe
   return {
     [w](telemetry_sample&) { w->unexpected.push_back("telemetry_sample"); },
     [w](server_sample& x) { w->written.push_back(x); },
+    [w](events::slice_alert&) { w->unexpected.push_back("slice_alert"); },
     [w](db::slice_health_row&) { w->unexpected.push_back("slice_health_row"); },
     [w](flush_atom) {
       w->unexpected.push_back("flush");

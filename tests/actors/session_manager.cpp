@@ -189,6 +189,23 @@ caf::behavior fake_db(caf::event_based_actor* self, std::shared_ptr<fake_db_data
         return *err;
       return d->delete_sessions_of(x.user_id, x.keep_session_id.value_or(""));
     },
+    [d, enter](db::get_user& x) -> caf::result<user_record> {
+      if (auto err = enter("get_user"))
+        return *err;
+      auto i = d->users.find(x.user_id);
+      if (i == d->users.end())
+        return make_error(ec::not_found, "no such user");
+      return i->second.user;
+    },
+    [d, enter](db::set_admin& x) -> caf::result<user_record> {
+      if (auto err = enter("set_admin"))
+        return *err;
+      auto i = d->users.find(x.user_id);
+      if (i == d->users.end())
+        return make_error(ec::not_found, "no such user");
+      i->second.user.is_admin = x.is_admin;
+      return i->second.user;
+    },
   };
 }
 
@@ -921,16 +938,46 @@ BOOST_AUTO_TEST_CASE(logout_all_revokes_every_session_of_the_caller_only) {
   BOOST_TEST(code(ask<int32_t>(auth::logout_all{first})) == ec::unauthorized);
 }
 
-BOOST_AUTO_TEST_CASE(revoke_user_revokes_every_session) {
+BOOST_AUTO_TEST_CASE(revoke_sessions_revokes_every_session_cached_or_not) {
   auto first = account("alice@example.com");
   auto second = login("alice@example.com", "password1");
   BOOST_REQUIRE(second);
+  // Both are cached now: the revocation must reach the cache, not only the database.
+  BOOST_REQUIRE(ok(resolve(first)));
+  BOOST_REQUIRE(ok(resolve(second->token)));
+  auto lookups = db_data->count("find_session");
   auto user_id = second->user.id;
-  auto revoked = ask<int32_t>(auth::revoke_user{user_id});
+  auto revoked = ask<int32_t>(admin::revoke_sessions{99, user_id});
   BOOST_REQUIRE(revoked);
   BOOST_TEST(*revoked == 2);
   BOOST_TEST(code(resolve(first)) == ec::unauthorized);
   BOOST_TEST(code(resolve(second->token)) == ec::unauthorized);
+  BOOST_TEST(db_data->count("find_session") > lookups);
+}
+
+BOOST_AUTO_TEST_CASE(revoke_sessions_of_an_unknown_user_is_not_found) {
+  BOOST_TEST(code(ask<int32_t>(admin::revoke_sessions{1, 4711})) == ec::not_found);
+  BOOST_TEST(db_data->count("delete_user_sessions") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_demotion_takes_effect_on_the_next_request_while_cached) {
+  auto token = account("alice@example.com");
+  auto user_id = db_data->by_email("alice@example.com")->user.id;
+  db_data->by_email("alice@example.com")->user.is_admin = true;
+  caf::anon_send(sm, auth::user_changed{user_id});
+  run();
+  BOOST_REQUIRE(ok(ask<user_record>(auth::authorize_admin{token})));
+  // Cached: a second check costs no lookup.
+  auto lookups = db_data->count("find_session");
+  BOOST_REQUIRE(ok(ask<user_record>(auth::authorize_admin{token})));
+  BOOST_REQUIRE_EQUAL(db_data->count("find_session"), lookups);
+  auto demoted = ask<user_record>(admin::update_user{99, user_id, false});
+  BOOST_REQUIRE(demoted);
+  BOOST_TEST(!demoted->is_admin);
+  BOOST_TEST(code(ask<user_record>(auth::authorize_admin{token})) == ec::forbidden);
+  auto promoted = ask<user_record>(admin::update_user{99, user_id, true});
+  BOOST_REQUIRE(promoted);
+  BOOST_TEST(ok(ask<user_record>(auth::authorize_admin{token})));
 }
 
 BOOST_AUTO_TEST_CASE(authorize_admin_needs_an_admin_session) {

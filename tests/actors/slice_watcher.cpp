@@ -40,6 +40,8 @@ struct world {
   std::vector<db::slice_health_row> rows;
   std::vector<events::slice_health> health;
   std::vector<events::slice_alert> alerts;
+  /// Alerts handed to the writer for the alert log.
+  std::vector<events::slice_alert> logged_alerts;
   /// Messages a mock received that the watcher should never send.
   std::vector<std::string> unexpected;
 
@@ -91,6 +93,7 @@ telemetry_writer_actor::behavior_type mock_writer(telemetry_writer_actor::pointe
     [w](telemetry_sample& x) { w->samples.push_back(x); },
     [w](server_sample&) { w->unexpected.push_back("server_sample"); },
     [w](db::slice_health_row& x) { w->rows.push_back(x); },
+    [w](events::slice_alert& x) { w->logged_alerts.push_back(x); },
     [w](flush_atom) {
       w->unexpected.push_back("flush");
       return telemetry::writer_stats{};
@@ -263,6 +266,8 @@ BOOST_AUTO_TEST_CASE(consecutive_failures_raise_unhealthy_once_and_restart_with_
                == (std::vector<alert_kind>{alert_kind::unhealthy, alert_kind::restarted}),
              boost::test_tools::per_element());
   BOOST_TEST(w->alerts[0].detail.find("Couldn't connect") != std::string::npos);
+  // Every alert published is logged too, for the overview.
+  BOOST_TEST((w->logged_alerts == w->alerts));
   BOOST_TEST(w->restarts.size() == 1u);
   // Still down after the restart: a new start period (30 s), then three failures; the back-off
   // (60 s since the restart) has passed by then, so a second restart follows, unhealthy is

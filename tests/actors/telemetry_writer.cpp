@@ -25,6 +25,7 @@ struct store_world {
   std::vector<std::vector<telemetry_sample>> inserts;
   std::vector<std::vector<db::slice_health_row>> updates;
   std::vector<std::vector<server_sample>> server_inserts;
+  std::vector<std::vector<events::slice_alert>> alert_inserts;
 
   /// Slice ids of every sample written, in order.
   std::vector<int32_t> written_ids() const {
@@ -57,6 +58,12 @@ telemetry_store_actor::behavior_type mock_store(telemetry_store_actor::pointer, 
         return w->failure;
       w->server_inserts.push_back(x.samples);
       return static_cast<int64_t>(x.samples.size());
+    },
+    [w](admin::insert_alerts& x) -> caf::result<int64_t> {
+      if (w->failure)
+        return w->failure;
+      w->alert_inserts.push_back(x.alerts);
+      return static_cast<int64_t>(x.alerts.size());
     },
   };
 }
@@ -183,6 +190,32 @@ BOOST_AUTO_TEST_CASE(an_outage_keeps_the_newest_samples_and_writes_them_later) {
   BOOST_TEST(s.slice_rows_buffered == 0);
   BOOST_TEST(s.samples_written == 5);
   BOOST_TEST(s.server_samples_written == 2);
+}
+
+BOOST_AUTO_TEST_CASE(alerts_are_logged_in_order_and_kept_through_an_outage) {
+  start();
+  w->failure = make_error(ec::unavailable, "database down");
+  auto alert = [](int32_t slice_id, events::alert_kind kind) {
+    return events::slice_alert{slice_id, timestamp{std::chrono::seconds{1'800'000'000}}, kind,
+                               "detail"};
+  };
+  caf::anon_send(writer, alert(1, events::alert_kind::unhealthy));
+  caf::anon_send(writer, alert(2, events::alert_kind::memory_high));
+  run();
+  tick();
+  BOOST_TEST(w->alert_inserts.empty());
+  caf::anon_send(writer, alert(1, events::alert_kind::recovered));
+  run();
+  w->failure = caf::error{};
+  for (int i = 0; i < 5; ++i)
+    tick();
+  std::vector<events::slice_alert> written;
+  for (auto& batch : w->alert_inserts)
+    written.insert(written.end(), batch.begin(), batch.end());
+  BOOST_REQUIRE_EQUAL(written.size(), 3u);
+  BOOST_TEST((written[0] == alert(1, events::alert_kind::unhealthy)));
+  BOOST_TEST((written[1] == alert(2, events::alert_kind::memory_high)));
+  BOOST_TEST((written[2] == alert(1, events::alert_kind::recovered)));
 }
 
 BOOST_AUTO_TEST_CASE(a_batch_the_database_refuses_is_dropped) {

@@ -190,7 +190,12 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
       user.email = x.email;
       return user;
     },
-    [](auth::revoke_user&) -> caf::result<int32_t> { return 0; },
+    [](admin::list_users&) -> caf::result<admin::user_page> { return admin::user_page{}; },
+    [](admin::find_user&) -> caf::result<admin::user_detail> {
+      return make_error(ec::not_found, "no such user");
+    },
+    [](admin::update_user&) -> caf::result<user_record> { return user_record{}; },
+    [](admin::revoke_sessions&) -> caf::result<int32_t> { return 0; },
     [](auth::user_changed&) {},
   };
 }
@@ -498,8 +503,8 @@ BOOST_AUTO_TEST_CASE(malformed_requests_get_400_and_leave_the_bridge_unharmed) {
 
 BOOST_AUTO_TEST_CASE(unknown_subjects_under_the_prefix_get_404) {
   start();
-  for (auto suffix : {"auth.nope", "auth.login.extra", "session.nope", "admin.users.list",
-                      "admin.slices.nope"})
+  for (auto suffix : {"auth.nope", "auth.login.extra", "session.nope", "admin.users.nope",
+                      "admin.slices.nope", "admin.overview.extra"})
     BOOST_TEST_CONTEXT(suffix) {
       check_error(request(suffix, std::string{"{}"}), 404, "not_found");
     }

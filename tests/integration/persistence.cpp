@@ -362,6 +362,13 @@ BOOST_AUTO_TEST_CASE(set_admin_by_id_or_by_email) {
   auto admin = must<user_record>(db::set_admin{user.id, "", true});
   BOOST_CHECK(admin.is_admin);
   BOOST_CHECK_EQUAL(admin.id, user.id);
+  // The last admin stays one, by id or by e-mail.
+  test::check_fails(ask<user_record>(db::set_admin{user.id, "", false}), ec::conflict);
+  test::check_fails(ask<user_record>(db::set_admin{0, "peggy@example.com", false}),
+                    ec::conflict);
+  BOOST_CHECK(must<user_record>(db::get_user{user.id}).is_admin);
+  auto other = make_user("quinn@example.com");
+  must<user_record>(db::set_admin{other.id, "", true});
   auto demoted = must<user_record>(db::set_admin{0, "PEGGY@example.com", false});
   BOOST_CHECK(!demoted.is_admin);
   BOOST_CHECK_EQUAL(demoted.id, user.id);

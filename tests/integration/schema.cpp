@@ -276,6 +276,7 @@ BOOST_AUTO_TEST_CASE(primary_keys_unique_constraints_and_foreign_keys) {
                             "gateway.server_telemetry|PRIMARY KEY (id)",
                             "gateway.billing_events|PRIMARY KEY (event_id)",
                             "gateway.signup_events|PRIMARY KEY (event_id)",
+                            "gateway.slice_alerts|PRIMARY KEY (id)",
                             "gateway.schema_migrations|PRIMARY KEY (version)"};
   BOOST_CHECK(constraints('p') == pks);
   // The seed's UNIQUE columns, and one user per slice and one slice per user.
@@ -287,7 +288,8 @@ BOOST_AUTO_TEST_CASE(primary_keys_unique_constraints_and_foreign_keys) {
   for (auto fk : {"gateway.users|FOREIGN KEY (slice_id) REFERENCES gateway.slices(id)",
                   "gateway.slices|FOREIGN KEY (user_id) REFERENCES gateway.users(id)",
                   "gateway.sessions|FOREIGN KEY (user_id) REFERENCES gateway.users(id)",
-                  "gateway.telemetry|FOREIGN KEY (slice_id) REFERENCES gateway.slices(id)"}) {
+                  "gateway.telemetry|FOREIGN KEY (slice_id) REFERENCES gateway.slices(id)",
+                  "gateway.slice_alerts|FOREIGN KEY (slice_id) REFERENCES gateway.slices(id)"}) {
     auto found = std::any_of(fks.begin(), fks.end(), [&](const std::string& def) {
       return def.rfind(fk, 0) == 0; // an ON DELETE clause may follow
     });
