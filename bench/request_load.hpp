@@ -83,15 +83,22 @@ class bench_servers {
                std::string{"--data-root="} + dir + "/slices",
                "--log-level=debug"};
       nats_url_ = nats;
+      database_url_ = database;
     } else {
       own_.emplace();
       args_ = test::daemon_args(*own_);
       nats_url_ = own_->nats_url();
+      database_url_ = own_->database_url();
     }
   }
 
   const std::string& nats_url() const {
     return nats_url_;
+  }
+
+  /// The gateway database, as the daemon's role.
+  const std::string& database_url() const {
+    return database_url_;
   }
 
   /// The daemon's arguments for these servers, with `overrides` (see `with_overrides`).
@@ -103,6 +110,7 @@ class bench_servers {
   std::optional<test::servers> own_;
   std::vector<std::string> args_;
   std::string nats_url_;
+  std::string database_url_;
 };
 
 /// Signs up `count` users named `<prefix><i>@bench.example`; returns their session tokens.

@@ -189,50 +189,78 @@ json user_detail(const admin::user_detail& x) {
               {"billing_events", std::move(billing)}};
 }
 
-json range_of(const admin::series_range& r) {
-  return json{{"from", codec::format_time(r.from)},
-              {"to", codec::format_time(r.to)},
-              {"bucket", r.bucket_seconds}};
+/// Opens a series reply: its range, then `points` (left open for the caller's points).
+void begin_series(codec::text_writer& w, const admin::series_range& r) {
+  w.begin_object().key("from").value(r.from).key("to").value(r.to).key("bucket").value(
+    r.bucket_seconds);
 }
 
-json slice_series(const admin::slice_series& request,
-                  const std::vector<admin::slice_point>& points) {
-  auto list = json::array();
+// A series holds up to 10,000 points: its reply is written as text, not built as a document.
+
+std::string slice_series(const admin::slice_series& request,
+                         const std::vector<admin::slice_point>& points) {
+  codec::text_writer w;
+  begin_series(w, request.range);
+  w.key("slice_id").value(request.slice_id).key("points").begin_array();
   for (auto& p : points)
-    list.push_back(json{{"at", codec::format_time(p.at)},
-                        {"samples", p.samples},
-                        {"rss_bytes_avg", optional_value(p.rss_bytes_avg)},
-                        {"rss_bytes_max", optional_value(p.rss_bytes_max)},
-                        {"cpu_percent_avg", optional_value(p.cpu_percent_avg)},
-                        {"cpu_percent_max", optional_value(p.cpu_percent_max)},
-                        {"disk_bytes_last", optional_value(p.disk_bytes_last)},
-                        {"wa_connected_share", p.wa_connected_share}});
-  auto j = range_of(request.range);
-  j["slice_id"] = request.slice_id;
-  j["points"] = std::move(list);
-  return j;
+    w.begin_object()
+      .key("at")
+      .value(p.at)
+      .key("samples")
+      .value(p.samples)
+      .key("rss_bytes_avg")
+      .value(p.rss_bytes_avg)
+      .key("rss_bytes_max")
+      .value(p.rss_bytes_max)
+      .key("cpu_percent_avg")
+      .value(p.cpu_percent_avg)
+      .key("cpu_percent_max")
+      .value(p.cpu_percent_max)
+      .key("disk_bytes_last")
+      .value(p.disk_bytes_last)
+      .key("wa_connected_share")
+      .value(p.wa_connected_share)
+      .end_object();
+  w.end_array().end_object();
+  return w.text();
 }
 
-json server_series(const admin::server_series& request,
-                   const std::vector<admin::server_point>& points) {
-  auto list = json::array();
+std::string server_series(const admin::server_series& request,
+                          const std::vector<admin::server_point>& points) {
+  codec::text_writer w;
+  begin_series(w, request.range);
+  w.key("points").begin_array();
   for (auto& p : points)
-    list.push_back(json{{"at", codec::format_time(p.at)},
-                        {"samples", p.samples},
-                        {"ram_used_bytes_avg", p.ram_used_bytes_avg},
-                        {"ram_used_bytes_max", p.ram_used_bytes_max},
-                        {"ram_total_bytes", p.ram_total_bytes},
-                        {"swap_used_bytes_avg", p.swap_used_bytes_avg},
-                        {"swap_total_bytes", p.swap_total_bytes},
-                        {"cpu_percent_avg", p.cpu_percent_avg},
-                        {"cpu_percent_max", p.cpu_percent_max},
-                        {"disk_used_bytes_last", p.disk_used_bytes_last},
-                        {"disk_total_bytes", p.disk_total_bytes},
-                        {"active_slices_last", p.active_slices_last},
-                        {"total_slices_last", p.total_slices_last}});
-  auto j = range_of(request.range);
-  j["points"] = std::move(list);
-  return j;
+    w.begin_object()
+      .key("at")
+      .value(p.at)
+      .key("samples")
+      .value(p.samples)
+      .key("ram_used_bytes_avg")
+      .value(p.ram_used_bytes_avg)
+      .key("ram_used_bytes_max")
+      .value(p.ram_used_bytes_max)
+      .key("ram_total_bytes")
+      .value(p.ram_total_bytes)
+      .key("swap_used_bytes_avg")
+      .value(p.swap_used_bytes_avg)
+      .key("swap_total_bytes")
+      .value(p.swap_total_bytes)
+      .key("cpu_percent_avg")
+      .value(p.cpu_percent_avg)
+      .key("cpu_percent_max")
+      .value(p.cpu_percent_max)
+      .key("disk_used_bytes_last")
+      .value(p.disk_used_bytes_last)
+      .key("disk_total_bytes")
+      .value(p.disk_total_bytes)
+      .key("active_slices_last")
+      .value(p.active_slices_last)
+      .key("total_slices_last")
+      .value(p.total_slices_last)
+      .end_object();
+  w.end_array().end_object();
+  return w.text();
 }
 
 json overview(const admin::overview& x) {

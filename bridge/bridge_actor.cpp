@@ -341,8 +341,12 @@ bridge_targets available(const bridge_state& st) {
 }
 
 void reply(bridge_pointer self, const pending_request& req, const codec::json& body) {
+  reply_text(self, req, codec::dump(body));
+}
+
+void reply_text(bridge_pointer self, const pending_request& req, const std::string& body) {
   auto& st = self->state;
-  if (st.nats->reply(req.reply, codec::dump(body))) {
+  if (st.nats->reply(req.reply, body)) {
     record_time(self, req);
     finished(self);
     return;

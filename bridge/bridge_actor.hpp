@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -133,11 +134,14 @@ bridge_internal_actor::behavior_type bridge(bridge_pointer self, bridge_config c
 /// Answers `req` with `body` and records it in the endpoint's statistics.
 void reply(bridge_pointer self, const pending_request& req, const codec::json& body);
 
+/// Answers `req` with a body already serialized (a large reply written without a document).
+void reply_text(bridge_pointer self, const pending_request& req, const std::string& body);
+
 /// Answers `req` with an error body and the micro protocol's error headers.
 void fail(bridge_pointer self, const pending_request& req, const caf::error& err);
 
-/// Asks `target` and answers `req` with `encode(reply)`; a null target is 503, a failure or a
-/// timeout is mapped to its error reply.
+/// Asks `target` and answers `req` with `encode(reply)` (a JSON document, or its text); a null
+/// target is 503, a failure or a timeout is mapped to its error reply.
 template <class Reply, class Target, class Request, class Encode>
 void forward(bridge_pointer self, pending_request req, const Target& target, Request msg,
              Encode encode) {
@@ -146,8 +150,14 @@ void forward(bridge_pointer self, pending_request req, const Target& target, Req
     return;
   }
   self->request(target, self->state.config.request_timeout, std::move(msg))
-    .then([self, req, encode](Reply& result) { reply(self, req, encode(result)); },
-          [self, req](caf::error& err) { fail(self, req, err); });
+    .then(
+      [self, req, encode](Reply& result) {
+        if constexpr (std::is_same_v<decltype(encode(result)), std::string>)
+          reply_text(self, req, encode(result));
+        else
+          reply(self, req, encode(result));
+      },
+      [self, req](caf::error& err) { fail(self, req, err); });
 }
 
 } // namespace slicegate::bridge

@@ -1,6 +1,9 @@
 #include "bridge/codec.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -43,6 +46,89 @@ json optional_time(const optional<timestamp>& x) {
   return x ? json(format_time(*x)) : json(nullptr);
 }
 
+// -- writing text -----------------------------------------------------------------------------
+
+void text_writer::separate() {
+  if (!first_)
+    out_ += ',';
+  first_ = false;
+}
+
+text_writer& text_writer::begin_object() {
+  separate();
+  out_ += '{';
+  first_ = true;
+  return *this;
+}
+
+text_writer& text_writer::end_object() {
+  out_ += '}';
+  first_ = false;
+  return *this;
+}
+
+text_writer& text_writer::begin_array() {
+  separate();
+  out_ += '[';
+  first_ = true;
+  return *this;
+}
+
+text_writer& text_writer::end_array() {
+  out_ += ']';
+  first_ = false;
+  return *this;
+}
+
+text_writer& text_writer::key(const char* name) {
+  separate();
+  out_ += '"';
+  out_ += name;
+  out_ += "\":";
+  // The value that follows needs no separator.
+  first_ = true;
+  return *this;
+}
+
+text_writer& text_writer::value(int64_t x) {
+  separate();
+  char buf[24];
+  auto end = std::to_chars(buf, buf + sizeof(buf), x).ptr;
+  out_.append(buf, end);
+  return *this;
+}
+
+text_writer& text_writer::value(double x) {
+  if (!std::isfinite(x))
+    return null();
+  separate();
+  char buf[32];
+  auto end = std::to_chars(buf, buf + sizeof(buf), x).ptr;
+  out_.append(buf, end);
+  return *this;
+}
+
+text_writer& text_writer::value(const std::string& x) {
+  separate();
+  out_ += dump(json(x));
+  return *this;
+}
+
+text_writer& text_writer::value(caf::timestamp t) {
+  separate();
+  // RFC 3339 text holds nothing to escape.
+  out_ += '"';
+  out_ += format_time(t);
+  out_ += '"';
+  return *this;
+}
+
+text_writer& text_writer::null() {
+  separate();
+  out_ += "null";
+  return *this;
+}
+
 // -- time -------------------------------------------------------------------------------------
 
 std::string format_time(caf::timestamp t) {
@@ -57,11 +143,32 @@ std::string format_time(caf::timestamp t) {
   auto tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(frac / 1000));
-  return buf;
+  // Written digit by digit: a telemetry series formats thousands of these per reply.
+  std::string out(27, '0');
+  auto put = [&out](size_t pos, size_t width, int64_t value) {
+    for (auto i = pos + width; i > pos; --i) {
+      out[i - 1] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  auto year = tm.tm_year + 1900;
+  if (year < 0 || year > 9999)
+    year = std::clamp(year, 0, 9999);
+  put(0, 4, year);
+  out[4] = '-';
+  put(5, 2, tm.tm_mon + 1);
+  out[7] = '-';
+  put(8, 2, tm.tm_mday);
+  out[10] = 'T';
+  put(11, 2, tm.tm_hour);
+  out[13] = ':';
+  put(14, 2, tm.tm_min);
+  out[16] = ':';
+  put(17, 2, tm.tm_sec);
+  out[19] = '.';
+  put(20, 6, frac / 1000);
+  out[26] = 'Z';
+  return out;
 }
 
 std::optional<caf::timestamp> parse_time(std::string_view text) {

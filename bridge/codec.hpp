@@ -69,6 +69,50 @@ json optional_value(const optional<T>& x) {
 /// becomes U+FFFD instead of an exception.
 std::string dump(const json& x);
 
+/// Writes JSON text directly, for replies too large to build as a document first (a telemetry
+/// series of 10,000 points): a document costs an allocation per value, the text only its
+/// characters. Keys are the caller's literals and are not escaped; string values are.
+///
+///     text_writer w;
+///     w.begin_object().key("points").begin_array();
+///     w.begin_object().key("at").value(format_time(t)).end_object();
+///     w.end_array().end_object();
+///     send(w.text());
+class text_writer {
+ public:
+  text_writer& begin_object();
+  text_writer& end_object();
+  text_writer& begin_array();
+  text_writer& end_array();
+  /// The key of the next value inside an object.
+  text_writer& key(const char* name);
+  text_writer& value(int64_t x);
+  text_writer& value(int32_t x) {
+    return value(static_cast<int64_t>(x));
+  }
+  /// Shortest round-trip form; NaN and infinities are written as null.
+  text_writer& value(double x);
+  text_writer& value(const std::string& x);
+  /// RFC 3339, as `format_time` writes it.
+  text_writer& value(caf::timestamp t);
+  text_writer& null();
+  template <class T>
+  text_writer& value(const optional<T>& x) {
+    return x ? value(*x) : null();
+  }
+
+  const std::string& text() const {
+    return out_;
+  }
+
+ private:
+  /// A separator before a value, unless it is the first in its container or follows a key.
+  void separate();
+
+  std::string out_;
+  bool first_ = true;
+};
+
 /// Parses `payload` as a JSON object. An empty payload is an empty object when
 /// `empty_is_object` is set (requests without parameters).
 caf::expected<json> parse_object(std::string_view payload, bool empty_is_object = false);

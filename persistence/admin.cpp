@@ -1,5 +1,6 @@
 #include "persistence/admin.hpp"
 
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -60,6 +61,22 @@ caf::error check_range(const admin::series_range& x) {
   if (admin::bucket_count(x) > admin::max_series_points)
     return make_error(ec::invalid_request, "too many points");
   return {};
+}
+
+/// A numeric column, parsed with `std::from_chars` (libpqxx 6 parses floating point through a
+/// string stream); none for NULL. A value that does not parse is a conversion error, as
+/// libpqxx would report it.
+template <class T>
+optional<T> number(const pqxx::field& field) {
+  if (field.is_null())
+    return caf::none;
+  T x{};
+  auto first = field.c_str();
+  auto last = first + field.size();
+  auto [end, err] = std::from_chars(first, last, x);
+  if (err != std::errc{} || end != last)
+    throw pqxx::conversion_error{"a series column is not a number"};
+  return x;
 }
 
 timestamp bucket_start(const pqxx::field& seconds) {
@@ -157,18 +174,27 @@ caf::expected<std::vector<admin::slice_point>> slice_series(detail::link& gatewa
       auto rows = tx.exec_prepared("admin_slice_series", x.slice_id, to_sql(x.range.from),
                                    to_sql(x.range.to), x.range.bucket_seconds);
       tx.commit();
+      // A series has thousands of rows: columns are looked up once, numbers parsed without
+      // streams.
+      auto col = [&rows](const char* name) {
+        return rows.column_number(name);
+      };
+      auto c_bucket = col("bucket_s"), c_samples = col("samples"),
+           c_rss_avg = col("rss_bytes_avg"), c_rss_max = col("rss_bytes_max"),
+           c_cpu_avg = col("cpu_percent_avg"), c_cpu_max = col("cpu_percent_max"),
+           c_disk = col("disk_bytes_last"), c_share = col("wa_connected_share");
       std::vector<admin::slice_point> result;
       result.reserve(rows.size());
       for (const auto& row : rows) {
         admin::slice_point p;
-        p.at = bucket_start(row["bucket_s"]);
-        p.samples = row["samples"].as<int32_t>();
-        p.rss_bytes_avg = get_optional<double>(row["rss_bytes_avg"]);
-        p.rss_bytes_max = get_optional<int64_t>(row["rss_bytes_max"]);
-        p.cpu_percent_avg = get_optional<double>(row["cpu_percent_avg"]);
-        p.cpu_percent_max = get_optional<double>(row["cpu_percent_max"]);
-        p.disk_bytes_last = get_optional<int64_t>(row["disk_bytes_last"]);
-        p.wa_connected_share = row["wa_connected_share"].as<double>();
+        p.at = timestamp{std::chrono::seconds{number<int64_t>(row[c_bucket]).value_or(0)}};
+        p.samples = static_cast<int32_t>(number<int64_t>(row[c_samples]).value_or(0));
+        p.rss_bytes_avg = number<double>(row[c_rss_avg]);
+        p.rss_bytes_max = number<int64_t>(row[c_rss_max]);
+        p.cpu_percent_avg = number<double>(row[c_cpu_avg]);
+        p.cpu_percent_max = number<double>(row[c_cpu_max]);
+        p.disk_bytes_last = number<int64_t>(row[c_disk]);
+        p.wa_connected_share = number<double>(row[c_share]).value_or(0);
         result.push_back(p);
       }
       return result;

@@ -433,7 +433,8 @@ BOOST_AUTO_TEST_CASE(every_domain_error_has_one_word_and_one_status) {
   BOOST_CHECK_EQUAL(status_code(static_cast<ec>(200)), 500);
   BOOST_CHECK_EQUAL(
     codec::error_body(ec::invalid_credentials, "wrong e-mail or password"),
-    (json{{"error", {{"code", "invalid_credentials"}, {"message", "wrong e-mail or password"}}}}));
+    (json{
+      {"error", {{"code", "invalid_credentials"}, {"message", "wrong e-mail or password"}}}}));
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_travels_as_a_field_of_the_error) {
@@ -455,4 +456,45 @@ BOOST_AUTO_TEST_CASE(retry_after_travels_as_a_field_of_the_error) {
                                      {"retry_after", 42}}}}));
   BOOST_CHECK(
     !codec::error_body(ec::rate_limited, "retry after 5 s")["error"].contains("retry_after"));
+}
+
+// -- text_writer ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(the_text_writer_writes_what_a_parser_reads_back) {
+  codec::text_writer w;
+  w.begin_object()
+    .key("at")
+    .value(at("2026-11-24T16:00:00.5Z"))
+    .key("n")
+    .value(int64_t{-42})
+    .key("small")
+    .value(int32_t{7})
+    .key("x")
+    .value(0.1)
+    .key("nan")
+    .value(std::numeric_limits<double>::quiet_NaN())
+    .key("none")
+    .value(optional<int64_t>{})
+    .key("some")
+    .value(optional<double>{2.5})
+    .key("text")
+    .value(std::string{"quote \" backslash \\ newline \n"})
+    .key("list")
+    .begin_array();
+  for (int i = 0; i < 3; ++i)
+    w.begin_object().key("i").value(i).end_object();
+  w.begin_array().end_array().end_array().key("empty").begin_object().end_object().end_object();
+  auto j = json::parse(w.text());
+  BOOST_CHECK_EQUAL(j["at"], "2026-11-24T16:00:00.500000Z");
+  BOOST_CHECK_EQUAL(j["n"], -42);
+  BOOST_CHECK_EQUAL(j["small"], 7);
+  BOOST_CHECK_EQUAL(j["x"].get<double>(), 0.1);
+  BOOST_CHECK(j["nan"].is_null());
+  BOOST_CHECK(j["none"].is_null());
+  BOOST_CHECK_EQUAL(j["some"].get<double>(), 2.5);
+  BOOST_CHECK_EQUAL(j["text"], "quote \" backslash \\ newline \n");
+  BOOST_REQUIRE_EQUAL(j["list"].size(), 4u);
+  BOOST_CHECK_EQUAL(j["list"][2]["i"], 2);
+  BOOST_CHECK(j["list"][3].is_array() && j["list"][3].empty());
+  BOOST_CHECK(j["empty"].is_object() && j["empty"].empty());
 }
