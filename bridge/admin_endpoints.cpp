@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "bridge/subjects.hpp"
 #include "messages/admin.hpp"
 #include "messages/error.hpp"
@@ -359,10 +361,12 @@ caf::error read_range(codec::fields& f, admin::series_range& out) {
 void on_slices_create(bridge_pointer self, pending_request req, string_view payload) {
   admin_verb<std::vector<slice_record>, pool::create_slices>(
     self, std::move(req), payload, to_slices,
-    [](codec::fields& f, const json&, pool::create_slices& msg, const user_record&) {
+    [](codec::fields& f, const json&, pool::create_slices& msg, const user_record& admin) {
       int64_t count = 0;
       f.integer("count", count, 1, 1000);
       msg.count = static_cast<int32_t>(count);
+      if (!f.error())
+        spdlog::info("bridge: admin {} provisions {} slices", admin.id, msg.count);
       return caf::error{};
     },
     admin_slices);
@@ -408,7 +412,7 @@ template <pool::verb Verb>
 void on_slices_change(bridge_pointer self, pending_request req, string_view payload) {
   admin_verb<slice_record, pool::change_slice>(
     self, std::move(req), payload, to_slices,
-    [](codec::fields& f, const json&, pool::change_slice& msg, const user_record&) {
+    [](codec::fields& f, const json&, pool::change_slice& msg, const user_record& admin) {
       read_id(f, "slice_id", msg.slice_id);
       msg.action = Verb;
       // The admin's own words; the slice manager records them as "admin: <reason>" (or
@@ -416,6 +420,9 @@ void on_slices_change(bridge_pointer self, pending_request req, string_view payl
       optional<std::string> reason;
       f.text("reason", reason, 500, codec::charset::printable);
       msg.reason = reason ? std::move(*reason) : std::string{};
+      if (!f.error())
+        spdlog::info("bridge: admin {} asks to {} slice {}", admin.id, to_string(Verb),
+                     msg.slice_id);
       return caf::error{};
     },
     admin_slice_reply);
@@ -424,13 +431,15 @@ void on_slices_change(bridge_pointer self, pending_request req, string_view payl
 void on_slices_assign(bridge_pointer self, pending_request req, string_view payload) {
   admin_verb<slice_record, pool::assign_slice>(
     self, std::move(req), payload, to_slices,
-    [](codec::fields& f, const json& body, pool::assign_slice& msg, const user_record&) {
+    [](codec::fields& f, const json& body, pool::assign_slice& msg, const user_record& admin) {
       read_id(f, "user_id", msg.user_id);
       if (body.contains("slice_id") && !body["slice_id"].is_null()) {
         int32_t slice = 0;
         read_id(f, "slice_id", slice);
         msg.slice_id = slice;
       }
+      if (!f.error())
+        spdlog::info("bridge: admin {} assigns a slice to user {}", admin.id, msg.user_id);
       return caf::error{};
     },
     admin_slice_reply);
