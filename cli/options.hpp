@@ -28,6 +28,7 @@ constexpr int usage = 64;
 struct options {
   std::string nats_url = bridge_config{}.nats_url;
   std::string subject_prefix = bridge_config{}.subject_prefix;
+  std::string slices_stream = bridge_config{}.slices_stream;
   std::string service_name = "slicegate";
   std::string session;
   std::string timeout = "5s";
@@ -49,6 +50,10 @@ struct options {
   /// `telemetry` window and resolution.
   std::string since = "24h";
   std::string bucket = "5m";
+  /// `events`: replay window (empty: live only) and how many to print before leaving (0: no
+  /// limit).
+  std::string events_since;
+  int64_t events_count = 0;
 };
 
 /// Something the user should see, with the exit code it implies.

@@ -15,6 +15,10 @@
 //                                         aggregated samples, as a table and sparklines
 //   slicectl overview                     slices, health, waiting queue, users, server, alerts
 //
+// Anyone who may subscribe:
+//   slicectl events [--since 1h] [--count N]
+//                                         slice and user-slice events as they happen
+//
 // Human-readable output by default, the raw JSON replies with --json.
 // Exit codes: 0 success, 1 error reply, 2 transport failure (no connection, no responders,
 // timeout), 64 usage error.
@@ -28,6 +32,7 @@
 
 #include "bridge/subjects.hpp"
 #include "cli/account.hpp"
+#include "cli/events.hpp"
 #include "cli/options.hpp"
 #include "cli/overview.hpp"
 #include "cli/slices.hpp"
@@ -135,6 +140,16 @@ int main(int argc, char** argv) {
     "overview", "Slices, health, waiting queue, users, server and recent alerts at a glance "
                 "(needs an admin's --session)");
 
+  auto events_cmd = app.add_subcommand(
+    "events",
+    "Follow slice events (<prefix>.slice.>) and user-slice events (<prefix>.user.slice.>), "
+    "one line each, until Ctrl-C. With --json each line is "
+    R"({"subject": "<subject>", "event": <the event's JSON body>}.)");
+  events_cmd->add_option("--since", o.events_since,
+                         "First replay what stream GATEWAY_SLICES kept for this long "
+                         "(a duration: 10m, 1h), then follow");
+  events_cmd->add_option("--count", o.events_count, "Leave after this many events");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -162,6 +177,8 @@ int main(int argc, char** argv) {
       return telemetry(o, telemetry_cmd->get_subcommands().front()->get_name());
     if (overview_cmd->parsed())
       return overview(o);
+    if (events_cmd->parsed())
+      return events(o);
   } catch (const failure& f) {
     std::cerr << "slicectl: " << f.message << '\n';
     return f.code;
