@@ -50,6 +50,9 @@ struct options {
   /// `telemetry` window and resolution.
   std::string since = "24h";
   std::string bucket = "5m";
+  /// `top` refresh interval and initial sort key.
+  std::string interval = "2s";
+  std::string sort = "status";
   /// `events`: replay window (empty: live only) and how many to print before leaving (0: no
   /// limit).
   std::string events_since;

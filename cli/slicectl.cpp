@@ -14,6 +14,8 @@
 //   slicectl telemetry slice ID | server [--since 24h] [--bucket 5m]
 //                                         aggregated samples, as a table and sparklines
 //   slicectl overview                     slices, health, waiting queue, users, server, alerts
+//   slicectl top [--interval 2s] [--sort status|memory|cpu|disk|id|user]
+//                                         a live full-screen view (needs a terminal)
 //
 // Anyone who may subscribe:
 //   slicectl events [--since 1h] [--count N]
@@ -37,6 +39,7 @@
 #include "cli/overview.hpp"
 #include "cli/slices.hpp"
 #include "cli/telemetry.hpp"
+#include "cli/top.hpp"
 #include "cli/users.hpp"
 
 using namespace slicegate::cli;
@@ -140,6 +143,16 @@ int main(int argc, char** argv) {
     "overview", "Slices, health, waiting queue, users, server and recent alerts at a glance "
                 "(needs an admin's --session)");
 
+  auto top_cmd = app.add_subcommand(
+    "top", "A live full-screen view of the server and every slice (needs a terminal and an "
+           "admin's --session). Keys: q quit, s next sort key, m/c/d/i/u/t sort by memory, "
+           "cpu, disk, id, user, status, r refresh, arrows and PgUp/PgDn scroll");
+  top_cmd->add_option("--interval", o.interval, "Time between refreshes")
+    ->capture_default_str();
+  top_cmd->add_option("--sort", o.sort, "Initial sort key")
+    ->check(CLI::IsMember({"status", "memory", "cpu", "disk", "id", "user"}))
+    ->capture_default_str();
+
   auto events_cmd = app.add_subcommand(
     "events",
     "Follow slice events (<prefix>.slice.>) and user-slice events (<prefix>.user.slice.>), "
@@ -177,6 +190,8 @@ int main(int argc, char** argv) {
       return telemetry(o, telemetry_cmd->get_subcommands().front()->get_name());
     if (overview_cmd->parsed())
       return overview(o);
+    if (top_cmd->parsed())
+      return top(o);
     if (events_cmd->parsed())
       return events(o);
   } catch (const failure& f) {
