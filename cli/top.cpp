@@ -5,8 +5,10 @@
 #include <clocale>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <curses.h>
+#include <langinfo.h>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -181,11 +183,25 @@ size_t visible_rows() {
   return static_cast<size_t>(std::max(1, LINES - header_rows));
 }
 
+/// Whether the locale's characters are UTF-8; if not, the few non-ASCII marks `top` draws
+/// itself become ASCII (ncurses would show their bytes as M- sequences).
+bool utf8_terminal = true;
+
+std::string in_charset(std::string s) {
+  if (utf8_terminal)
+    return s;
+  for (auto [from, to] :
+       {std::pair<const char*, const char*>{"▼", "v"}, {"▲", "^"}, {"…", "~"}})
+    for (auto i = s.find(from); i != std::string::npos; i = s.find(from, i))
+      s.replace(i, std::strlen(from), to);
+  return s;
+}
+
 void put(int row, const std::string& s, attr_t attributes = A_NORMAL) {
   if (row >= LINES)
     return;
   attron(attributes);
-  mvaddstr(row, 0, fit(s, static_cast<size_t>(std::max(COLS, 1))).c_str());
+  mvaddstr(row, 0, in_charset(fit(s, static_cast<size_t>(std::max(COLS, 1)))).c_str());
   attroff(attributes);
 }
 
@@ -352,6 +368,7 @@ int top(const options& o) {
   connection nc{o.nats_url, timeout_of(o), reconnects::quietly};
   // Wide characters (▼, …, the e-mails of users) need the locale before the screen.
   std::setlocale(LC_ALL, "");
+  utf8_terminal = std::string_view{nl_langinfo(CODESET)} == "UTF-8";
   screen terminal;
   // After newterm, which installs handlers of its own that would end the process at once.
   struct sigaction sa {};
