@@ -7,10 +7,11 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libcaf-dev libpqxx-dev libnats-dev nlohmann-json3-dev libcrypt-dev libboost-test-dev
-  libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev
+  libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev libncurses-dev
   postgresql-15 postgresql-client-15 nats-server
   docker.io
   procps iproute2 curl
+  tmux  # the console test drives `slicectl top` in a real terminal
 )
 
 missing=()

@@ -1,0 +1,77 @@
+#pragma once
+
+// What slicectl's command line sets, the exit codes it promises, and the one failure every
+// command throws when it cannot do what was asked.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "bridge/bridge.hpp"
+
+namespace slicegate::cli {
+
+/// The exit codes scripts rely on.
+namespace exit_code {
+/// The command did what was asked.
+constexpr int ok = 0;
+/// slicegate answered with an error (or with something that is not a reply).
+constexpr int error_reply = 1;
+/// No slicegate to talk to: no connection, no responders, timeout.
+constexpr int transport = 2;
+/// The command line was wrong; nothing was sent.
+constexpr int usage = 64;
+} // namespace exit_code
+
+/// Everything the command line sets; each command reads its own part.
+struct options {
+  std::string nats_url = bridge_config{}.nats_url;
+  std::string subject_prefix = bridge_config{}.subject_prefix;
+  std::string slices_stream = bridge_config{}.slices_stream;
+  std::string service_name = "slicegate";
+  std::string session;
+  std::string timeout = "5s";
+  bool json = false;
+  std::string email;
+  /// `slices` arguments.
+  std::string status;
+  int32_t slice_id = 0;
+  int32_t count = 0;
+  int32_t user_id = 0;
+  std::string reason;
+  /// `users list` filters and paging.
+  bool waiting = false;
+  bool admins = false;
+  std::string email_prefix;
+  int32_t limit = 0;
+  std::string cursor;
+  bool oldest = false;
+  /// `telemetry` window and resolution.
+  std::string since = "24h";
+  std::string bucket = "5m";
+  /// `top` refresh interval and initial sort key.
+  std::string interval = "2s";
+  std::string sort = "status";
+  /// `events`: replay window (empty: live only) and how many to print before leaving (0: no
+  /// limit).
+  std::string events_since;
+  int64_t events_count = 0;
+};
+
+/// Something the user should see, with the exit code it implies.
+struct failure {
+  int code;
+  std::string message;
+};
+
+/// `--timeout` as milliseconds; a usage failure if it is not a positive duration.
+std::chrono::milliseconds timeout_of(const options& o);
+
+/// `text` as a positive duration; a usage failure naming `flag` otherwise.
+std::chrono::milliseconds positive_duration(const std::string& text, std::string_view flag);
+
+/// The admin session of `--session`; a usage failure if there is none.
+const std::string& session_of(const options& o);
+
+} // namespace slicegate::cli
