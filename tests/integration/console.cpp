@@ -450,8 +450,9 @@ BOOST_AUTO_TEST_CASE(overview_reads_like_the_reply) {
   BOOST_CHECK(!line_with(shown, "server ").empty());
   BOOST_CHECK(contains(line_with(shown, "alerts "), "in the last hour"));
 
-  // Somebody waiting: the queue's length and oldest wait.
+  // Somebody waiting: the first newcomer takes the free slice, the second waits.
   signup("late@example.com");
+  signup("later@example.com");
   auto waiting = test::capture(slicectl() + "overview");
   BOOST_CHECK_MESSAGE(contains(line_with(waiting, "waiting "), "1 waiting, the longest for"),
                       waiting);
@@ -653,6 +654,7 @@ BOOST_AUTO_TEST_CASE(top_runs_in_a_terminal_sorts_and_quits) {
                           },
                           10s),
                         shown);
+  BOOST_TEST_MESSAGE("slicectl top, sorted by memory:\n" << shown);
   header = line_with(shown, "PORT");
   BOOST_CHECK_MESSAGE(contains(header, "MEMORY▼") && !contains(header, "STATUS▲"), header);
   // Searched below the column titles, where the slice lines are.
