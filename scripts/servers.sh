@@ -11,7 +11,8 @@
 #   scripts/servers.sh start-pg DIR    start PostgreSQL again on its recorded port
 #   scripts/servers.sh restart-pg DIR  stop-pg, then start-pg
 #   scripts/servers.sh kill-nats DIR   SIGKILL nats-server (crash test)
-#   scripts/servers.sh start-nats DIR  start nats-server again: same ports, same JetStream store
+#   scripts/servers.sh start-nats DIR  start nats-server again: same ports (WebSocket included),
+#                                      same JetStream store
 #   scripts/servers.sh status DIR      print what runs; exit 0 if both run, 3 otherwise
 #   scripts/servers.sh start-docker DIR  start a throwaway Docker engine (dockerd, as root) with
 #                                      its socket in DIR, write DIR/docker.env and print it;
@@ -22,12 +23,14 @@
 #                                      its exec root; keeps its data root (images) unless `stop`
 #
 # DIR/env is shell-sourceable (`. DIR/env`):
-#   PG_PORT, NATS_PORT, NATS_MONITOR_PORT, SERVERS_DIR,
+#   PG_PORT, NATS_PORT, NATS_MONITOR_PORT, NATS_WS_PORT, SERVERS_DIR,
 #   DATABASE_URL           postgresql://wank_gateway@127.0.0.1:PG_PORT/wank_saas
 #   ADMIN_DATABASE_URL     postgresql://wank_gateway@127.0.0.1:PG_PORT/postgres
 #   SLICE_DATABASE_URL     postgresql://wa_slice@127.0.0.1:PG_PORT/postgres
 #   SUPERUSER_DATABASE_URL postgresql://postgres@127.0.0.1:PG_PORT/postgres
 #   NATS_URL               nats://127.0.0.1:NATS_PORT
+#   NATS_WS_URL            ws://127.0.0.1:NATS_WS_PORT, nats-server's WebSocket listener (no TLS,
+#                          any origin), what the browser dashboard connects to
 #
 # DIR/docker.env is shell-sourceable too, written by `start-docker` (and removed by
 # `stop-docker`), independent of DIR/env:
@@ -35,7 +38,8 @@
 #   DOCKER_HOST            unix://DOCKER_SOCKET, for the docker CLI
 #
 # Environment:
-#   PG_PORT, NATS_PORT, NATS_MONITOR_PORT  fixed ports for `start` (default: random free ports
+#   PG_PORT, NATS_PORT, NATS_MONITOR_PORT, NATS_WS_PORT
+#                                          fixed ports for `start` (default: random free ports
 #                                          in 20000-60000)
 #   KEEP=1                                 `stop` keeps DIR (logs, data)
 #   WAIT_SECONDS                           how long to wait for a server (default 20)
@@ -44,7 +48,8 @@
 #   DOCKERD, DOCKER                        dockerd and docker CLI binaries (default: on PATH)
 #
 # Layout: DIR/pg/data (cluster), DIR/pg (unix socket), DIR/pg/postgres.log, DIR/nats (JetStream
-# store), DIR/nats.log, DIR/nats.pid, DIR/env; with `start-docker`: DIR/docker/root (data root:
+# store), DIR/nats.conf (the WebSocket listener: nats-server 2.9 takes it only from a config
+# file; the command line gives everything else), DIR/nats.log, DIR/nats.pid, DIR/env; with `start-docker`: DIR/docker/root (data root:
 # images, containers), DIR/docker/docker.sock, DIR/docker/docker.pid, DIR/docker/daemon.json (an
 # empty config, so /etc/docker/daemon.json does not apply), DIR/docker/exec-root (the path of the
 # engine's exec root, /tmp/sgd.XXXXXX: containerd's socket must fit in a unix socket path too),
@@ -143,6 +148,7 @@ set_paths() {
     NATSDIR=$DIR/nats
     NATSLOG=$DIR/nats.log
     NATSPID=$DIR/nats.pid
+    NATSCONF=$DIR/nats.conf
     ENVFILE=$DIR/env
     DOCKERDIR=$DIR/docker
     DOCKER_ROOT=$DIR/docker/root
@@ -163,6 +169,11 @@ load_env() {
     . "$ENVFILE"
     : "${PG_PORT:?missing in $ENVFILE}" "${NATS_PORT:?missing in $ENVFILE}"
     : "${NATS_MONITOR_PORT:?missing in $ENVFILE}"
+    if [[ -z ${NATS_WS_PORT:-} ]]; then
+        # Made before the WebSocket listener existed: give it one, kept from now on.
+        NATS_WS_PORT=$(random_port "$PG_PORT" "$NATS_PORT" "$NATS_MONITOR_PORT")
+        write_env
+    fi
 }
 
 write_env() {
@@ -170,12 +181,14 @@ write_env() {
 export PG_PORT=$PG_PORT
 export NATS_PORT=$NATS_PORT
 export NATS_MONITOR_PORT=$NATS_MONITOR_PORT
+export NATS_WS_PORT=$NATS_WS_PORT
 export SERVERS_DIR=$DIR
 export DATABASE_URL=postgresql://wank_gateway@127.0.0.1:$PG_PORT/wank_saas
 export ADMIN_DATABASE_URL=postgresql://wank_gateway@127.0.0.1:$PG_PORT/postgres
 export SLICE_DATABASE_URL=postgresql://wa_slice@127.0.0.1:$PG_PORT/postgres
 export SUPERUSER_DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres
 export NATS_URL=nats://127.0.0.1:$NATS_PORT
+export NATS_WS_URL=ws://127.0.0.1:$NATS_WS_PORT
 EOF
     chmod 644 "$ENVFILE.tmp"
     mv -f "$ENVFILE.tmp" "$ENVFILE"
@@ -287,12 +300,25 @@ nats_healthy() {
             printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 &&
             timeout 2 cat <&3
     ) || return 1
-    [[ $resp == *'"status":"ok"'* ]] && port_busy "$NATS_PORT"
+    [[ $resp == *'"status":"ok"'* ]] && port_busy "$NATS_PORT" && port_busy "$NATS_WS_PORT"
+}
+
+# The part of the configuration that has no command-line flag: the WebSocket listener.
+write_nats_conf() {
+    cat >"$NATSCONF.tmp" <<EOF
+# Written by scripts/servers.sh; the command line sets the rest (and wins over this file).
+websocket {
+  host: 127.0.0.1
+  port: $NATS_WS_PORT
+  no_tls: true
+}
+EOF
+    mv -f "$NATSCONF.tmp" "$NATSCONF"
 }
 
 try_start_nats() {
     local p i spawned
-    for p in "$NATS_PORT" "$NATS_MONITOR_PORT"; do
+    for p in "$NATS_PORT" "$NATS_MONITOR_PORT" "$NATS_WS_PORT"; do
         port_busy "$p" && {
             note "port $p is already taken"
             return 1
@@ -301,8 +327,9 @@ try_start_nats() {
     command -v "$NATS_SERVER" >/dev/null || die "nats-server not found (set NATS_SERVER)"
     mkdir -p "$NATSDIR"
     rm -f "$NATSPID"
+    write_nats_conf
     # Own session, so the server outlives the caller's process group like postgres does.
-    setsid "$NATS_SERVER" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$NATSDIR" \
+    setsid "$NATS_SERVER" -c "$NATSCONF" -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$NATSDIR" \
         -m "$NATS_MONITOR_PORT" -P "$NATSPID" </dev/null >>"$NATSLOG" 2>&1 &
     spawned=$!
     for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
@@ -532,7 +559,7 @@ start_pg_picking() {
         # Taken between the pick and the bind (by a listener or a connection's local port).
         port_busy "$PG_PORT" || grep -q "Address already in use" "$PGLOG" 2>/dev/null ||
             die "PostgreSQL did not start (log: $PGLOG)"
-        PG_PORT=$(random_port "$NATS_PORT" "$NATS_MONITOR_PORT")
+        PG_PORT=$(random_port "$NATS_PORT" "$NATS_MONITOR_PORT" "$NATS_WS_PORT")
     done
     die "PostgreSQL did not start (log: $PGLOG)"
 }
@@ -542,17 +569,18 @@ start_nats_picking() {
     for ((attempt = 0; attempt < 3; attempt++)); do
         try_start_nats && return 0
         [[ -n $fixed ]] && die "nats-server did not start (log: $NATSLOG)"
-        port_busy "$NATS_PORT" || port_busy "$NATS_MONITOR_PORT" ||
+        port_busy "$NATS_PORT" || port_busy "$NATS_MONITOR_PORT" || port_busy "$NATS_WS_PORT" ||
             grep -q "address already in use" "$NATSLOG" 2>/dev/null ||
             die "nats-server did not start (log: $NATSLOG)"
         NATS_PORT=$(random_port "$PG_PORT")
         NATS_MONITOR_PORT=$(random_port "$PG_PORT" "$NATS_PORT")
+        NATS_WS_PORT=$(random_port "$PG_PORT" "$NATS_PORT" "$NATS_MONITOR_PORT")
     done
     die "nats-server did not start (log: $NATSLOG)"
 }
 
 cmd_start() {
-    local fixed_pg=${PG_PORT:-} fixed_nats=${NATS_PORT:-}${NATS_MONITOR_PORT:-}
+    local fixed_pg=${PG_PORT:-} fixed_nats=${NATS_PORT:-}${NATS_MONITOR_PORT:-}${NATS_WS_PORT:-}
     [[ -x $PGBIN/initdb ]] || die "no PostgreSQL binaries in $PGBIN (set PGBIN)"
 
     if [[ -e $ENVFILE || -e $PGDATA ]]; then
@@ -577,13 +605,15 @@ cmd_start() {
     [[ -n ${PG_PORT:-} ]] && check_port_value PG_PORT "$PG_PORT"
     [[ -n ${NATS_PORT:-} ]] && check_port_value NATS_PORT "$NATS_PORT"
     [[ -n ${NATS_MONITOR_PORT:-} ]] && check_port_value NATS_MONITOR_PORT "$NATS_MONITOR_PORT"
+    [[ -n ${NATS_WS_PORT:-} ]] && check_port_value NATS_WS_PORT "$NATS_WS_PORT"
     local p
-    for p in ${PG_PORT:-} ${NATS_PORT:-} ${NATS_MONITOR_PORT:-}; do
+    for p in ${PG_PORT:-} ${NATS_PORT:-} ${NATS_MONITOR_PORT:-} ${NATS_WS_PORT:-}; do
         port_busy "$p" && die "port $p is already taken"
     done
-    PG_PORT=${PG_PORT:-$(random_port "${NATS_PORT:-}" "${NATS_MONITOR_PORT:-}")}
-    NATS_PORT=${NATS_PORT:-$(random_port "$PG_PORT" "${NATS_MONITOR_PORT:-}")}
-    NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-$(random_port "$PG_PORT" "$NATS_PORT")}
+    PG_PORT=${PG_PORT:-$(random_port "${NATS_PORT:-}" "${NATS_MONITOR_PORT:-}" "${NATS_WS_PORT:-}")}
+    NATS_PORT=${NATS_PORT:-$(random_port "$PG_PORT" "${NATS_MONITOR_PORT:-}" "${NATS_WS_PORT:-}")}
+    NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-$(random_port "$PG_PORT" "$NATS_PORT" "${NATS_WS_PORT:-}")}
+    NATS_WS_PORT=${NATS_WS_PORT:-$(random_port "$PG_PORT" "$NATS_PORT" "$NATS_MONITOR_PORT")}
 
     mkdir -p "$DIR"
     make_traversable
@@ -673,10 +703,10 @@ cmd_status() {
         echo "postgres: stopped (port $PG_PORT)"
     fi
     if pid=$(nats_pid); then
-        echo "nats:     running (port $NATS_PORT, monitor $NATS_MONITOR_PORT, pid $pid)"
+        echo "nats:     running (port $NATS_PORT, monitor $NATS_MONITOR_PORT, websocket $NATS_WS_PORT, pid $pid)"
         up=$((up + 1))
     else
-        echo "nats:     stopped (port $NATS_PORT, monitor $NATS_MONITOR_PORT)"
+        echo "nats:     stopped (port $NATS_PORT, monitor $NATS_MONITOR_PORT, websocket $NATS_WS_PORT)"
     fi
     if [[ -d $DOCKERDIR ]]; then
         if pid=$(docker_pid); then
