@@ -59,7 +59,6 @@ export function timeChart(series, { from, to, format = String, bytes = false, wi
   const svg = s("svg", {
     class: "chart",
     viewBox: `0 0 ${width} ${height}`,
-    preserveAspectRatio: "none",
     role: "img",
     "aria-label": title,
   });

@@ -40,6 +40,7 @@ export function sliceView(app, id) {
   const statusBox = h("div", { id: "slice-status-log" });
   const rangeBar = h("div", { class: "ranges", role: "group", "aria-label": "period" });
   const charts = h("div", { class: "charts", id: "slice-charts" });
+  const summary = h("p", { class: "muted small", id: "chart-summary" });
   const title = h("h1", {}, `Slice ${id}`);
 
   const el = h(
@@ -49,7 +50,7 @@ export function sliceView(app, id) {
     h("div", { class: "page-head" }, title, actionBar),
     message,
     h("div", { class: "columns" }, h("article", { class: "card" }, h("h2", {}, "State"), info), h("article", { class: "card" }, h("h2", {}, "User"), userBox)),
-    h("article", { class: "card" }, h("div", { class: "card-head" }, h("h2", {}, "Telemetry"), rangeBar), charts),
+    h("article", { class: "card" }, h("div", { class: "card-head" }, h("h2", {}, "Telemetry"), rangeBar), summary, charts),
     h("article", { class: "card" }, h("h2", {}, "Status changes"), h("p", { class: "muted small" }, "Seen since this page was opened."), statusBox),
   );
 
@@ -85,6 +86,7 @@ export function sliceView(app, id) {
     try {
       reply = await app.admin("telemetry.slice", { slice_id: id, from: from.toISOString(), to: to.toISOString(), bucket: r.bucket });
     } catch (err) {
+      summary.textContent = "";
       fill(charts, h("p", { class: "form-error" }, `${err.code}: ${err.message}`));
       return;
     }
@@ -93,9 +95,9 @@ export function sliceView(app, id) {
     const gap = r.bucket * 1000 * 3;
     const series = (key, cls, name) => ({ name, cls, gap, points: pts.map((p) => [p.t, p[key]]) });
     const legend = (...items) => h("div", { class: "legend" }, items.map(([cls, text]) => h("span", { class: cls }, text)));
+    summary.textContent = `${pts.length} points of ${r.bucket >= 3600 ? r.bucket / 3600 + " h" : r.bucket / 60 + " min"}, ${pts.reduce((n, p) => n + p.samples, 0)} samples`;
     fill(
       charts,
-      h("p", { class: "muted small", id: "chart-summary" }, `${pts.length} points of ${r.bucket >= 3600 ? r.bucket / 3600 + " h" : r.bucket / 60 + " min"}, ${pts.reduce((n, p) => n + p.samples, 0)} samples`),
       h("figure", { class: "chart-box", id: "chart-memory" }, h("figcaption", {}, "Memory", legend(["avg", "average"], ["max", "peak"])), timeChart([series("rss_bytes_max", "max", "peak"), series("rss_bytes_avg", "avg", "average")], { ...opts, format: bytes, bytes: true, title: "memory" })),
       h("figure", { class: "chart-box", id: "chart-cpu" }, h("figcaption", {}, "CPU", legend(["avg", "average"], ["max", "peak"])), timeChart([series("cpu_percent_max", "max", "peak"), series("cpu_percent_avg", "avg", "average")], { ...opts, format: (v) => percent(v, v < 10 ? 1 : 0), title: "cpu" })),
       h("figure", { class: "chart-box", id: "chart-disk" }, h("figcaption", {}, "Disk"), timeChart([series("disk_bytes_last", "avg", "disk")], { ...opts, format: bytes, bytes: true, title: "disk" })),

@@ -91,8 +91,8 @@ export function slicesView(app) {
       h("td", { class: "user" }, x.user_email || (x.user_id ? `user ${x.user_id}` : "–")),
       h("td", {}, healthBadge(x)),
       h("td", {}, t.wa_state || "–", x.wa_phone ? h("span", { class: "muted small" }, ` ${x.wa_phone}`) : null),
-      h("td", { class: "metric" }, h("span", { class: "num" }, bytes(t.rss_bytes)), sparkline(hist.map((p) => p.rss), { label: bytes, cls: "mem" })),
-      h("td", { class: "metric" }, h("span", { class: "num" }, percent(t.cpu_percent)), sparkline(hist.map((p) => p.cpu), { label: (v) => percent(v), cls: "cpu" })),
+      h("td", {}, h("div", { class: "metric" }, h("span", { class: "num" }, bytes(t.rss_bytes)), sparkline(hist.map((p) => p.rss), { label: bytes, cls: "mem" }))),
+      h("td", {}, h("div", { class: "metric" }, h("span", { class: "num" }, percent(t.cpu_percent)), sparkline(hist.map((p) => p.cpu), { label: (v) => percent(v), cls: "cpu" }))),
       h("td", { class: "num" }, bytes(t.disk_bytes ?? x.storage_bytes)),
       h("td", { title: dateTime(x.last_health_at) }, x.last_health_at ? ago(x.last_health_at) : "never"),
     );

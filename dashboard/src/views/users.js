@@ -178,9 +178,13 @@ export function usersView(app, openId = null) {
             h("td", {}, u.last_login_at ? dateTime(u.last_login_at) : "never"),
             h(
               "td",
-              { class: "row-actions" },
-              h("button", { class: "quiet small", dataset: { action: u.is_admin ? "demote" : "promote" }, onclick: () => setAdmin(u, !u.is_admin) }, u.is_admin ? "Demote" : "Promote"),
-              h("button", { class: "quiet small", dataset: { action: "revoke" }, onclick: () => revoke(u) }, "Revoke sessions"),
+              {},
+              h(
+                "div",
+                { class: "row-actions" },
+                h("button", { class: "quiet small", dataset: { action: u.is_admin ? "demote" : "promote" }, onclick: () => setAdmin(u, !u.is_admin) }, u.is_admin ? "Demote" : "Promote"),
+                h("button", { class: "quiet small", dataset: { action: "revoke" }, onclick: () => revoke(u) }, "Revoke sessions"),
+              ),
             ),
           ),
           open === u.id ? detailRow(u) : null,
