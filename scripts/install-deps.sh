@@ -12,7 +12,12 @@ packages=(
   docker.io
   procps iproute2 curl
   tmux  # the console test drives `slicectl top` in a real terminal
+  chromium  # the dashboard's browser test (tests/browser) drives it headless
 )
+# The dashboard is built and tested with node and npm; a node already on the machine (from
+# another source, often newer) is kept.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
