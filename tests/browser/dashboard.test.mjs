@@ -196,6 +196,11 @@ async function main() {
     fail(`no built dashboard in ${dist}: run 'npm ci && npm run build' in dashboard/`);
   if (!existsSync(chromium)) fail(`no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM)`);
   if (!existsSync(slicegate)) fail(`no slicegate binary at ${slicegate} (set SLICEGATE_BINARY)`);
+  if (serveMode === "daemon") {
+    const help = spawnSync(slicegate, ["serve", "--help"], { encoding: "utf8" });
+    if (!`${help.stdout}${help.stderr}`.includes("http-listen"))
+      fail(`${slicegate} has no --http-listen to serve the page; DASHBOARD_SERVER=static serves it from the test instead`);
+  }
 
   let env;
   let base;
@@ -382,7 +387,8 @@ try {
   await main();
 } catch (err) {
   code = 1;
-  if (!(err instanceof Failure) && !results.some((r) => !r.ok)) console.log(`FAIL ${err.stack || err}`);
+  // A failed step has said why already; anything else says it here.
+  if (!results.some((r) => !r.ok)) console.log(`FAIL ${err instanceof Failure ? err.message : err.stack || err}`);
   if (state.daemonLog && existsSync(state.daemonLog))
     console.log(`daemon log (tail):\n${readFileSync(state.daemonLog, "utf8").split("\n").slice(-25).join("\n")}`);
 } finally {
@@ -390,5 +396,6 @@ try {
 }
 for (const s of shots) console.log(`screenshot: ${s}`);
 const passed = results.filter((r) => r.ok).length;
-console.log(`browser: ${passed} passed, ${results.length - passed} failed`);
+const failed = results.length - passed || code; // a failure before the first step counts too
+console.log(`browser: ${passed} passed, ${failed} failed`);
 process.exit(code);
