@@ -12,6 +12,7 @@ RUN apt-get update \
         cmake g++ make pkg-config \
         libcaf-dev libpqxx-dev libnats-dev nlohmann-json3-dev libcrypt-dev libboost-test-dev \
         libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev libncurses-dev \
+        libcpp-httplib-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -34,7 +35,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         libcaf-core0.17 libcaf-io0.17 libpqxx-6.4 libnats3.4 libspdlog1.10 libfmt9 \
-        libcurl4 libcrypt1 libssl3 libncursesw6 ca-certificates \
+        libcurl4 libcrypt1 libssl3 libncursesw6 libcpp-httplib0.11 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /out/slicegate /out/slicectl /usr/local/bin/

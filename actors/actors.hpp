@@ -22,6 +22,7 @@
 #include "messages/db_telemetry.hpp"
 #include "messages/events.hpp"
 #include "messages/janitor.hpp"
+#include "messages/metrics.hpp"
 #include "messages/pool.hpp"
 #include "messages/records.hpp"
 #include "messages/runtime.hpp"
@@ -112,7 +113,9 @@ using persistence_actor = caf::typed_actor<
   // Stores published alerts; replies with the rows written.
   caf::replies_to<admin::insert_alerts>::with<int64_t>,
   // Deletes one batch of old alerts; replies with the rows deleted.
-  caf::replies_to<admin::prune_alerts>::with<int64_t>>;
+  caf::replies_to<admin::prune_alerts>::with<int64_t>,
+  // Its link's counters and its queue (for /metrics).
+  caf::replies_to<stats_atom>::with<metrics::persistence_stats>>;
 
 /// Where actors send the events that leave the process (the NATS bridge in the daemon, a
 /// recording mock in tests).
@@ -261,6 +264,12 @@ using hasher_actor = caf::typed_actor<
   // Verifies a password against a hash; replies whether it matches.
   caf::replies_to<auth::verify_password>::with<bool>>;
 
+/// The hasher's facade: `hasher_actor`, plus its counters for /metrics. Spawning `hasher`
+/// gives this handle; the session manager gets it as a `hasher_actor`.
+using hasher_full_actor = hasher_actor::extend<
+  // Workers, busy workers, the queue and refusals.
+  caf::replies_to<stats_atom>::with<metrics::hasher_stats>>;
+
 /// Signs users up and in, and resolves sessions (bcrypt off the actor threads).
 using session_manager_actor = caf::typed_actor<
   // Creates an account and its first session.
@@ -297,7 +306,9 @@ using bridge_actor = event_sink_actor::extend<
   // The NATS connection went down or came back.
   caf::reacts_to<bus::connection_state>,
   // A component went down or came back: its endpoints answer 503 at once meanwhile.
-  caf::reacts_to<bus::component_state>>;
+  caf::reacts_to<bus::component_state>,
+  // Request, event and connection counters (for /metrics).
+  caf::replies_to<stats_atom>::with<metrics::bridge_stats>>;
 
 /// Probes slices over HTTP and measures their disk usage, never on the scheduler's threads:
 /// probes run in one libcurl multi loop on a thread of its own, disk walks in a detached

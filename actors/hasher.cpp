@@ -116,10 +116,10 @@ caf::error saturated() {
 /// Hands a request to worker `index`; when it answers, the worker takes the next queued job
 /// or becomes idle.
 template <class T, class Request>
-void dispatch(hasher_actor::stateful_pointer<hasher_state> self, size_t index, Request request,
+void dispatch(hasher_full_actor::stateful_pointer<hasher_state> self, size_t index, Request request,
               caf::typed_response_promise<T> promise);
 
-void next_job(hasher_actor::stateful_pointer<hasher_state> self, size_t index) {
+void next_job(hasher_full_actor::stateful_pointer<hasher_state> self, size_t index) {
   auto& st = self->state;
   if (st.queue.empty()) {
     st.idle.push_back(index);
@@ -131,7 +131,7 @@ void next_job(hasher_actor::stateful_pointer<hasher_state> self, size_t index) {
 }
 
 template <class T, class Request>
-void dispatch(hasher_actor::stateful_pointer<hasher_state> self, size_t index, Request request,
+void dispatch(hasher_full_actor::stateful_pointer<hasher_state> self, size_t index, Request request,
               caf::typed_response_promise<T> promise) {
   self->request(self->state.workers[index], caf::infinite, std::move(request))
     .then(
@@ -147,7 +147,7 @@ void dispatch(hasher_actor::stateful_pointer<hasher_state> self, size_t index, R
 
 /// Starts `request` on an idle worker or queues it; returns false if neither is possible.
 template <class Job, class Request, class Promise>
-bool submit(hasher_actor::stateful_pointer<hasher_state> self, Request&& request,
+bool submit(hasher_full_actor::stateful_pointer<hasher_state> self, Request&& request,
             Promise promise) {
   auto& st = self->state;
   if (!st.idle.empty()) {
@@ -168,8 +168,8 @@ bool has_capacity(const hasher_state& st) {
 
 } // namespace
 
-hasher_actor::behavior_type hasher(hasher_actor::stateful_pointer<hasher_state> self,
-                                   hasher_config cfg) {
+hasher_full_actor::behavior_type hasher(hasher_full_actor::stateful_pointer<hasher_state> self,
+                                        hasher_config cfg) {
   auto workers = cfg.workers;
   if (workers == 0)
     workers = std::max(1u, std::thread::hardware_concurrency());
@@ -186,18 +186,27 @@ hasher_actor::behavior_type hasher(hasher_actor::stateful_pointer<hasher_state> 
     [self](auth::hash_password& req) -> caf::result<std::string> {
       if (req.cost < 4 || req.cost > 31)
         return make_error(ec::invalid_request, "bcrypt cost must be between 4 and 31");
-      if (!has_capacity(self->state))
+      if (!has_capacity(self->state)) {
+        ++self->state.rejected;
         return saturated();
+      }
       auto promise = self->make_response_promise<std::string>();
       submit<hash_job>(self, std::move(req), promise);
       return promise;
     },
     [self](auth::verify_password& req) -> caf::result<bool> {
-      if (!has_capacity(self->state))
+      if (!has_capacity(self->state)) {
+        ++self->state.rejected;
         return saturated();
+      }
       auto promise = self->make_response_promise<bool>();
       submit<verify_job>(self, std::move(req), promise);
       return promise;
+    },
+    [self](stats_atom) {
+      auto& st = self->state;
+      return metrics::hasher_stats{st.workers.size(), st.workers.size() - st.idle.size(),
+                                   st.queue.size(), st.max_queue, st.rejected};
     },
   };
 }

@@ -54,14 +54,16 @@ struct hasher_state {
   /// Jobs waiting for a worker, oldest first; never longer than `max_queue`.
   std::deque<std::variant<hash_job, verify_job>> queue;
   size_t max_queue = 0;
+  /// Jobs refused because the queue was full.
+  uint64_t rejected = 0;
 };
 
 /// The facade in front of the bcrypt workers. It runs on the scheduler and never hashes
 /// itself: it hands each job to an idle worker, queues it while all are busy, and refuses it
 /// with `ec::rate_limited` when the queue is full, so that a flood costs bounded memory and
 /// gets a fast answer.
-hasher_actor::behavior_type hasher(hasher_actor::stateful_pointer<hasher_state> self,
-                                   hasher_config cfg);
+hasher_full_actor::behavior_type hasher(hasher_full_actor::stateful_pointer<hasher_state> self,
+                                        hasher_config cfg);
 
 // bcrypt itself. These block for the whole work factor (about 220 ms at cost 12): call them
 // only from a detached actor or a thread of your own, never from a scheduler thread.

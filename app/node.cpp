@@ -20,6 +20,7 @@
 #include "messages/error.hpp"
 #include "persistence/persistence.hpp"
 #include "runtime/driver.hpp"
+#include "web/metrics.hpp"
 
 namespace slicegate {
 
@@ -45,6 +46,16 @@ std::string log_dir_beside(const std::string& data_root) {
   if (!root.has_filename())
     root = root.parent_path();
   return (root.parent_path() / "logs").string();
+}
+
+/// `name` in the directory of the running slicegate binary (where a package installs the
+/// dashboard beside it); just `name` if the binary cannot be found.
+std::string beside_binary(const std::string& name) {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec)
+    return name;
+  return (exe.parent_path() / name).string();
 }
 
 /// Repeats `attempt` until it succeeds, backing off up to 10 s, unless a stop signal comes.
@@ -97,6 +108,11 @@ node_config make_node_config(const settings& s) {
   c.bridge.request_timeout = s.request_timeout;
   c.bridge.max_payload = s.max_payload;
   c.bridge.event_ack_wait = s.event_ack_wait;
+
+  c.http.listen = s.http_listen;
+  c.http.root = s.http_root.empty() ? beside_binary("dashboard") : s.http_root;
+  c.http.nats_ws_url = s.dashboard_nats_url;
+  c.http.subject_prefix = s.subject_prefix;
 
   c.hasher.workers = static_cast<size_t>(std::max(0, s.bcrypt_workers));
   c.hasher.queue = static_cast<size_t>(std::max(0, s.bcrypt_queue));
@@ -153,6 +169,7 @@ struct node::impl {
 
   persistence_actor db;
   std::unique_ptr<nats_bridge> bridge;
+  std::unique_ptr<web::http_server> http;
   runtime_actor runtime_handle;
   janitor_actor janitor_handle;
   prober_actor prober_handle;
@@ -160,7 +177,7 @@ struct node::impl {
   server_monitor_actor monitor;
   retention_actor pruner;
   slice_manager_full_actor slices;
-  hasher_actor hasher_handle;
+  hasher_full_actor hasher_handle;
   session_manager_actor sessions;
   billing_actor billing;
   supervisor_actor supervisor_handle;
@@ -297,6 +314,21 @@ int node::impl::start(const stop_wait& wait) {
   }
   spdlog::info("slicegate serves on {} as {} (runtime {})", cfg.bridge.nats_url,
                bridge->service_id(), cfg.runtime.kind);
+
+  // 8. The dashboard and /metrics, when asked for.
+  if (!cfg.http.listen.empty()) {
+    web::metrics_sources sources{bridge->handle(), db, hasher_handle, writer,
+                                 cfg.bridge.service_version};
+    auto metrics = [this, sources] {
+      return web::collect_metrics(sys, sources, std::chrono::seconds{2});
+    };
+    auto server = web::http_server::start(cfg.http, metrics);
+    if (!server) {
+      spdlog::error("node cannot serve HTTP: {}", message_of(server.error()));
+      return 2;
+    }
+    http = std::move(*server);
+  }
   return 0;
 }
 
@@ -352,7 +384,9 @@ void node::impl::stop() {
   if (supervisor_handle)
     ask<bool>(sys, supervisor_handle, 1s, drain_atom_v);
   // 1. No new requests or events; those in flight are answered, the events at hand
-  //    acknowledged once committed.
+  //    acknowledged once committed. The HTTP listener first: its scrapes ask the others.
+  if (http)
+    http->stop();
   if (bridge)
     bridge->drain(left());
   // 2. Nothing new can arrive: the managers go, the slice manager with its watchers, and

@@ -26,6 +26,7 @@
 #include "actors/telemetry_writer.hpp"
 #include "app/settings.hpp"
 #include "app/supervisor.hpp"
+#include "web/http_server.hpp"
 
 namespace slicegate {
 
@@ -45,6 +46,8 @@ struct node_config {
   telemetry_writer_config writer;
   server_monitor_config monitor;
   retention_config retention;
+  /// The HTTP listener; none when `http.listen` is empty.
+  web::http_config http;
   /// How long billing waits for persistence and the slice manager.
   caf::timespan billing_timeout = bridge_config{}.request_timeout;
 };

@@ -134,6 +134,13 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "log-level", s.log_level, "trace, debug, info, warn, error")
     ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   add(app, "log-json", s.log_json, "Write logs as JSON lines");
+  add(app, "http-listen", s.http_listen,
+      "Serve the admin dashboard and /metrics on this host:port (default: off)");
+  add(app, "http-root", s.http_root,
+      "The dashboard's built files (default: dashboard/ beside the slicegate binary)");
+  add(app, "dashboard-nats-url", s.dashboard_nats_url,
+      "NATS WebSocket URL the dashboard connects to from the browser, e.g. "
+      "ws://127.0.0.1:8443");
   add(app, "scheduler-threads", s.scheduler_threads,
       "CAF worker threads (0: CAF's default, the number of cores but at least 4)");
 }

@@ -103,6 +103,12 @@ struct settings {
   int64_t disk_alert_bytes = slice_watcher_config{}.disk_alert_bytes;
   caf::timespan shutdown_grace = daemon_config{}.shutdown_grace;
   std::string log_level = daemon_config{}.log_level;
+  /// The HTTP listener (dashboard and /metrics): `host:port`, empty for none.
+  std::string http_listen;
+  /// The dashboard's built files; empty: `dashboard` beside the slicegate binary.
+  std::string http_root;
+  /// NATS' WebSocket URL as the dashboard in a browser reaches it (`/config.json`).
+  std::string dashboard_nats_url;
   bool log_json = daemon_config{}.log_json;
   int32_t scheduler_threads = daemon_config{}.scheduler_threads;
 

@@ -56,7 +56,38 @@ void send_error(bridge_pointer self, const std::string& to, ec code, const std::
 
 /// Accounts the time from receipt to reply.
 void record_time(bridge_pointer self, const pending_request& req) {
-  self->state.stats[req.endpoint].processing_time += caf::make_timestamp() - req.received_at;
+  auto& st = self->state;
+  auto elapsed = caf::make_timestamp() - req.received_at;
+  st.stats[req.endpoint].processing_time += elapsed;
+  // The latency histogram of /metrics: the first bucket whose bound holds it.
+  auto seconds = std::chrono::duration<double>(elapsed).count();
+  auto& bounds = metrics::latency_buckets();
+  auto& counts = st.latency[req.endpoint];
+  auto bucket = std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin();
+  ++counts[static_cast<size_t>(bucket)];
+}
+
+metrics::bridge_stats stats_of(const bridge_state& st) {
+  metrics::bridge_stats result;
+  auto& table = endpoint_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    auto& s = st.stats[i];
+    result.endpoints.push_back(
+      {table[i].name, s.requests, s.errors, st.latency[i],
+       std::chrono::duration<double>(s.processing_time).count()});
+  }
+  for (auto& slot : st.consumers) {
+    auto& c = slot.counters;
+    result.consumers.push_back(
+      {slot.durable, c.received, c.done, c.retried, c.rejected, c.fetch_errors, slot.restarts});
+  }
+  result.events_published = st.events_published;
+  result.events_publish_failed = st.events_failed;
+  result.unknown_subject_requests = st.unknown_requests;
+  result.nats_disconnects = st.nats->counters.disconnects.load();
+  result.nats_reconnects = st.nats->counters.reconnects.load();
+  result.components_down.assign(st.down.begin(), st.down.end());
+  return result;
 }
 
 std::vector<micro::endpoint> endpoint_list(const bridge_state& st) {
@@ -389,6 +420,8 @@ bridge_internal_actor::behavior_type bridge(bridge_pointer self, bridge_config c
     st.subjects.push_back(x.subject(st.config.subject_prefix));
   }
   st.stats.resize(st.subjects.size());
+  st.latency.assign(st.subjects.size(),
+                    std::vector<uint64_t>(metrics::latency_buckets().size() + 1, 0));
   auto prefix = st.config.subject_prefix;
   return {
     [self, prefix](events::slice_status_changed& x) {
@@ -469,6 +502,7 @@ bridge_internal_actor::behavior_type bridge(bridge_pointer self, bridge_config c
       c.fetch_errors += x.fetch_errors;
     },
     [self](restart_atom, std::string& durable) { restart(self, durable); },
+    [self](stats_atom) { return stats_of(self->state); },
     [self](consumer_atom, std::string& durable) {
       auto slot = find_slot(self->state, durable);
       return slot != nullptr && slot->actor ? caf::actor_cast<caf::actor>(slot->actor)

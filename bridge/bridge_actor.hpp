@@ -115,6 +115,8 @@ struct bridge_state {
   std::vector<std::string> subjects;
   std::unordered_map<std::string, size_t> by_subject;
   std::vector<micro::endpoint_stats> stats;
+  /// Per endpoint, the latency histogram of /metrics (`metrics::latency_buckets()` + 1).
+  std::vector<std::vector<uint64_t>> latency;
   /// Requests to subjects under the prefix that no endpoint serves.
   uint64_t unknown_requests = 0;
   uint64_t events_published = 0;

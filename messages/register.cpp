@@ -11,6 +11,7 @@
 #include "messages/error.hpp"
 #include "messages/events.hpp"
 #include "messages/janitor.hpp"
+#include "messages/metrics.hpp"
 #include "messages/pool.hpp"
 #include "messages/records.hpp"
 #include "messages/runtime.hpp"
@@ -144,7 +145,12 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<admin::get_overview>("slicegate::admin::get_overview")
     .add_message_type<admin::overview>("slicegate::admin::overview")
     .add_message_type<admin::insert_alerts>("slicegate::admin::insert_alerts")
-    .add_message_type<admin::prune_alerts>("slicegate::admin::prune_alerts");
+    .add_message_type<admin::prune_alerts>("slicegate::admin::prune_alerts")
+    .add_message_type<metrics::endpoint_metrics>("slicegate::metrics::endpoint_metrics")
+    .add_message_type<metrics::consumer_metrics>("slicegate::metrics::consumer_metrics")
+    .add_message_type<metrics::bridge_stats>("slicegate::metrics::bridge_stats")
+    .add_message_type<metrics::hasher_stats>("slicegate::metrics::hasher_stats")
+    .add_message_type<metrics::persistence_stats>("slicegate::metrics::persistence_stats");
 }
 
 } // namespace slicegate

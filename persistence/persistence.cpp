@@ -233,6 +233,11 @@ persistence(persistence_actor::stateful_pointer<persistence_state> self,
     serve(store, "overview", &admin_store::overview),
     serve(store, "insert_alerts", &admin_store::insert_alerts),
     serve(store, "prune_alerts", &admin_store::prune_alerts),
+    [self, store](stats_atom) {
+      auto& link = store->gateway();
+      return metrics::persistence_stats{link.connects(), link.losses(), link.connect_failures(),
+                                        link.up(), self->mailbox().size()};
+    },
   };
 }
 

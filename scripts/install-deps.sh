@@ -7,12 +7,13 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libcaf-dev libpqxx-dev libnats-dev nlohmann-json3-dev libcrypt-dev libboost-test-dev
-  libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev libncurses-dev
+  libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev libncurses-dev libcpp-httplib-dev
   postgresql-15 postgresql-client-15 nats-server
   docker.io
   procps iproute2 curl
   tmux  # the console test drives `slicectl top` in a real terminal
   chromium  # the dashboard's browser test (tests/browser) drives it headless
+  prometheus  # promtool: the /metrics test checks the exposition with Prometheus' own parser
 )
 # The dashboard is built and tested with node and npm; a node already on the machine (from
 # another source, often newer) is kept.

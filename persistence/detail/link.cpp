@@ -49,8 +49,10 @@ pqxx::connection& link::open() {
     auto conn = std::make_unique<pqxx::connection>(conninfo_);
     prepare_statements(*conn);
     conn_ = std::move(conn);
+    ++connects_;
   } catch (const pqxx::broken_connection& e) {
     retry_at_ = now + reconnect_backoff;
+    ++connect_failures_;
     if (!down_)
       spdlog::warn("persistence cannot reach the {} database: {}", name_, e.what());
     down_ = true;
@@ -64,6 +66,7 @@ pqxx::connection& link::open() {
 
 void link::lost(const std::exception& e) {
   conn_.reset();
+  ++losses_;
   if (!down_)
     spdlog::warn("persistence lost its connection to the {} database: {}", name_, e.what());
   down_ = true;

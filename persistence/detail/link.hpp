@@ -69,6 +69,21 @@ public:
   /// Closes the connection; the next `run` opens a new one.
   void close();
 
+  /// Connections opened (the first included), found lost, and attempts that failed.
+  uint64_t connects() const {
+    return connects_;
+  }
+  uint64_t losses() const {
+    return losses_;
+  }
+  uint64_t connect_failures() const {
+    return connect_failures_;
+  }
+  /// Whether the database was reachable at the last attempt.
+  bool up() const {
+    return !down_;
+  }
+
 private:
   /// Returns the open connection, or connects. Throws `pqxx::broken_connection` during the
   /// back-off after a failed attempt and when the attempt fails.
@@ -84,6 +99,9 @@ private:
   std::chrono::steady_clock::time_point retry_at_{};
   /// Whether the server is known to be unreachable (to log transitions only once).
   bool down_ = false;
+  uint64_t connects_ = 0;
+  uint64_t losses_ = 0;
+  uint64_t connect_failures_ = 0;
 };
 
 } // namespace slicegate::detail

@@ -3,12 +3,11 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
-
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,11 +75,12 @@ servers::~servers() {
 
 void servers::script(const std::string& verb) {
   // Ports exported by an outer scripts/servers.sh (scripts/bench.sh) must not pin ours.
-  auto cmd = "env -u PG_PORT -u NATS_PORT -u NATS_MONITOR_PORT bash " + script_path() + " "
-             + verb + " " + dir_ + " >" + dir_ + "/script-" + verb + ".log 2>&1";
+  auto cmd = "env -u PG_PORT -u NATS_PORT -u NATS_MONITOR_PORT -u NATS_WS_PORT bash "
+             + script_path() + " " + verb + " " + dir_ + " >" + dir_ + "/script-" + verb
+             + ".log 2>&1";
   if (run(cmd) != 0)
-    throw std::runtime_error("scripts/servers.sh " + verb + " failed; see " + dir_
-                             + "/script-" + verb + ".log");
+    throw std::runtime_error("scripts/servers.sh " + verb + " failed; see " + dir_ + "/script-"
+                             + verb + ".log");
 }
 
 const std::string& servers::database_url() const {
@@ -198,7 +198,7 @@ daemon::~daemon() {
 
 int daemon::stop(int signal, std::chrono::seconds timeout) {
   if (pid_ <= 0)
-    return -1;
+    return exit_code_;
   ::kill(pid_, signal);
   int status = 0;
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -230,6 +230,7 @@ bool daemon::running() {
   auto rc = waitpid(pid_, &status, WNOHANG);
   if (rc == pid_) {
     pid_ = -1;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
     return false;
   }
   return true;

@@ -71,7 +71,8 @@ public:
   daemon& operator=(const daemon&) = delete;
 
   /// Sends a signal (default SIGTERM) and waits up to `timeout`; returns the exit code, or
-  /// -signal if it died of a signal, or -1000 on timeout (then it is killed).
+  /// -signal if it died of a signal, or -1000 on timeout (then it is killed). When it had
+  /// ended already (see `running`), returns how it ended, -1 if that is unknown.
   int stop(int signal = 15, std::chrono::seconds timeout = std::chrono::seconds{20});
   /// SIGKILL, no grace.
   void kill();
@@ -84,6 +85,7 @@ public:
 
 private:
   int pid_ = -1;
+  int exit_code_ = -1;
   std::string log_path_;
 };
 
