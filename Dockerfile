@@ -12,7 +12,7 @@ RUN apt-get update \
         cmake g++ make pkg-config \
         libcaf-dev libpqxx-dev libnats-dev nlohmann-json3-dev libcrypt-dev libboost-test-dev \
         libspdlog-dev libcurl4-openssl-dev libcli11-dev libssl-dev libncurses-dev \
-        libcpp-httplib-dev \
+        libcpp-httplib-dev nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -20,6 +20,11 @@ COPY . .
 
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
  && cmake --build build -j2 --target slicegate slicectl
+
+# The admin dashboard: one bundle from the npm lockfile, installed beside the binaries (where
+# slicegate looks for it by default).
+RUN cd dashboard && npm ci --no-audit --no-fund && npm run build \
+ && mkdir -p /out/dashboard && cp -r dist/. /out/dashboard/
 
 # Collect the two binaries wherever the build tree puts them.
 RUN mkdir -p /out \
@@ -39,6 +44,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /out/slicegate /out/slicectl /usr/local/bin/
+COPY --from=build /out/dashboard /usr/local/bin/dashboard
 
 # Fail the image build, not the first start, when a shared library is missing.
 RUN ! ldd /usr/local/bin/slicegate /usr/local/bin/slicectl | grep 'not found'

@@ -10,6 +10,7 @@
 #                     scripts/demo-image.sh) on a throwaway Docker engine (scripts/servers.sh
 #                     start-docker, as root), host network; the engine and its containers are
 #                     removed on exit like the other servers
+#   HTTP_PORT         the admin dashboard and /metrics (default: the first free port from 8080)
 #   BUILD_DIR, JOBS, SLICE_PORT_BASE, DEMO_SLICES, HEALTH_INTERVAL, SERVER_INTERVAL
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +28,14 @@ esac
 bash "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target slicegate slicectl demo-slice
+# The admin dashboard: npm packages from the lockfile, then one esbuild bundle in dist/.
+(cd "$root/dashboard" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
+http_port=${HTTP_PORT:-}
+if [ -z "$http_port" ]; then
+  for p in $(seq 8080 8180); do
+    ss -ltnH "sport = :$p" | grep -q . || { http_port=$p; break; }
+  done
+fi
 
 dir=$(mktemp -d /tmp/slicegate-local-XXXXXX)
 cleanup() {
@@ -58,11 +67,15 @@ cat <<TXT
 
 slicegate runs against throwaway servers in $dir:
   PostgreSQL  $DATABASE_URL
-  NATS        $NATS_URL
+  NATS        $NATS_URL (WebSocket $NATS_WS_URL)
   slices      $runtime_text
+  dashboard   http://127.0.0.1:$http_port/   metrics  http://127.0.0.1:$http_port/metrics
 Try, in another terminal:
-  $build/slicectl --nats-url $NATS_URL info
   $build/slicegate create-admin --database-url $DATABASE_URL --email admin@example.com
+  export SLICEGATE_NATS_URL=$NATS_URL
+  export SLICEGATE_SESSION=\$($build/slicectl login --email admin@example.com)
+  $build/slicectl top
+and sign in to the dashboard with the same account.
 Ctrl-C stops everything.
 
 TXT
@@ -78,6 +91,9 @@ TXT
   --min-available "${DEMO_SLICES:-3}" \
   --health-interval "${HEALTH_INTERVAL:-10s}" \
   --health-start-period 5s \
-  --server-interval "${SERVER_INTERVAL:-10s}" &
+  --server-interval "${SERVER_INTERVAL:-10s}" \
+  --http-listen "127.0.0.1:$http_port" \
+  --http-root "$root/dashboard/dist" \
+  --dashboard-nats-url "$NATS_WS_URL" &
 daemon_pid=$!
 wait "$daemon_pid"
