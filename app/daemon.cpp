@@ -140,7 +140,23 @@ int run_serve(const settings& cfg) {
   return code;
 }
 
-int run_create_admin(const settings& cfg, const std::string& email, bool password_from_stdin) {
+namespace {
+
+/// `t` to the second, in UTC, for people reading the console.
+std::string utc_text(caf::timestamp t) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  auto tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+} // namespace
+
+int run_create_admin(const settings& cfg, const std::string& email, bool password_from_stdin,
+                     bool reset_password) {
   auto normalized = normalize_email(email);
   if (!normalized) {
     spdlog::error("create-admin: {}", message_of(normalized.error()));
@@ -171,15 +187,53 @@ int run_create_admin(const settings& cfg, const std::string& email, bool passwor
     spdlog::error("create-admin cannot migrate: {}", message_of(applied.error()));
     return done(1);
   }
-  // An existing account is promoted; its password stays as it is.
-  auto promoted = ask<user_record>(sys, db, 30s, db::set_admin{0, *normalized, true});
-  if (promoted) {
+  // Signup verifies no e-mail: whoever registered the address first owns the account. It is
+  // made admin only by whoever knows its password, or, with --reset-password, after its
+  // password is replaced and every session of it ended, with its history shown.
+  auto existing = ask<credentials>(sys, db, 30s, db::find_credentials{*normalized});
+  if (!existing && code_of(existing.error()) != ec::not_found) {
+    spdlog::error("create-admin failed: {}", message_of(existing.error()));
+    return done(1);
+  }
+  if (existing) {
+    auto& user = existing->user;
+    if (!bcrypt_verify(password, existing->password_hash)) {
+      if (!reset_password) {
+        spdlog::error("create-admin: an account with this e-mail exists (user {}, created {}) "
+                      "and the password given is not its password; nothing changed. Give its "
+                      "password, or take the account over with --reset-password",
+                      user.id, utc_text(user.created_at));
+        return done(1);
+      }
+      auto hash = bcrypt_hash(password, cfg.bcrypt_cost);
+      if (!hash) {
+        spdlog::error("create-admin cannot hash the password");
+        return done(1);
+      }
+      // An empty session to keep: every session of the account ends.
+      auto revoked
+        = ask<std::vector<std::string>>(sys, db, 30s, db::set_password{user.id, *hash, ""});
+      if (!revoked) {
+        spdlog::error("create-admin cannot reset the password: {}",
+                      message_of(revoked.error()));
+        return done(1);
+      }
+      std::cout << "create-admin: took over user " << user.id << " (" << user.email
+                << "): created " << utc_text(user.created_at) << ", last login "
+                << (user.last_login_at ? utc_text(*user.last_login_at) : "never") << "; "
+                << revoked->size()
+                << " sessions ended, password replaced (a running slicegate forgets its "
+                   "cached copies of them within its cache refresh, 5 minutes; `slicectl users "
+                   "revoke-sessions "
+                << user.id << "` ends them at once)\n";
+    }
+    auto promoted = ask<user_record>(sys, db, 30s, db::set_admin{user.id, "", true});
+    if (!promoted) {
+      spdlog::error("create-admin failed: {}", message_of(promoted.error()));
+      return done(1);
+    }
     spdlog::info("create-admin made user {} ({}) an admin", promoted->id, promoted->email);
     return done(0);
-  }
-  if (code_of(promoted.error()) != ec::not_found) {
-    spdlog::error("create-admin failed: {}", message_of(promoted.error()));
-    return done(1);
   }
   auto hash = bcrypt_hash(password, cfg.bcrypt_cost);
   if (!hash) {

@@ -13,6 +13,7 @@ int run_serve(const settings& cfg);
 int run_migrate(const settings& cfg);
 
 /// Creates an admin account (asking for a password) or grants admin to an existing one.
-int run_create_admin(const settings& cfg, const std::string& email, bool password_from_stdin);
+int run_create_admin(const settings& cfg, const std::string& email, bool password_from_stdin,
+                     bool reset_password);
 
 } // namespace slicegate

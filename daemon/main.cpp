@@ -19,18 +19,24 @@ int main(int argc, char** argv) {
   auto serve = app.add_subcommand("serve", "Run the daemon (default)");
   auto migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   auto create_admin = app.add_subcommand(
-    "create-admin", "Create an admin account, or make an existing account admin");
+    "create-admin",
+    "Create an admin account, or make an existing account admin when the password given is "
+    "its password");
   std::string email;
   bool password_stdin = false;
+  bool reset_password = false;
   create_admin->add_option("--email", email, "E-mail of the admin")->required();
   create_admin->add_flag("--password-stdin", password_stdin,
                          "Read the password from standard input instead of the terminal");
+  create_admin->add_flag("--reset-password", reset_password,
+                         "Take over an existing account whose password is not the one given: "
+                         "set it, end every session of the account, and make it admin");
   CLI11_PARSE(app, argc, argv);
   slicegate::setup_logging(cfg.log_level, cfg.log_json);
   if (*migrate)
     return slicegate::run_migrate(cfg);
   if (*create_admin)
-    return slicegate::run_create_admin(cfg, email, password_stdin);
-  (void) serve;
+    return slicegate::run_create_admin(cfg, email, password_stdin, reset_password);
+  (void)serve;
   return slicegate::run_serve(cfg);
 }

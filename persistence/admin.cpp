@@ -21,12 +21,7 @@ constexpr int32_t billing_events_shown = 10;
 /// Most users one page may hold.
 constexpr int32_t max_page = 1000;
 
-template <class T>
-optional<T> get_optional(const pqxx::field& field) {
-  if (field.is_null())
-    return caf::none;
-  return field.as<T>();
-}
+using detail::get_optional;
 
 optional<timestamp> get_time(const pqxx::field& micros) {
   if (micros.is_null())
@@ -81,17 +76,6 @@ optional<T> number(const pqxx::field& field) {
 
 timestamp bucket_start(const pqxx::field& seconds) {
   return timestamp{std::chrono::seconds{seconds.as<int64_t>()}};
-}
-
-telemetry_sample to_sample(const pqxx::row& row) {
-  telemetry_sample x;
-  x.slice_id = row["slice_id"].as<int32_t>();
-  x.at = detail::from_micros(row["at_us"].as<int64_t>());
-  x.rss_bytes = get_optional<int64_t>(row["rss_bytes"]);
-  x.wa_state = row["wa_state"].as<std::string>();
-  x.cpu_percent = get_optional<double>(row["cpu_percent"]);
-  x.disk_bytes = get_optional<int64_t>(row["disk_bytes"]);
-  return x;
 }
 
 } // namespace
@@ -246,7 +230,7 @@ list_slice_views(detail::link& gateway, const admin::list_slice_views& x) {
       v.slice = detail::to_slice(row);
       v.user_email = get_optional<std::string>(row["user_email"]);
       if (!row["at_us"].is_null())
-        v.latest = to_sample(row);
+        v.latest = detail::to_sample(row);
       result.push_back(std::move(v));
     }
     return result;

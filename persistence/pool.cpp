@@ -27,12 +27,7 @@ std::optional<int32_t> to_sql(const optional<int32_t>& x) {
   return *x;
 }
 
-template <class T>
-optional<T> get_optional(const pqxx::field& field) {
-  if (field.is_null())
-    return caf::none;
-  return field.as<T>();
-}
+using detail::get_optional;
 
 /// The comma-separated list slice_transition takes (libpqxx 6 binds no arrays).
 std::string status_list(const std::vector<slice_status>& xs) {
@@ -55,17 +50,6 @@ std::vector<slice_record> to_slices(const pqxx::result& rows) {
   for (const auto& row : rows)
     result.push_back(detail::to_slice(row));
   return result;
-}
-
-telemetry_sample to_sample(const pqxx::row& row) {
-  telemetry_sample x;
-  x.slice_id = row["slice_id"].as<int32_t>();
-  x.at = detail::from_micros(row["at_us"].as<int64_t>());
-  x.rss_bytes = get_optional<int64_t>(row["rss_bytes"]);
-  x.wa_state = row["wa_state"].as<std::string>();
-  x.cpu_percent = get_optional<double>(row["cpu_percent"]);
-  x.disk_bytes = get_optional<int64_t>(row["disk_bytes"]);
-  return x;
 }
 
 optional<pool::verb> to_verb(const std::string& x) {
@@ -130,7 +114,7 @@ caf::expected<pool::slice_detail> get_slice_detail(detail::link& gateway,
     pool::slice_detail result;
     result.slice = detail::to_slice(slice[0]);
     if (!latest.empty())
-      result.latest = to_sample(latest[0]);
+      result.latest = detail::to_sample(latest[0]);
     return result;
   });
 }

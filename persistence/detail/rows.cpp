@@ -15,10 +15,7 @@ T get(const pqxx::row& row, const std::string& column) {
 
 template <class T>
 optional<T> get_optional(const pqxx::row& row, const std::string& column) {
-  auto field = row[column];
-  if (field.is_null())
-    return caf::none;
-  return field.as<T>();
+  return detail::get_optional<T>(row[column]);
 }
 
 timestamp get_time(const pqxx::row& row, const std::string& column) {
@@ -126,6 +123,17 @@ slice_record to_slice(const pqxx::row& row, const std::string& prefix) {
   x.storage_bytes = get<int64_t>(row, prefix + "storage_bytes");
   x.healthy = get_optional<bool>(row, prefix + "healthy");
   x.status_changed_at = get_time(row, prefix + "status_changed_at");
+  return x;
+}
+
+telemetry_sample to_sample(const pqxx::row& row) {
+  telemetry_sample x;
+  x.slice_id = get<int32_t>(row, "slice_id");
+  x.at = from_micros(get<int64_t>(row, "at_us"));
+  x.rss_bytes = get_optional<int64_t>(row, "rss_bytes");
+  x.wa_state = get<std::string>(row, "wa_state");
+  x.cpu_percent = get_optional<double>(row, "cpu_percent");
+  x.disk_bytes = get_optional<int64_t>(row, "disk_bytes");
   return x;
 }
 

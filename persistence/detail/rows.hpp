@@ -78,6 +78,18 @@ session_record to_session(const pqxx::row& row, const std::string& prefix = "");
 /// Reads a `slice_record` from the columns `<prefix>id`, `<prefix>port`, ….
 slice_record to_slice(const pqxx::row& row, const std::string& prefix = "");
 
+/// Reads a `telemetry_sample` from the columns `slice_id`, `at_us`, `rss_bytes`, `wa_state`,
+/// `cpu_percent`, `disk_bytes`.
+telemetry_sample to_sample(const pqxx::row& row);
+
+/// A nullable column: none for NULL.
+template <class T>
+optional<T> get_optional(const pqxx::field& field) {
+  if (field.is_null())
+    return caf::none;
+  return field.as<T>();
+}
+
 } // namespace slicegate::detail
 
 namespace pqxx {

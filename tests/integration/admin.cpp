@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "tests/support/nats_client.hpp"
-#include "tests/support/servers.hpp"
+#include "tests/support/daemon_fixture.hpp"
+#include "tests/support/sql.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -21,35 +21,7 @@ using nlohmann::json;
 
 namespace {
 
-struct fixture {
-  test::servers& servers = test::shared_servers();
-  std::optional<test::daemon> daemon;
-  std::optional<test::nats_client> client;
-
-  fixture() {
-    servers.reset_database();
-    auto rc = test::run("printf 'admin-password-1\\n' | " + test::slicegate_binary()
-                        + " create-admin --password-stdin --bcrypt-cost=4 --email Admin@Example.com"
-                          " --database-url='"
-                        + servers.database_url() + "' >/dev/null 2>&1");
-    BOOST_REQUIRE_EQUAL(rc, 0);
-    daemon.emplace(test::daemon_args(servers));
-    client.emplace(servers.nats_url());
-    auto first = client->request("gateway.session.resolve", json{{"session_id", "warm-up"}}, 30s);
-    BOOST_REQUIRE_MESSAGE(first.ok(), "the daemon does not answer: " << daemon->log());
-  }
-
-  ~fixture() {
-    if (daemon && daemon->running())
-      BOOST_CHECK_EQUAL(daemon->stop(), 0);
-  }
-
-  std::string login(const std::string& email, const std::string& password) {
-    auto r = client->request("gateway.auth.login", json{{"email", email}, {"password", password}});
-    BOOST_REQUIRE_MESSAGE(r.ok() && r.error_code().empty(), r.body);
-    return r.json()["session"]["id"].get<std::string>();
-  }
-
+struct fixture : test::running_daemon {
   test::reply admin(const std::string& verb, json body) {
     return client->request("gateway.admin.slices." + verb, body, 30s);
   }
@@ -97,8 +69,8 @@ BOOST_AUTO_TEST_CASE(admins_provision_list_get_and_suspend_slices) {
   BOOST_CHECK_EQUAL(missing.service_error_code(), 404);
 
   // A user signs up and gets the first slice; the admin suspends and resumes it.
-  auto signup = client->request("gateway.auth.signup",
-                                json{{"email", "user@example.com"}, {"password", "password-1"}});
+  auto signup = client->request(
+    "gateway.auth.signup", json{{"email", "user@example.com"}, {"password", "password-1"}});
   BOOST_REQUIRE_MESSAGE(signup.error_code().empty(), signup.body);
   BOOST_REQUIRE(signup.json()["slice"].is_object());
   auto slice_id = signup.json()["slice"]["id"];
@@ -173,8 +145,8 @@ BOOST_AUTO_TEST_CASE(a_misspelt_status_filter_is_an_invalid_request) {
 }
 
 BOOST_AUTO_TEST_CASE(non_admins_get_403_and_no_session_401_and_nothing_changes) {
-  auto signup = client->request("gateway.auth.signup",
-                                json{{"email", "plain@example.com"}, {"password", "password-1"}});
+  auto signup = client->request(
+    "gateway.auth.signup", json{{"email", "plain@example.com"}, {"password", "password-1"}});
   BOOST_REQUIRE_MESSAGE(signup.error_code().empty(), signup.body);
   auto user_token = signup.json()["session"]["id"].get<std::string>();
 
@@ -192,6 +164,66 @@ BOOST_AUTO_TEST_CASE(non_admins_get_403_and_no_session_401_and_nothing_changes) 
   auto token = login("admin@example.com", "admin-password-1");
   BOOST_CHECK_EQUAL(admin("list", json{{"session_id", token}}).json()["slices"].size(), 0u);
   BOOST_CHECK(daemon->running());
+}
+
+BOOST_AUTO_TEST_CASE(create_admin_needs_the_password_of_an_account_that_exists) {
+  // Somebody signs up with the address the operator meant to use.
+  auto signup = client->request(
+    "gateway.auth.signup", json{{"email", "ops@example.com"}, {"password", "squatter-pw-1"}});
+  BOOST_REQUIRE_MESSAGE(signup.error_code().empty(), signup.body);
+  auto squatter_session = signup.json()["session"]["id"].get<std::string>();
+  auto create_admin = [&](const std::string& password, const std::string& flags) {
+    return "printf '" + password + "\\n' | " + test::slicegate_binary()
+           + " create-admin --password-stdin --bcrypt-cost=4 --email OPS@example.com " + flags
+           + " --database-url='" + servers.database_url() + "' 2>&1";
+  };
+  auto is_admin = [&] {
+    return test::scalar(
+      servers.database_url(),
+      "SELECT is_admin::int FROM gateway.users WHERE email = 'ops@example.com'");
+  };
+
+  // Without its password: refused, nothing changed.
+  BOOST_CHECK_EQUAL(test::run(create_admin("operator-pw-1", "") + " >/dev/null"), 1);
+  auto refusal = test::capture(create_admin("operator-pw-1", ""));
+  BOOST_CHECK_MESSAGE(refusal.find("--reset-password") != std::string::npos, refusal);
+  BOOST_CHECK_EQUAL(is_admin(), 0);
+  BOOST_CHECK(client->request("gateway.session.resolve", json{{"session_id", squatter_session}})
+                .error_code()
+                .empty());
+
+  // With --reset-password: the account is taken over, its sessions end, its history is shown.
+  auto taken = test::capture(create_admin("operator-pw-1", "--reset-password"));
+  BOOST_CHECK_MESSAGE(taken.find("took over user") != std::string::npos
+                        && taken.find("created 20") != std::string::npos
+                        && taken.find("last login 20") != std::string::npos
+                        && taken.find("1 sessions ended") != std::string::npos,
+                      taken);
+  BOOST_CHECK_EQUAL(is_admin(), 1);
+  BOOST_CHECK_EQUAL(test::scalar(servers.database_url(),
+                                 "SELECT count(*) FROM gateway.sessions s JOIN gateway.users u "
+                                 "ON u.id = s.user_id WHERE u.email = 'ops@example.com'"),
+                    0);
+  BOOST_CHECK_EQUAL(client
+                      ->request("gateway.auth.login", json{{"email", "ops@example.com"},
+                                                           {"password", "squatter-pw-1"}})
+                      .error_code(),
+                    "invalid_credentials");
+  login("ops@example.com", "operator-pw-1");
+
+  // With the account's own password: promoted, nothing else touched.
+  auto own = client->request(
+    "gateway.auth.signup", json{{"email", "deputy@example.com"}, {"password", "deputy-pw-1"}});
+  BOOST_REQUIRE_MESSAGE(own.error_code().empty(), own.body);
+  BOOST_CHECK_EQUAL(test::run("printf 'deputy-pw-1\\n' | " + test::slicegate_binary()
+                              + " create-admin --password-stdin --bcrypt-cost=4 --email "
+                                "deputy@example.com --database-url='"
+                              + servers.database_url() + "' >/dev/null 2>&1"),
+                    0);
+  auto deputy = login("deputy@example.com", "deputy-pw-1");
+  BOOST_CHECK(client->request("gateway.session.resolve", json{{"session_id", deputy}})
+                .json()["user"]["is_admin"]
+                .get<bool>());
 }
 
 BOOST_AUTO_TEST_CASE(slicectl_runs_the_pool_verbs_for_an_admin) {
@@ -221,8 +253,8 @@ BOOST_AUTO_TEST_CASE(slicectl_runs_the_pool_verbs_for_an_admin) {
   auto signup = client->request("gateway.auth.signup",
                                 json{{"email", "cli@example.com"}, {"password", "password-1"}});
   auto user_token = signup.json()["session"]["id"].get<std::string>();
-  auto refused = test::run("env -u SLICEGATE_SESSION " + test::slicectl_binary() + " --nats-url "
-                           + servers.nats_url() + " --session " + user_token
+  auto refused = test::run("env -u SLICEGATE_SESSION " + test::slicectl_binary()
+                           + " --nats-url " + servers.nats_url() + " --session " + user_token
                            + " slices list 2>&1 | grep -q forbidden");
   BOOST_CHECK_EQUAL(refused, 0);
   BOOST_CHECK_EQUAL(test::run("env -u SLICEGATE_SESSION " + test::slicectl_binary()

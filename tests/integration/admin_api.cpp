@@ -15,8 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "tests/support/nats_client.hpp"
-#include "tests/support/servers.hpp"
+#include "tests/support/daemon_fixture.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -24,8 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::string admin_email = "admin@example.com";
-const std::string admin_password = "admin-password-1";
+const std::string& admin_email = test::fixture_admin_email;
 
 /// Every admin verb, with a body that is valid for it apart from the session.
 const std::vector<std::pair<std::string, json>>& every_admin_verb() {
@@ -48,46 +46,14 @@ const std::vector<std::pair<std::string, json>>& every_admin_verb() {
   return verbs;
 }
 
-struct fixture {
-  test::servers& servers = test::shared_servers();
-  std::optional<test::daemon> daemon;
-  std::optional<test::nats_client> client;
+/// Fast probes: nothing listens on the slices' ports, so an assigned slice turns unhealthy
+/// within a second and raises an alert.
+const std::vector<std::string> fast_probes{"--health-interval=250ms",
+                                           "--health-start-period=100ms", "--health-failures=2",
+                                           "--health-timeout=200ms"};
 
-  fixture() {
-    servers.reset_database();
-    auto rc
-      = test::run("printf '" + admin_password + "\\n' | " + test::slicegate_binary()
-                  + " create-admin --password-stdin --bcrypt-cost=4 --email " + admin_email
-                  + " --database-url='" + servers.database_url() + "' >/dev/null 2>&1");
-    BOOST_REQUIRE_EQUAL(rc, 0);
-    auto args = test::daemon_args(servers);
-    // Fast probes: nothing listens on the slices' ports, so an assigned slice turns
-    // unhealthy within a second and raises an alert.
-    for (auto arg : {"--health-interval=250ms", "--health-start-period=100ms",
-                     "--health-failures=2", "--health-timeout=200ms"})
-      args.emplace_back(arg);
-    daemon.emplace(args);
-    client.emplace(servers.nats_url());
-    auto first
-      = client->request("gateway.session.resolve", json{{"session_id", "warm-up"}}, 30s);
-    BOOST_REQUIRE_MESSAGE(first.ok(), "the daemon does not answer: " << daemon->log());
-  }
-
-  ~fixture() {
-    if (daemon && daemon->running())
-      BOOST_CHECK_EQUAL(daemon->stop(), 0);
-  }
-
-  std::string login(const std::string& email, const std::string& password) {
-    auto r
-      = client->request("gateway.auth.login", json{{"email", email}, {"password", password}});
-    BOOST_REQUIRE_MESSAGE(r.ok() && r.error_code().empty(), r.body);
-    return r.json()["session"]["id"].get<std::string>();
-  }
-
-  std::string admin_token() {
-    return login(admin_email, admin_password);
-  }
+struct fixture : test::running_daemon {
+  fixture() : running_daemon(fast_probes) {}
 
   /// Signs a user up; returns the reply.
   json signup(const std::string& email) {

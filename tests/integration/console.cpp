@@ -23,8 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "tests/support/nats_client.hpp"
-#include "tests/support/servers.hpp"
+#include "tests/support/daemon_fixture.hpp"
 #include "tests/support/sql.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -128,39 +127,8 @@ class background {
   int pid_ = -1;
 };
 
-struct fixture {
-  test::servers& servers = test::shared_servers();
-  std::optional<test::daemon> daemon;
-  std::optional<test::nats_client> client;
-  std::string token;
-
-  fixture() {
-    servers.reset_database();
-    auto rc
-      = test::run("printf 'admin-password-1\\n' | " + test::slicegate_binary()
-                  + " create-admin --password-stdin --bcrypt-cost=4 --email Admin@Example.com"
-                    " --database-url='"
-                  + servers.database_url() + "' >/dev/null 2>&1");
-    BOOST_REQUIRE_EQUAL(rc, 0);
-    daemon.emplace(test::daemon_args(servers));
-    client.emplace(servers.nats_url());
-    auto first
-      = client->request("gateway.session.resolve", json{{"session_id", "warm-up"}}, 30s);
-    BOOST_REQUIRE_MESSAGE(first.ok(), "the daemon does not answer: " << daemon->log());
-    token = login("admin@example.com", "admin-password-1");
-  }
-
-  ~fixture() {
-    if (daemon && daemon->running())
-      BOOST_CHECK_EQUAL(daemon->stop(), 0);
-  }
-
-  std::string login(const std::string& email, const std::string& password) {
-    auto r
-      = client->request("gateway.auth.login", json{{"email", email}, {"password", password}});
-    BOOST_REQUIRE_MESSAGE(r.ok() && r.error_code().empty(), r.body);
-    return r.json()["session"]["id"].get<std::string>();
-  }
+struct fixture : test::running_daemon {
+  std::string token = admin_token();
 
   /// Signs a user up; returns the reply (user, session, slice, waiting_position).
   json signup(const std::string& email) {

@@ -11,9 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/daemon_fixture.hpp"
 #include "tests/support/free_port.hpp"
-#include "tests/support/nats_client.hpp"
-#include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace slicegate;
@@ -26,31 +25,23 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-struct fixture {
-  test::servers& servers = test::shared_servers();
+/// The dashboard's files: one page.
+struct page_root {
   test::temp_dir root;
   int port = test::free_port();
-  std::optional<test::daemon> daemon;
-  std::optional<test::nats_client> client;
 
-  fixture() {
-    servers.reset_database();
+  page_root() {
     std::ofstream{root / "index.html"} << "<!doctype html><title>slicegate</title>\n";
-    auto args = test::daemon_args(servers);
-    args.push_back("--http-listen=127.0.0.1:" + std::to_string(port));
-    args.push_back("--http-root=" + root.path());
-    args.push_back("--dashboard-nats-url=ws://127.0.0.1:4443");
-    daemon.emplace(args);
-    client.emplace(servers.nats_url());
-    auto first
-      = client->request("gateway.session.resolve", json{{"session_id", "warm-up"}}, 30s);
-    BOOST_REQUIRE_MESSAGE(first.ok(), "the daemon does not answer: " << daemon->log());
   }
 
-  ~fixture() {
-    if (daemon && daemon->running())
-      BOOST_CHECK_EQUAL(daemon->stop(), 0);
+  std::vector<std::string> args() const {
+    return {"--http-listen=127.0.0.1:" + std::to_string(port), "--http-root=" + root.path(),
+            "--dashboard-nats-url=ws://127.0.0.1:4443"};
   }
+};
+
+struct fixture : page_root, test::running_daemon {
+  fixture() : running_daemon(page_root::args()) {}
 
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port) + path;
@@ -119,8 +110,8 @@ BOOST_AUTO_TEST_CASE(metrics_parse_as_prometheus_and_count_what_happened) {
   BOOST_CHECK(contains(
     text,
     "slicegate_request_duration_seconds_bucket{endpoint=\"auth_signup\",le=\"+Inf\"} 2\n"));
-  // Both users wait: there is no slice.
-  BOOST_CHECK(contains(text, "slicegate_waiting_users 2\n"));
+  // Both users wait, and the admin made at set-up: there is no slice.
+  BOOST_CHECK(contains(text, "slicegate_waiting_users 3\n"));
   BOOST_CHECK(contains(text, "slicegate_users{subscription=\"trial\"} 2\n"));
   BOOST_CHECK(contains(text, "slicegate_slices{status=\"available\"} 0\n"));
   BOOST_CHECK(contains(text, "slicegate_component_up{component=\"database\"} 1\n"));
