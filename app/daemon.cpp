@@ -21,6 +21,7 @@
 #include "app/ask.hpp"
 #include "app/node.hpp"
 #include "bridge/bridge.hpp"
+#include "common/database_url.hpp"
 #include "messages/error.hpp"
 #include "messages/register.hpp"
 #include "persistence/migrator.hpp"
@@ -109,6 +110,24 @@ int run_migrate(const settings& cfg) {
 }
 
 int run_serve(const settings& cfg) {
+  // Slices run here get the slice database URL: never the gateway's own role, which owns
+  // every user, password hash, session and payment.
+  if (cfg.runtime == "process" || cfg.runtime == "docker") {
+    if (cfg.slice_database_url.empty()) {
+      spdlog::error("slice-database-url is not set: the {} runtime hands it to every slice. "
+                    "Set it (SLICEGATE_SLICE_DATABASE_URL) to a role that owns the slice "
+                    "databases and nothing else, e.g. postgresql://wa_slice:…@host/postgres",
+                    cfg.runtime);
+      return 2;
+    }
+    if (role_of(cfg.slice_database_url) == role_of(cfg.database_url)) {
+      spdlog::error("slice-database-url logs in as '{}', the gateway's own role: every slice "
+                    "would hold the keys to every user and session. Give the slices their "
+                    "own role (wa_slice)",
+                    role_of(cfg.database_url));
+      return 2;
+    }
+  }
   auto signals = block_stop_signals();
   if (cfg.bcrypt_cost < 12)
     spdlog::warn("bcrypt-cost {} is below 12: acceptable for tests only", cfg.bcrypt_cost);

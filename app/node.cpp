@@ -15,6 +15,7 @@
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
 #include "app/ask.hpp"
+#include "common/database_url.hpp"
 #include "bridge/bridge.hpp"
 #include "messages/bus.hpp"
 #include "messages/error.hpp"
@@ -312,7 +313,7 @@ int node::impl::start(const stop_wait& wait) {
     spdlog::error("node cannot serve on NATS: {}", message_of(err));
     return 2;
   }
-  spdlog::info("slicegate serves on {} as {} (runtime {})", cfg.bridge.nats_url,
+  spdlog::info("slicegate serves on {} as {} (runtime {})", redact_url(cfg.bridge.nats_url),
                bridge->service_id(), cfg.runtime.kind);
 
   // 8. The dashboard and /metrics, when asked for.

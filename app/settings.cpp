@@ -65,8 +65,9 @@ void add_settings(CLI::App& app, settings& s) {
       "Maintenance database for CREATE/DROP DATABASE (default: database-url with "
       "database postgres)");
   add(app, "slice-database-url", s.slice_database_url,
-      "Whom slices connect as; the database becomes wa_slice_<id> (default: database-url, "
-      "best the role wa_slice that owns the slice databases)");
+      "Whom slices connect as; the database becomes wa_slice_<id>. Required with the process "
+      "and docker runtimes, and never the gateway's role (e.g. the role wa_slice that owns "
+      "the slice databases)");
   add(app, "nats-url", s.nats_url, "NATS server URL(s), comma-separated");
   add(app, "subject-prefix", s.subject_prefix, "First token of every subject");
   add(app, "service-name", s.service_name, "Name in the NATS micro protocol");

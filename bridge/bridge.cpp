@@ -17,6 +17,7 @@
 #include "bridge/micro.hpp"
 #include "bridge/stream_keeper.hpp"
 #include "bridge/subjects.hpp"
+#include "common/database_url.hpp"
 
 namespace slicegate {
 
@@ -97,7 +98,7 @@ caf::expected<std::unique_ptr<nats_bridge>> nats_bridge::start(caf::actor_system
     bridge::stream_keeper, d->nats,
     std::vector<bridge::stream_spec>{bridge::slices_stream(cfg), bridge::events_stream(cfg)});
   spdlog::info("bridge starts as {} {} (id {}) on {}", cfg.service_name, cfg.service_version,
-               cfg.service_id, cfg.nats_url);
+               cfg.service_id, redact_url(cfg.nats_url));
   return std::unique_ptr<nats_bridge>{new nats_bridge(std::move(d))};
 }
 

@@ -7,6 +7,7 @@
 
 #include "bridge/subjects.hpp"
 #include "cli/output.hpp"
+#include "common/database_url.hpp"
 
 namespace slicegate::cli {
 
@@ -53,8 +54,8 @@ connection::connection(const std::string& urls, std::chrono::milliseconds timeou
   auto s = natsConnection_Connect(&nc_, opts);
   natsOptions_Destroy(opts);
   if (s != NATS_OK)
-    throw failure{exit_code::transport,
-                  "cannot connect to " + urls + ": " + natsStatus_GetText(s)};
+    throw failure{exit_code::transport, "cannot connect to " + slicegate::redact_url(urls)
+                                          + ": " + natsStatus_GetText(s)};
 }
 
 connection::~connection() {

@@ -1,5 +1,6 @@
 #include "common/database_url.hpp"
 
+#include <cctype>
 #include <regex>
 
 namespace slicegate {
@@ -15,6 +16,51 @@ std::string with_database(const std::string& url, const std::string& dbname) {
   if (std::regex_search(url, keyword))
     return std::regex_replace(url, keyword, "dbname=" + dbname);
   return url + " dbname=" + dbname;
+}
+
+namespace {
+
+std::string percent_decode(const std::string& text) {
+  std::string result;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()
+        && std::isxdigit(static_cast<unsigned char>(text[i + 1]))
+        && std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      result += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      result += text[i];
+    }
+  }
+  return result;
+}
+
+} // namespace
+
+std::string role_of(const std::string& url) {
+  // URL form: the user before '@' in the authority, or `?user=` among the parameters.
+  static const std::regex url_form{
+    R"(^postgres(?:ql)?://(?:([^:@/?]*)(?::[^@/?]*)?@)?[^?]*(\?.*)?$)"};
+  std::smatch m;
+  if (std::regex_match(url, m, url_form)) {
+    static const std::regex param{R"([?&]user=([^&]*))"};
+    std::smatch p;
+    auto query = m[2].str();
+    if (std::regex_search(query, p, param))
+      return percent_decode(p[1].str());
+    return percent_decode(m[1].str());
+  }
+  static const std::regex keyword{R"((?:^|\s)user\s*=\s*'?([^'\s]*))"};
+  if (std::regex_search(url, m, keyword))
+    return m[1].str();
+  return {};
+}
+
+std::string redact_url(const std::string& url) {
+  static const std::regex userinfo{R"(([A-Za-z][A-Za-z0-9+.-]*://[^:@/,?]*):[^@/,]*@)"};
+  static const std::regex keyword{R"(password\s*=\s*('[^']*'|\S+))"};
+  auto result = std::regex_replace(url, userinfo, "$1:***@");
+  return std::regex_replace(result, keyword, "password=***");
 }
 
 } // namespace slicegate

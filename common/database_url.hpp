@@ -10,4 +10,13 @@ namespace slicegate {
 /// Replaces the database name of a libpq URL or keyword string.
 std::string with_database(const std::string& url, const std::string& dbname);
 
+/// The role a libpq URL or keyword string logs in as (`user`); empty when it names none
+/// (libpq then takes the operating system's user). Percent-escapes are decoded.
+std::string role_of(const std::string& url);
+
+/// `url` with the password of its `scheme://user:password@` part (and a libpq
+/// `password=` keyword) replaced by `***`, for logs and messages. Several comma-separated
+/// URLs (NATS) are each redacted.
+std::string redact_url(const std::string& url);
+
 } // namespace slicegate

@@ -267,3 +267,64 @@ BOOST_AUTO_TEST_CASE(sigterm_while_events_are_in_flight_acknowledges_only_what_c
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// -- no dangerous default ---------------------------------------------------------------------
+
+namespace {
+
+/// The test daemon's arguments with the process runtime and `slice_url` (none: not given).
+std::vector<std::string> process_runtime_args(const std::optional<std::string>& slice_url) {
+  std::vector<std::string> args;
+  for (auto& arg : test::daemon_args(test::shared_servers()))
+    if (arg.rfind("--slice-database-url=", 0) != 0 && arg.rfind("--runtime=", 0) != 0)
+      args.push_back(arg);
+  args.push_back("--runtime=process");
+  args.push_back("--slice-command=/bin/true");
+  if (slice_url)
+    args.push_back("--slice-database-url=" + *slice_url);
+  return args;
+}
+
+/// Runs the daemon until it exits by itself; returns its exit code and log.
+std::pair<int, std::string> run_until_exit(const std::vector<std::string>& args) {
+  test::daemon d{args};
+  BOOST_CHECK(test::eventually([&] { return !d.running(); }, std::chrono::seconds{30}));
+  return {d.stop(), d.log()};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(slices_run_here_never_get_the_gateways_credentials) {
+  auto& servers = test::shared_servers();
+  // No slice URL: refused, saying what to set.
+  auto [missing, missing_log] = run_until_exit(process_runtime_args(std::nullopt));
+  BOOST_CHECK_EQUAL(missing, 2);
+  BOOST_CHECK_MESSAGE(missing_log.find("slice-database-url is not set") != std::string::npos,
+                      missing_log);
+  // The gateway's own role, with another password or database: refused too.
+  auto [same, same_log] = run_until_exit(process_runtime_args(servers.admin_database_url()));
+  BOOST_CHECK_EQUAL(same, 2);
+  BOOST_CHECK_MESSAGE(same_log.find("the gateway's own role") != std::string::npos, same_log);
+  // Nothing was done on the way: no migration ran.
+  BOOST_CHECK(same_log.find("applied migration") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_nats_password_is_not_logged) {
+  auto& servers = test::shared_servers();
+  auto args = test::daemon_args(servers);
+  // nats-server here takes any credentials: the URL carries a password all the same.
+  auto url = servers.nats_url();
+  auto with_password = "nats://svc:hunter2-secret@" + url.substr(url.find("://") + 3);
+  for (auto& arg : args)
+    if (arg.rfind("--nats-url=", 0) == 0)
+      arg = "--nats-url=" + with_password;
+  test::daemon d{args};
+  test::nats_client client{url};
+  auto first = client.request("gateway.session.resolve", nlohmann::json{{"session_id", "x"}},
+                              std::chrono::seconds{30});
+  BOOST_REQUIRE_MESSAGE(first.ok(), d.log());
+  BOOST_CHECK_EQUAL(d.stop(), 0);
+  auto log = d.log();
+  BOOST_CHECK_MESSAGE(log.find("hunter2") == std::string::npos, log);
+  BOOST_CHECK(log.find("svc:***@") != std::string::npos);
+}
