@@ -32,6 +32,8 @@ export function sliceView(app, id) {
   let loadError = "";
   let busy = false;
   let chartTimer = null;
+  /// What the action bar offers now ("<status>|<busy>"), so that it is rebuilt only on change.
+  let shownOffer = "";
 
   const info = h("dl", { class: "facts", id: "slice-facts" });
   const actionBar = h("div", { class: "actions", id: "slice-actions" });
@@ -137,6 +139,7 @@ export function sliceView(app, id) {
     if (!x) {
       fill(info, loadError ? h("p", { class: "form-error" }, loadError) : h("p", { class: "muted" }, "Loading…"));
       fill(actionBar);
+      shownOffer = "";
       return;
     }
     const t = x.latest_telemetry || {};
@@ -151,12 +154,18 @@ export function sliceView(app, id) {
       field("Disk", bytes(t.disk_bytes ?? x.storage_bytes)),
       field("Created", dateTime(x.created_at)),
     );
-    fill(
-      actionBar,
-      actions.filter((a) => a.from.includes(x.status)).map((a) =>
-        h("button", { class: a.verb === "destroy" ? "danger" : "", id: `action-${a.verb}`, disabled: busy, onclick: () => act(a, x) }, a.label),
-      ),
-    );
+    // Rebuilt only when what it offers changes: health events arrive every interval, and a
+    // button replaced between pointer down and up would swallow the operator's click.
+    const offer = `${x.status}|${busy}`;
+    if (offer !== shownOffer) {
+      shownOffer = offer;
+      fill(
+        actionBar,
+        actions.filter((a) => a.from.includes(x.status)).map((a) =>
+          h("button", { class: a.verb === "destroy" ? "danger" : "", id: `action-${a.verb}`, disabled: busy, onclick: () => act(a, app.store.slices.get(id) || x) }, a.label),
+        ),
+      );
+    }
     if (x.user_id !== userId) {
       userId = x.user_id;
       loadUser(userId);
