@@ -42,6 +42,12 @@ runtime_actor::behavior_type runtime(runtime_actor::stateful_pointer<runtime_sta
         return std::move(result.error());
       return *result;
     },
+    [self](rt::adopt& x) -> caf::result<bool> {
+      auto result = self->state.driver->adopt(x.slice_id, x.database_role);
+      if (!result)
+        return std::move(result.error());
+      return *result;
+    },
     [self](rt::subscribe&) {
       // The sender is the listener: an actor whose interface includes runtime_listener_actor.
       self->state.listener = caf::actor_cast<runtime_listener_actor>(self->current_sender());

@@ -128,6 +128,25 @@ inline bool operator==(const usage& x, const usage& y) {
   return x.slice_id == y.slice_id;
 }
 
+/// Keeps a slice that already runs, if it runs as this daemon would run it with the database
+/// role `database_role`; replies true when it does. Replies false, and leaves the runtime as
+/// it is, when the slice does not run, or runs differently: the caller then starts it afresh
+/// (`start`) with new credentials. A daemon that restarts thus keeps its slices running
+/// without knowing their passwords.
+struct adopt {
+  int32_t slice_id = 0;
+  std::string database_role;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, adopt& x) {
+  return f(caf::meta::type_name("rt::adopt"), x.slice_id, x.database_role);
+}
+
+inline bool operator==(const adopt& x, const adopt& y) {
+  return x.slice_id == y.slice_id && x.database_role == y.database_role;
+}
+
 /// Asks whether a slice runs; replies with a bool.
 struct running {
   int32_t slice_id = 0;

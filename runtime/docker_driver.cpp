@@ -1,6 +1,7 @@
 #include "runtime/docker_driver.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/database_url.hpp"
 #include "messages/error.hpp"
 
 namespace slicegate {
@@ -230,6 +232,11 @@ caf::error docker_driver::create(const slice_spec& spec) {
     return found.error();
   if (*found) {
     auto why = unfit(spec.slice_id, **found);
+    // A slice is started afresh with new database credentials: a container that holds
+    // others (stopped, or an older version's) would start with a password that no longer
+    // works.
+    if (why.empty() && (*found)->database_url != spec.database_url)
+      why = "its database credentials are not current";
     if (why.empty()) {
       containers_[spec.slice_id] = container{(*found)->id, caf::none};
       return {};
@@ -279,6 +286,27 @@ caf::error docker_driver::start(const slice_spec& spec) {
   if (reply->status == 204)
     spdlog::info("docker runtime starts slice {} (container {})", spec.slice_id, name);
   started_.insert(spec.slice_id);
+  return {};
+}
+
+caf::error docker_driver::restart(const slice_spec& spec) {
+  if (auto err = validate(spec))
+    return err;
+  auto name = container_name(spec.slice_id);
+  auto grace = std::chrono::ceil<std::chrono::seconds>(cfg_.stop_grace);
+  auto reply
+    = engine_->call("POST", "/containers/" + name + "/restart?t=" + std::to_string(grace.count()),
+                    {}, cfg_.stop_grace + stop_slack);
+  if (!reply)
+    return reply.error();
+  if (reply->status == 404)
+    return runtime_driver::restart(spec);
+  if (reply->status != 204)
+    return refused("restart " + name, *reply);
+  spdlog::info("docker runtime restarts slice {} (container {})", spec.slice_id, name);
+  started_.insert(spec.slice_id);
+  if (auto i = containers_.find(spec.slice_id); i != containers_.end())
+    i->second.last_cpu = caf::none;
   return {};
 }
 
@@ -339,7 +367,25 @@ caf::expected<optional<docker_driver::inspection>> docker_driver::inspect(int32_
   auto& config = object_field(doc, "Config");
   result.image = text_field(config, "Image");
   result.slice_label = text_field(object_field(config, "Labels"), "slicegate.slice");
+  if (auto env = config.find("Env"); env != config.end() && env->is_array())
+    for (auto& entry : *env)
+      if (entry.is_string() && entry.get_ref<const std::string&>().rfind("DATABASE_URL=", 0) == 0)
+        result.database_url = entry.get<std::string>().substr(std::strlen("DATABASE_URL="));
   return optional<inspection>{std::move(result)};
+}
+
+caf::expected<bool> docker_driver::adopt(int32_t slice_id, const std::string& database_role) {
+  auto found = inspect(slice_id);
+  if (!found)
+    return found.error();
+  if (!*found || !(*found)->running || !unfit(slice_id, **found).empty()
+      || role_of((*found)->database_url) != database_role)
+    return false;
+  containers_[slice_id] = container{(*found)->id, caf::none};
+  started_.insert(slice_id);
+  spdlog::info("docker runtime keeps slice {} running (container {})", slice_id,
+               container_name(slice_id));
+  return true;
 }
 
 caf::expected<bool> docker_driver::running(int32_t slice_id) {

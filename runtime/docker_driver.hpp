@@ -33,10 +33,14 @@ class docker_driver : public runtime_driver {
 
   std::string name() const override;
   caf::error start(const slice_spec& spec) override;
+  /// Restarts the slice's container as it is (its environment, and so its credentials,
+  /// kept); creates it from `spec` only when there is none.
+  caf::error restart(const slice_spec& spec) override;
   caf::error stop(int32_t slice_id) override;
   caf::error remove(int32_t slice_id) override;
   caf::expected<slice_usage> usage(int32_t slice_id) override;
   caf::expected<bool> running(int32_t slice_id) override;
+  caf::expected<bool> adopt(int32_t slice_id, const std::string& database_role) override;
   std::vector<rt::exited> reap() override;
 
   /// The container of a slice: `slice-<id>`.
@@ -72,6 +76,8 @@ class docker_driver : public runtime_driver {
     std::string image;
     /// The value of its `slicegate.slice` label; empty without one.
     std::string slice_label;
+    /// The `DATABASE_URL` in its environment; empty without one. Never logged.
+    std::string database_url;
   };
 
   /// Asks the Engine about a container; none if there is no such container.

@@ -20,6 +20,10 @@ caf::error runtime_driver::restart(const slice_spec& spec) {
   return start(spec);
 }
 
+caf::expected<bool> runtime_driver::adopt(int32_t slice_id, const std::string&) {
+  return running(slice_id);
+}
+
 caf::expected<std::unique_ptr<runtime_driver>> make_runtime_driver(const runtime_config& cfg) {
   if (cfg.kind == "process") {
     if (cfg.slice_command.empty())

@@ -80,6 +80,12 @@ class runtime_driver {
   /// Tells whether a slice runs.
   virtual caf::expected<bool> running(int32_t slice_id) = 0;
 
+  /// Keeps a slice that runs as this driver would run it with database role `database_role`
+  /// (see `rt::adopt`); false when it does not run or runs differently, and then nothing
+  /// changes. The default: whether it runs (a driver that starts every slice itself knows
+  /// its credentials are current).
+  virtual caf::expected<bool> adopt(int32_t slice_id, const std::string& database_role);
+
   /// Returns the slices that died on their own since the last call, each once. A slice that
   /// `stop` or `remove` ended is not among them.
   virtual std::vector<rt::exited> reap() = 0;

@@ -346,6 +346,16 @@ caf::error process_driver::start(const slice_spec& spec) {
   return spawn(spec);
 }
 
+caf::error process_driver::restart(const slice_spec& spec) {
+  if (auto err = validate(spec))
+    return err;
+  auto i = launched_.find(spec.slice_id);
+  auto again = i != launched_.end() ? i->second : spec;
+  if (auto err = stop(spec.slice_id))
+    return err;
+  return start(again);
+}
+
 caf::error process_driver::spawn(const slice_spec& spec) {
   if (auto err = ensure_directory(spec.data_dir))
     return err;
@@ -392,6 +402,7 @@ caf::error process_driver::spawn(const slice_spec& spec) {
     return make_error(ec::internal, "cannot start slice " + std::to_string(spec.slice_id)
                                       + ": " + errno_text(rc));
   children_[spec.slice_id] = child{pid, caf::none};
+  launched_[spec.slice_id] = spec;
   record(spec.slice_id, pid);
   spdlog::info("process runtime starts slice {} as pid {} (log {})", spec.slice_id, pid,
                log_path);
@@ -408,6 +419,7 @@ caf::error process_driver::stop(int32_t slice_id) {
 
 caf::error process_driver::remove(int32_t slice_id) {
   // Nothing but the process belongs to a slice here: the log stays for post-mortems.
+  launched_.erase(slice_id);
   return stop(slice_id);
 }
 

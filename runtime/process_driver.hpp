@@ -40,6 +40,9 @@ public:
 
   std::string name() const override;
   caf::error start(const slice_spec& spec) override;
+  /// Starts the slice again as it was last started (its credentials included), `spec` only
+  /// for a slice this driver never started.
+  caf::error restart(const slice_spec& spec) override;
   caf::error stop(int32_t slice_id) override;
   caf::error remove(int32_t slice_id) override;
   caf::expected<slice_usage> usage(int32_t slice_id) override;
@@ -89,6 +92,8 @@ private:
   runtime_config cfg_;
   monotonic_clock clock_;
   std::map<int32_t, child> children_;
+  /// The spec each slice was last started with, kept after it stops until it is removed.
+  std::map<int32_t, slice_spec> launched_;
   std::vector<rt::exited> exited_;
   std::vector<pid_t> lingering_;
 };

@@ -229,6 +229,42 @@ BOOST_FIXTURE_TEST_CASE(a_restarted_driver_adopts_its_containers_and_replaces_st
   BOOST_CHECK(test::eventually([&] { return healthy(stranger.port); }, 20s));
 }
 
+BOOST_FIXTURE_TEST_CASE(new_credentials_replace_a_container_and_adopt_keeps_a_running_one,
+                        fixture) {
+  auto s = spec(38);
+  std::string id;
+  {
+    docker_driver first{cfg};
+    BOOST_REQUIRE(!first.start(s));
+    id = inspect(38)["Id"].get<std::string>();
+  }
+  docker_driver second{cfg};
+  // A daemon that restarts keeps a container that runs with the slice's own role...
+  BOOST_CHECK(*second.adopt(38, "wa_slice_38"));
+  BOOST_CHECK_EQUAL(inspect(38)["Id"].get<std::string>(), id);
+  // ...but not one that runs as another role (an older version's shared login)...
+  BOOST_CHECK(!*second.adopt(38, "wa_slice"));
+  // ...nor one that does not run.
+  BOOST_REQUIRE(!second.stop(38));
+  BOOST_CHECK(!*second.adopt(38, "wa_slice_38"));
+  BOOST_CHECK_EQUAL(inspect(38)["Id"].get<std::string>(), id);
+  // Started afresh with a new password, the stopped container is replaced: it would have
+  // started with the old one.
+  auto fresh = s;
+  fresh.database_url = "postgresql://wa_slice_38:n3w-pw@127.0.0.1:5432/wa_slice_38";
+  BOOST_REQUIRE(!second.start(fresh));
+  auto c = inspect(38);
+  BOOST_CHECK_NE(c["Id"].get<std::string>(), id);
+  auto env = c["Config"]["Env"].get<std::vector<std::string>>();
+  BOOST_CHECK(std::count(env.begin(), env.end(), "DATABASE_URL=" + fresh.database_url) == 1);
+  BOOST_CHECK_EQUAL(count(38), 1);
+  // A restart keeps the container and its environment, whatever spec it is given.
+  id = c["Id"].get<std::string>();
+  BOOST_REQUIRE(!second.restart(s));
+  BOOST_CHECK_EQUAL(inspect(38)["Id"].get<std::string>(), id);
+  BOOST_CHECK(test::eventually([&] { return healthy(s.port); }, 20s));
+}
+
 BOOST_FIXTURE_TEST_CASE(usage_shows_the_memory_and_cpu_a_slice_uses_on_this_hosts_cgroups,
                         fixture) {
   cfg.docker_image = hungry_image;
