@@ -60,12 +60,6 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<db::delete_expired_sessions>::with<int64_t>,
   // Grants or withdraws admin rights.
   caf::replies_to<db::set_admin>::with<user_record>,
-  // Creates or updates the slice template database.
-  caf::replies_to<db::ensure_template>::with<bool>,
-  // Creates a slice database from the template.
-  caf::replies_to<db::create_slice_database>::with<bool>,
-  // Drops a slice database.
-  caf::replies_to<db::drop_slice_database>::with<bool>,
   // Stores a Stripe event and applies it to its user in one transaction.
   caf::replies_to<db::apply_billing_event>::with<billing::outcome>,
   // Writes telemetry samples with one COPY; replies with the rows written.
@@ -187,14 +181,21 @@ using pool_event_sink_actor = caf::typed_actor<
   // Publishes `gateway.slice.alert.<id>`.
   caf::reacts_to<events::slice_alert>>;
 
-/// The part of `persistence_actor` the slice manager needs.
-using pool_store_actor = caf::typed_actor<
-  // Creates or updates the slice template database.
+/// Makes, secures and drops the slice databases and their roles, on a connection of its own
+/// with a lock timeout: a template or slice database that something holds stalls provisioning,
+/// never a login. Detached: it blocks on PostgreSQL.
+using provisioner_actor = caf::typed_actor<
+  // Creates or updates the slice template database; moves legacy databases to their roles.
   caf::replies_to<db::ensure_template>::with<bool>,
-  // Creates a slice database from the template.
+  // Creates a slice database from the template, owned by the slice's own role.
   caf::replies_to<db::create_slice_database>::with<bool>,
   // Drops a slice database.
   caf::replies_to<db::drop_slice_database>::with<bool>,
+  // Sets a fresh password on a slice's role; replies with the login.
+  caf::replies_to<db::slice_login>::with<db::slice_credentials>>;
+
+/// The part of `persistence_actor` the slice manager needs.
+using pool_store_actor = caf::typed_actor<
   // Inserts slices on the next free ports, in status destroying until wiped.
   caf::replies_to<db::insert_slices>::with<std::vector<slice_record>>,
   // Lists slices.
@@ -240,6 +241,8 @@ using runtime_actor = caf::typed_actor<
   caf::replies_to<rt::usage>::with<slice_usage>,
   // Tells whether a slice runs.
   caf::replies_to<rt::running>::with<bool>,
+  // Keeps a slice that runs as it should with a database role; replies whether it did.
+  caf::replies_to<rt::adopt>::with<bool>,
   // Makes the sender the runtime_listener_actor told about exits; replies true.
   caf::replies_to<rt::subscribe>::with<bool>,
   // Self-message: looks for slices that died on their own.
@@ -249,6 +252,8 @@ using runtime_actor = caf::typed_actor<
 using pool_runtime_actor = caf::typed_actor<
   // Starts a slice (a running one is left alone); replies true.
   caf::replies_to<rt::start>::with<bool>,
+  // Keeps a slice that runs as it should with a database role; replies whether it did.
+  caf::replies_to<rt::adopt>::with<bool>,
   // Stops a slice, killing it after the stop grace; replies true.
   caf::replies_to<rt::stop>::with<bool>,
   // Stops a slice and deletes its container; replies true.

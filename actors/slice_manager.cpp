@@ -23,6 +23,10 @@
 //   creates it again from the template, empties the data directory, starts the slice, and only
 //   then marks it `available`. Every step can run again after a crash, so reconciliation runs
 //   the whole procedure for every `destroying` slice it finds.
+// - Credentials. With `slice_logins`, a slice logs in to its database as its own role
+//   `wa_slice_<id>`, whose password exists only in the slice's environment: every time a slice
+//   is started afresh, the provisioner sets a new one first. A slice that already runs with
+//   its own role (a daemon restarted under running containers) is adopted as it is instead.
 // - Provisioning reuses the wipe: a new row is inserted as `destroying` (reason
 //   "provisioning") on the next free port, and wiped. Nothing exists before the row; the row
 //   exists before anything else.
@@ -55,10 +59,53 @@ std::string database_name(int32_t slice_id) {
   return "wa_slice_" + std::to_string(slice_id);
 }
 
-slice_spec spec_of(self_ptr self, const slice_record& slice) {
+/// What the runtime needs to run `slice`. With `login`, the slice's database URL logs in as
+/// its own role; without, it is the configured URL with the slice's database (no password
+/// of a slice role: enough to adopt or measure a slice, not to start one).
+slice_spec spec_of(self_ptr self, const slice_record& slice,
+                   const db::slice_credentials* login = nullptr) {
   auto& cfg = self->state.config;
-  return {slice.id, slice.port, slice_data_dir(cfg.data_root, slice.id),
-          with_database(cfg.slice_database_url, database_name(slice.id))};
+  auto url = with_database(cfg.slice_database_url, database_name(slice.id));
+  if (login != nullptr)
+    url = with_login(url, login->role, login->password);
+  return {slice.id, slice.port, slice_data_dir(cfg.data_root, slice.id), std::move(url)};
+}
+
+using started_continuation = std::function<void(caf::expected<bool>)>;
+
+/// Starts `slice`. Unless `fresh`, a slice that already runs with its own role is kept as it
+/// is; otherwise its role gets a new password and the runtime starts it with that (a running
+/// one with other credentials is replaced).
+void launch(self_ptr self, const slice_record& slice, bool fresh, started_continuation k) {
+  auto& st = self->state;
+  if (!st.config.slice_logins) {
+    self->request(st.runtime, st.config.runtime_timeout, rt::start{spec_of(self, slice)})
+      .then([k](bool ok) { k(ok); }, [k](caf::error& err) { k(std::move(err)); });
+    return;
+  }
+  if (!fresh) {
+    self
+      ->request(st.runtime, st.config.runtime_timeout,
+                rt::adopt{slice.id, database_name(slice.id)})
+      .then(
+        [self, slice, k](bool kept) {
+          if (kept)
+            return k(true);
+          launch(self, slice, true, k);
+        },
+        [k](caf::error& err) { k(std::move(err)); });
+    return;
+  }
+  self->request(st.provisioner, st.config.request_timeout, db::slice_login{slice.id})
+    .then(
+      [self, slice, k](db::slice_credentials& login) {
+        auto& st = self->state;
+        self
+          ->request(st.runtime, st.config.runtime_timeout,
+                    rt::start{spec_of(self, slice, &login)})
+          .then([k](bool ok) { k(ok); }, [k](caf::error& err) { k(std::move(err)); });
+      },
+      [k](caf::error& err) { k(std::move(err)); });
 }
 
 bool claim(self_ptr self, int32_t slice_id) {
@@ -217,62 +264,60 @@ void read_slice(self_ptr self, int32_t slice_id, slice_status expected, const ch
       [k](caf::error& err) { k(std::move(err)); });
 }
 
+/// One step of the runtime on a slice: starts or stops it, then calls the continuation.
+using runtime_step = void (*)(self_ptr, const slice_record&, started_continuation);
+
+void start_step(self_ptr self, const slice_record& slice, started_continuation k) {
+  launch(self, slice, false, std::move(k));
+}
+
+void stop_step(self_ptr self, const slice_record& slice, started_continuation k) {
+  auto& st = self->state;
+  self->request(st.runtime, st.config.runtime_timeout, rt::stop{slice.id})
+    .then([k](bool ok) { k(ok); }, [k](caf::error& err) { k(std::move(err)); });
+}
+
 /// Moves a slice from status `from` to `to` by way of the runtime: `act` first, then the
 /// record. Should the record fail, `undo` brings the runtime back in line with the status that
 /// stays recorded. The caller holds the slice's busy mark.
-template <class Act, class Undo>
 void runtime_transition(self_ptr self, int32_t slice_id, slice_status from, slice_status to,
                         const char* verb, optional<std::string> db_reason, std::string reason,
-                        Act act, Undo undo, slice_continuation done) {
+                        runtime_step act, runtime_step undo, slice_continuation done) {
   read_slice(self, slice_id, from, verb, [=](caf::expected<slice_record> slice) {
     if (!slice)
       return done(std::move(slice.error()));
-    auto spec = spec_of(self, *slice);
-    auto& st = self->state;
-    self->request(st.runtime, st.config.runtime_timeout, act(spec))
-      .then(
-        [=](bool) {
-          transition(self, slice_id, {from}, to, db_reason, reason,
-                     [=](caf::expected<db::slice_transition> t) {
-                       if (t)
-                         return done(std::move(t->slice));
-                       spdlog::error("slice-manager cannot record slice {} as {}: {}; "
-                                     "undoing the runtime's step",
-                                     slice_id, to_string(to), message_of(t.error()));
-                       auto& st = self->state;
-                       self->request(st.runtime, st.config.runtime_timeout, undo(spec))
-                         .then([](bool) {},
-                               [slice_id](caf::error& err) {
-                                 spdlog::error("slice-manager cannot undo the runtime's step "
-                                               "for slice {}: {}; start-up reconciliation "
-                                               "will",
-                                               slice_id, message_of(err));
-                               });
-                       done(std::move(t.error()));
-                     });
-        },
-        [done](caf::error& err) { done(std::move(err)); });
+    act(self, *slice, [=, slice = *slice](caf::expected<bool> acted) {
+      if (!acted)
+        return done(std::move(acted.error()));
+      transition(self, slice_id, {from}, to, db_reason, reason,
+                 [=](caf::expected<db::slice_transition> t) {
+                   if (t)
+                     return done(std::move(t->slice));
+                   spdlog::error("slice-manager cannot record slice {} as {}: {}; "
+                                 "undoing the runtime's step",
+                                 slice_id, to_string(to), message_of(t.error()));
+                   undo(self, slice, [slice_id](caf::expected<bool> undone) {
+                     if (!undone)
+                       spdlog::error("slice-manager cannot undo the runtime's step for slice "
+                                     "{}: {}; start-up reconciliation will",
+                                     slice_id, message_of(undone.error()));
+                   });
+                   done(std::move(t.error()));
+                 });
+    });
   });
-}
-
-rt::start start_of(const slice_spec& spec) {
-  return rt::start{spec};
-}
-
-rt::stop stop_of(const slice_spec& spec) {
-  return rt::stop{spec.slice_id};
 }
 
 /// assigned → suspended: the runtime stops the slice, its data stays.
 void suspend(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done) {
   runtime_transition(self, slice_id, slice_status::assigned, slice_status::suspended,
-                     "suspended", reason, reason, stop_of, start_of, std::move(done));
+                     "suspended", reason, reason, stop_step, start_step, std::move(done));
 }
 
 /// suspended → assigned: the runtime starts the slice again; the status reason is cleared.
 void resume(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done) {
   runtime_transition(self, slice_id, slice_status::suspended, slice_status::assigned, "resumed",
-                     caf::none, std::move(reason), start_of, stop_of, std::move(done));
+                     caf::none, std::move(reason), start_step, stop_step, std::move(done));
 }
 
 // -- the wipe procedure ----------------------------------------------------------------------
@@ -320,12 +365,13 @@ void advance(self_ptr self, std::shared_ptr<wipe_job> job) {
       return;
     case step::drop:
       self
-        ->request(st.db, st.config.request_timeout, db::drop_slice_database{database_name(id)})
+        ->request(st.provisioner, st.config.request_timeout,
+                  db::drop_slice_database{database_name(id)})
         .then([then_next](bool) { then_next(step::create); }, fail);
       return;
     case step::create:
       self
-        ->request(st.db, st.config.request_timeout,
+        ->request(st.provisioner, st.config.request_timeout,
                   db::create_slice_database{database_name(id)})
         .then([then_next](bool) { then_next(step::empty_dir); }, fail);
       return;
@@ -334,8 +380,11 @@ void advance(self_ptr self, std::shared_ptr<wipe_job> job) {
         .then([then_next](const std::string&) { then_next(step::start); }, fail);
       return;
     case step::start:
-      self->request(st.runtime, st.config.runtime_timeout, rt::start{spec_of(self, job->slice)})
-        .then([then_next](bool) { then_next(step::mark_available); }, fail);
+      launch(self, job->slice, true, [then_next, fail](caf::expected<bool> started) {
+        if (!started)
+          return fail(started.error());
+        then_next(step::mark_available);
+      });
       return;
     case step::mark_available:
       self
@@ -663,8 +712,11 @@ void reconcile_next(self_ptr self, std::shared_ptr<reconciliation> r) {
     if (slice.status == slice_status::suspended)
       self->request(st.runtime, st.config.runtime_timeout, rt::stop{id}).then(proceed, skip);
     else
-      self->request(st.runtime, st.config.runtime_timeout, rt::start{spec_of(self, slice)})
-        .then(proceed, skip);
+      launch(self, slice, false, [proceed, skip](caf::expected<bool> started) {
+        if (started)
+          return proceed(true);
+        skip(started.error());
+      });
     return;
   }
   r->walked = true;
@@ -703,29 +755,26 @@ void restart(self_ptr self, int32_t slice_id) {
   self->request(st.db, st.config.request_timeout, db::get_slice_detail{slice_id})
     .then(
       [self, slice_id](pool::slice_detail& d) {
-        auto& st = self->state;
         if (d.slice.status != slice_status::available
             && d.slice.status != slice_status::assigned)
           return release(self, slice_id);
-        self->request(st.runtime, st.config.runtime_timeout, rt::start{spec_of(self, d.slice)})
-          .then(
-            [self, slice_id, slice = d.slice](bool) {
-              release(self, slice_id);
-              spdlog::info("slice-manager restarted slice {}", slice_id);
-              watch(self, slice, true);
-              events::slice_alert alert{slice_id, self->state.clock(),
-                                        events::alert_kind::restarted,
-                                        "started again after it died"};
-              if (auto& log = self->state.config.alert_log)
-                self->send(log, alert);
-              self->send(self->state.events, std::move(alert));
-            },
-            [self, slice_id](caf::error& err) {
-              release(self, slice_id);
-              spdlog::warn("slice-manager cannot restart slice {}: {}", slice_id,
-                           message_of(err));
-              schedule_restart(self, rt::exited{slice_id, "restart failed"});
-            });
+        // It died: started afresh, with a new password.
+        launch(self, d.slice, true, [self, slice_id, slice = d.slice](caf::expected<bool> started) {
+          release(self, slice_id);
+          if (!started) {
+            spdlog::warn("slice-manager cannot restart slice {}: {}", slice_id,
+                         message_of(started.error()));
+            schedule_restart(self, rt::exited{slice_id, "restart failed"});
+            return;
+          }
+          spdlog::info("slice-manager restarted slice {}", slice_id);
+          watch(self, slice, true);
+          events::slice_alert alert{slice_id, self->state.clock(), events::alert_kind::restarted,
+                                    "started again after it died"};
+          if (auto& log = self->state.config.alert_log)
+            self->send(log, alert);
+          self->send(self->state.events, std::move(alert));
+        });
       },
       [self, slice_id](caf::error& err) {
         release(self, slice_id);
@@ -755,11 +804,13 @@ watcher_factory spawn_watchers(caf::actor_system& sys, slice_watcher_peers peers
 
 slice_manager_full_actor::behavior_type
 slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> self,
-              slice_manager_config cfg, pool_store_actor db, pool_runtime_actor runtime,
-              janitor_actor janitor, pool_event_sink_actor events, clock_fn clock) {
+              slice_manager_config cfg, pool_store_actor db, provisioner_actor provisioner,
+              pool_runtime_actor runtime, janitor_actor janitor, pool_event_sink_actor events,
+              clock_fn clock) {
   auto& st = self->state;
   st.config = std::move(cfg);
   st.db = std::move(db);
+  st.provisioner = std::move(provisioner);
   st.runtime = std::move(runtime);
   st.janitor = std::move(janitor);
   st.events = std::move(events);
@@ -871,7 +922,7 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
                 spdlog::warn("slice-manager cannot subscribe to slice exits: {}",
                              message_of(err));
               });
-      self->request(st.db, st.config.request_timeout, db::ensure_template{})
+      self->request(st.provisioner, st.config.request_timeout, db::ensure_template{})
         .then(
           [self, rp](bool created) mutable {
             auto& st = self->state;

@@ -42,9 +42,13 @@ struct slice_manager_config {
   int32_t max_slices = 0;
   /// Holds one data directory `slice-<id>` per slice.
   std::string data_root;
-  /// A libpq URL of the server holding the slice databases; each slice is given it with its
-  /// own database `wa_slice_<id>`.
+  /// A libpq URL of the server holding the slice databases, as the slices reach it; each slice
+  /// is given it with its own database `wa_slice_<id>`.
   std::string slice_database_url;
+  /// Each slice logs in as its own role `wa_slice_<id>` with a password set anew whenever it
+  /// starts afresh (the URL's own user and password are replaced). Off: the URL is handed out
+  /// as it is (the `external` runtime, whose slices someone else configures).
+  bool slice_logins = true;
   /// How often the time-based transitions of DESIGN.md §3 are looked for.
   caf::timespan sweep_interval = std::chrono::seconds{60};
   /// How long `past_due` lasts before the slice is suspended.
@@ -102,6 +106,7 @@ struct slice_manager_state {
   static inline const char* name = "slice-manager";
   slice_manager_config config;
   pool_store_actor db;
+  provisioner_actor provisioner;
   pool_runtime_actor runtime;
   janitor_actor janitor;
   pool_event_sink_actor events;
@@ -143,12 +148,13 @@ struct slice_manager_state {
 /// The slice manager: provisioning, FIFO assignment, suspension, resumption, destruction and
 /// recycling of slices, the billing policy's time-based rules (a periodic sweep), the pool
 /// floor, and one watcher per available or assigned slice. It never blocks: every database
-/// operation is a request to `db`, every runtime operation one to `runtime`, filesystem work
-/// one to `janitor`. Send it `start_atom` once the schema is migrated; it replies when
+/// operation is a request to `db` (databases and roles of slices: `provisioner`), every
+/// runtime operation one to `runtime`, filesystem work one to `janitor`. Send it `start_atom` once the schema is migrated; it replies when
 /// reconciliation is done. Its watchers are linked to it and end with it.
 slice_manager_full_actor::behavior_type
 slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> self,
-              slice_manager_config cfg, pool_store_actor db, pool_runtime_actor runtime,
-              janitor_actor janitor, pool_event_sink_actor events, clock_fn clock);
+              slice_manager_config cfg, pool_store_actor db, provisioner_actor provisioner,
+              pool_runtime_actor runtime, janitor_actor janitor, pool_event_sink_actor events,
+              clock_fn clock);
 
 } // namespace slicegate

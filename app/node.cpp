@@ -20,6 +20,7 @@
 #include "messages/bus.hpp"
 #include "messages/error.hpp"
 #include "persistence/persistence.hpp"
+#include "persistence/provisioner.hpp"
 #include "runtime/driver.hpp"
 #include "web/metrics.hpp"
 
@@ -87,8 +88,13 @@ node_config make_node_config(const settings& s) {
   c.daemon.scheduler_threads = s.scheduler_threads;
 
   c.persistence.database_url = s.database_url;
-  c.persistence.admin_database_url = s.admin_url();
-  c.persistence.template_database = s.template_database;
+
+  c.provisioner.database_url = s.database_url;
+  c.provisioner.admin_database_url = s.admin_url();
+  c.provisioner.template_database = s.template_database;
+  c.provisioner.lock_timeout = s.provision_lock_timeout;
+  c.provisioner.statement_timeout = s.provision_statement_timeout;
+  c.provisioner.slice_connection_limit = s.slice_connection_limit;
 
   c.runtime.kind = s.runtime;
   c.runtime.slice_command = s.slice_command;
@@ -134,6 +140,7 @@ node_config make_node_config(const settings& s) {
   c.slices.max_slices = s.max_slices;
   c.slices.data_root = s.data_root;
   c.slices.slice_database_url = s.slice_url();
+  c.slices.slice_logins = s.runtime != "external";
   c.slices.sweep_interval = s.sweep_interval;
   c.slices.past_due_grace = s.past_due_grace;
   c.slices.data_retention = s.data_retention;
@@ -169,6 +176,7 @@ struct node::impl {
   escalation on_escalation;
 
   persistence_actor db;
+  provisioner_actor provisioner_handle;
   std::unique_ptr<nats_bridge> bridge;
   std::unique_ptr<web::http_server> http;
   runtime_actor runtime_handle;
@@ -225,8 +233,14 @@ int node::impl::start(const stop_wait& wait) {
         return caf::error{};
       }))
     return 0;
+  //    The provisioner: slice databases and roles, on connections of their own, so that
+  //    CREATE DATABASE never waits in front of a login. Detached; escalate (the slice
+  //    manager holds it; its state is the database).
+  provisioner_handle = sys.spawn<caf::detached>(provisioner, cfg.provisioner);
+  supervise("provisioner", restart_policy::escalate, provisioner_handle);
   if (!until_done(wait, "prepare the slice template database", [&] {
-        auto created = ask<bool>(sys, db, migrate_timeout, db::ensure_template{});
+        auto created
+          = ask<bool>(sys, provisioner_handle, migrate_timeout, db::ensure_template{});
         return created ? caf::error{} : created.error();
       }))
     return 0;
@@ -278,8 +292,8 @@ int node::impl::start(const stop_wait& wait) {
     = spawn_watchers(sys, slice_watcher_peers{prober_handle, runtime_handle, writer, events,
                                               system_clock()},
                      cfg.watchers);
-  slices = sys.spawn(slice_manager, std::move(pool_cfg), db, runtime_handle, janitor_handle,
-                     events, system_clock());
+  slices = sys.spawn(slice_manager, std::move(pool_cfg), db, provisioner_handle, runtime_handle,
+                     janitor_handle, events, system_clock());
   supervise("slices", restart_policy::escalate, slices);
   hasher_handle = sys.spawn(hasher, cfg.hasher);
   supervise("hasher", restart_policy::escalate, hasher_handle);
@@ -409,7 +423,8 @@ void node::impl::stop() {
   stop_actors({caf::actor_cast<caf::actor>(runtime_handle),
                caf::actor_cast<caf::actor>(janitor_handle), caf::actor_cast<caf::actor>(writer)},
               left());
-  stop_actors({caf::actor_cast<caf::actor>(db)}, left());
+  stop_actors({caf::actor_cast<caf::actor>(db), caf::actor_cast<caf::actor>(provisioner_handle)},
+              left());
   stop_actors({caf::actor_cast<caf::actor>(supervisor_handle)}, 1s);
   bridge.reset();
   spdlog::info("node stopped in {} ms",

@@ -65,9 +65,16 @@ void add_settings(CLI::App& app, settings& s) {
       "Maintenance database for CREATE/DROP DATABASE (default: database-url with "
       "database postgres)");
   add(app, "slice-database-url", s.slice_database_url,
-      "Whom slices connect as; the database becomes wa_slice_<id>. Required with the process "
-      "and docker runtimes, and never the gateway's role (e.g. the role wa_slice that owns "
-      "the slice databases)");
+      "Where slices reach PostgreSQL; the database becomes wa_slice_<id>, and with the process "
+      "and docker runtimes the login becomes the slice's own role wa_slice_<id>. Required with "
+      "those runtimes, and never naming the gateway's role");
+  add_duration(app, "provision-lock-timeout", s.provision_lock_timeout,
+               "How long CREATE/DROP DATABASE and role changes wait for a lock");
+  add_duration(app, "provision-statement-timeout", s.provision_statement_timeout,
+               "How long one provisioning statement may run");
+  add(app, "slice-connection-limit", s.slice_connection_limit,
+      "Database connections one slice's role may hold at once")
+    ->check(CLI::Range(1, 10000));
   add(app, "nats-url", s.nats_url, "NATS server URL(s), comma-separated");
   add(app, "subject-prefix", s.subject_prefix, "First token of every subject");
   add(app, "service-name", s.service_name, "Name in the NATS micro protocol");

@@ -22,6 +22,7 @@
 #include "common/database_url.hpp"
 #include "common/duration.hpp"
 #include "persistence/persistence.hpp"
+#include "persistence/provisioner.hpp"
 #include "runtime/driver.hpp"
 
 namespace CLI {
@@ -52,9 +53,14 @@ struct settings {
   std::string database_url = daemon_config{}.database_url;
   /// Empty: derived from database_url with database `postgres`.
   std::string admin_database_url;
-  /// Who slices connect as (role, password, host); the database becomes `wa_slice_<id>`.
-  /// Empty: database_url's.
+  /// Where slices reach PostgreSQL (host, port, parameters); the database becomes
+  /// `wa_slice_<id>` and, with the process and docker runtimes, the login the slice's own
+  /// role. Empty: database_url's (refused with those runtimes).
   std::string slice_database_url;
+  /// The provisioner's bounds on lock waits and statements, and a slice role's connections.
+  caf::timespan provision_lock_timeout = provisioner_config{}.lock_timeout;
+  caf::timespan provision_statement_timeout = provisioner_config{}.statement_timeout;
+  int32_t slice_connection_limit = provisioner_config{}.slice_connection_limit;
   std::string nats_url = bridge_config{}.nats_url;
   std::string subject_prefix = bridge_config{}.subject_prefix;
   std::string service_name = bridge_config{}.service_name;
@@ -64,7 +70,7 @@ struct settings {
   int32_t slice_port_base = slice_manager_config{}.port_base;
   int32_t slice_port_step = slice_manager_config{}.port_step;
   std::string data_root = daemon_config{}.data_root;
-  std::string template_database = persistence_config{}.template_database;
+  std::string template_database = provisioner_config{}.template_database;
   caf::timespan health_interval = slice_watcher_config{}.health_interval;
   caf::timespan health_timeout = slice_watcher_config{}.health_timeout;
   caf::timespan health_start_period = slice_watcher_config{}.health_start_period;

@@ -2,7 +2,8 @@
 // for BENCH_ROUNDS rounds:
 //   slicegate  BENCH_SLICES slices through the slice manager (`pool::create_slices`): each is
 //              inserted as `destroying`, then wiped into `available` (runtime remove, DROP
-//              DATABASE IF EXISTS, CREATE DATABASE … TEMPLATE, empty data directory, runtime
+//              DATABASE IF EXISTS, the slice's role, CREATE DATABASE … TEMPLATE … OWNER that
+//              role, its objects handed to it, empty data directory, a fresh password, runtime
 //              start, status), timed until the reply;
 //   bare       as many `CREATE DATABASE … TEMPLATE … OWNER wa_slice` statements, one after
 //              the other on a connection of their own: the floor.
@@ -43,6 +44,7 @@
 #include "common/database_url.hpp"
 #include "messages/register.hpp"
 #include "persistence/persistence.hpp"
+#include "persistence/provisioner.hpp"
 #include "runtime/external_driver.hpp"
 #include "tests/support/servers.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -173,10 +175,13 @@ int main() {
   test::temp_dir data;
   bench_config cfg;
   caf::actor_system sys{cfg};
-  persistence_config pc;
+  persistence_config dc;
+  dc.database_url = target.url;
+  auto db = sys.spawn<caf::detached>(persistence, dc);
+  provisioner_config pc;
   pc.database_url = target.url;
   pc.admin_database_url = target.admin_url;
-  auto db = sys.spawn<caf::detached>(persistence, pc);
+  auto provisioner_handle = sys.spawn<caf::detached>(provisioner, pc);
   must<std::vector<int32_t>>(sys, db, db::migrate{});
   auto runtime = sys.spawn<caf::detached>(
     slicegate::runtime, std::make_shared<external_driver>(), caf::timespan{1s});
@@ -187,8 +192,8 @@ int main() {
   config.slice_database_url = target.url;
   config.sweep_interval = 1h;
   config.request_timeout = 10min;
-  auto mgr = sys.spawn(slice_manager, config, pool_store_actor{db}, runtime, sweeper, sink,
-                       system_clock());
+  auto mgr = sys.spawn(slice_manager, config, pool_store_actor{db}, provisioner_handle, runtime,
+                       sweeper, sink, system_clock());
   // Start-up creates the template; nobody listens for user changes here.
   must<int32_t>(sys, mgr, start_atom_v, user_listener_actor{});
   pqxx::connection admin{target.admin_url};

@@ -35,7 +35,61 @@ std::string percent_decode(const std::string& text) {
   return result;
 }
 
+std::string percent_encode(const std::string& text) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string result;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      result += static_cast<char>(c);
+    } else {
+      result += '%';
+      result += digits[c >> 4];
+      result += digits[c & 0x0f];
+    }
+  }
+  return result;
+}
+
+std::string keyword_quoted(const std::string& text) {
+  std::string result = "'";
+  for (char c : text) {
+    if (c == '\\' || c == '\'')
+      result += '\\';
+    result += c;
+  }
+  return result + "'";
+}
+
 } // namespace
+
+std::string with_login(const std::string& url, const std::string& user,
+                       const std::string& password) {
+  static const std::regex url_form{R"(^(postgres(?:ql)?://)(?:[^@/?]*@)?([^?]*)(\?(.*))?$)"};
+  std::smatch m;
+  if (std::regex_match(url, m, url_form)) {
+    std::string query;
+    if (m[3].matched) {
+      static const std::regex login_param{R"(^(user|password)=)"};
+      auto params = m[4].str();
+      size_t start = 0;
+      while (start <= params.size()) {
+        auto end = params.find('&', start);
+        if (end == std::string::npos)
+          end = params.size();
+        auto param = params.substr(start, end - start);
+        if (!param.empty() && !std::regex_search(param, login_param))
+          query += (query.empty() ? "?" : "&") + param;
+        start = end + 1;
+      }
+    }
+    return m[1].str() + percent_encode(user) + ":" + percent_encode(password) + "@" + m[2].str()
+           + query;
+  }
+  static const std::regex login_keyword{R"((?:^|\s)(?:user|password)\s*=\s*('(?:[^'\\]|\\.)*'|\S+))"};
+  auto rest = std::regex_replace(url, login_keyword, "");
+  return (rest.empty() ? "" : rest + " ") + "user=" + keyword_quoted(user)
+         + " password=" + keyword_quoted(password);
+}
 
 std::string role_of(const std::string& url) {
   // URL form: the user before '@' in the authority, or `?user=` among the parameters.

@@ -250,8 +250,10 @@ inline bool operator==(const set_admin& x, const set_admin& y) {
   return std::tie(x.user_id, x.email, x.is_admin) == std::tie(y.user_id, y.email, y.is_admin);
 }
 
-/// Creates the slice template database (owned by `wa_slice`, with sql/slice-schema.sql) if it
-/// is missing, and brings its schema up to date; replies true if it had to create it.
+/// Creates the slice template database (owned by the gateway's role, with
+/// sql/slice-schema.sql, marked as a template that accepts no connections) if it is missing,
+/// brings its schema up to date, and moves slice databases an older version left owned by
+/// `wa_slice` to their own roles; replies true if it had to create the template.
 struct ensure_template {};
 
 template <class Inspector>
@@ -263,8 +265,9 @@ inline bool operator==(const ensure_template&, const ensure_template&) {
   return true;
 }
 
-/// Creates database `name` (must match `wa_slice_[0-9]+`) from the template, owned by
-/// `wa_slice`; replies false if it already existed.
+/// Creates database `name` (must match `wa_slice_[0-9]+`) from the template, owned by the
+/// slice's own role of the same name (made if missing, with a password nobody knows until
+/// `slice_login`); replies false if it already existed.
 struct create_slice_database {
   std::string name;
 };
@@ -291,6 +294,40 @@ typename Inspector::result_type inspect(Inspector& f, drop_slice_database& x) {
 
 inline bool operator==(const drop_slice_database& x, const drop_slice_database& y) {
   return x.name == y.name;
+}
+
+/// Gives slice `slice_id`'s role (`wa_slice_<id>`) a fresh random password, making the role
+/// if missing, and makes sure the slice's database, if it exists, is that role's alone. The
+/// previous password stops working. Replies with the login to hand the slice.
+struct slice_login {
+  int32_t slice_id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slice_login& x) {
+  return f(caf::meta::type_name("db::slice_login"), x.slice_id);
+}
+
+inline bool operator==(const slice_login& x, const slice_login& y) {
+  return x.slice_id == y.slice_id;
+}
+
+/// A slice's database login. The password exists nowhere else: PostgreSQL keeps a SCRAM
+/// verifier of it, and slicegate hands it to the slice in its environment.
+struct slice_credentials {
+  std::string role;
+  std::string password;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, slice_credentials& x) {
+  // omittable(): logs never render the password.
+  return f(caf::meta::type_name("db::slice_credentials"), x.role, caf::meta::omittable(),
+           x.password);
+}
+
+inline bool operator==(const slice_credentials& x, const slice_credentials& y) {
+  return x.role == y.role && x.password == y.password;
 }
 
 } // namespace slicegate::db

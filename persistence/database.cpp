@@ -1,14 +1,10 @@
 #include "persistence/database.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <regex>
-#include <thread>
 
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
-#include "common/database_url.hpp"
 #include "messages/error.hpp"
 #include "persistence/billing.hpp"
 #include "persistence/detail/migrations.hpp"
@@ -22,54 +18,6 @@ using detail::to_sql;
 
 namespace {
 
-/// SQLSTATE of CREATE DATABASE for a name that exists (a concurrent creator won).
-constexpr const char* duplicate_database = "42P04";
-/// SQLSTATE of CREATE DATABASE … TEMPLATE for a template that does not exist.
-constexpr const char* invalid_catalog_name = "3D000";
-
-/// SQLSTATE of DROP DATABASE when sessions are still connected after it terminated them.
-constexpr const char* object_in_use = "55006";
-
-/// How long a forced drop keeps trying while it races sessions on their way out, and the
-/// pauses between its attempts (doubling up to the cap).
-constexpr std::chrono::seconds drop_retry_window{15};
-constexpr std::chrono::milliseconds drop_first_pause{50};
-constexpr std::chrono::milliseconds drop_max_pause{1000};
-
-/// Whether a forced drop failed because a session was still leaving the database, which
-/// another attempt outlasts:
-/// - DROP … WITH (FORCE) refuses to terminate a superuser's session (SQLSTATE 42501, "must
-///   be a superuser to terminate superuser process"), and it counts a session whose client
-///   just disconnected until its backend has exited, which on a busy machine takes a while.
-///   libpqxx 6.4 throws `insufficient_privilege` for 42501 without the SQLSTATE.
-/// - It waits 5 seconds for the sessions it terminated to exit, then gives up with 55006.
-/// A session that does not leave (a superuser working in the slice's database, a missing
-/// membership in wa_slice) fails the same way on every attempt until the window is over.
-bool races_a_leaving_session(const pqxx::sql_error& e) {
-  return dynamic_cast<const pqxx::insufficient_privilege*>(&e) != nullptr
-         || e.sqlstate() == object_in_use;
-}
-
-/// The maintenance database: as configured, else the gateway server's `postgres` database.
-std::string admin_url(const persistence_config& cfg) {
-  return cfg.admin_database_url.empty() ? with_database(cfg.database_url, "postgres")
-                                        : cfg.admin_database_url;
-}
-
-bool valid_slice_database(const std::string& name) {
-  static const std::regex pattern{"^wa_slice_[0-9]{1,9}$"};
-  return std::regex_match(name, pattern);
-}
-
-bool valid_database_name(const std::string& name) {
-  static const std::regex pattern{"^[a-z_][a-z0-9_]{0,62}$"};
-  return std::regex_match(name, pattern);
-}
-
-bool database_exists(pqxx::transaction_base& tx, const std::string& name) {
-  return tx.exec_prepared1("database_exists", name)["present"].as<bool>();
-}
-
 std::vector<std::string> ids_of(const pqxx::result& rows) {
   std::vector<std::string> result;
   result.reserve(rows.size());
@@ -82,8 +30,7 @@ std::vector<std::string> ids_of(const pqxx::result& rows) {
 
 database::database(persistence_config cfg)
   : config_(std::move(cfg)),
-    gateway_("gateway", config_.database_url, config_.connect_timeout_seconds),
-    admin_("admin", admin_url(config_), config_.connect_timeout_seconds) {
+    gateway_("gateway", config_.database_url, config_.connect_timeout_seconds) {
   // Nothing to do: each link connects on first use.
 }
 
@@ -287,94 +234,6 @@ caf::expected<user_record> database::set_admin(const db::set_admin& x) {
                                                       : "no user with this e-mail");
     return detail::to_user(rows[0]);
   });
-}
-
-caf::expected<bool> database::ensure_template(const db::ensure_template&) {
-  auto& name = config_.template_database;
-  if (!valid_database_name(name))
-    return make_error(ec::invalid_request, "invalid template database name");
-  // CREATE DATABASE refuses to run inside a transaction block.
-  auto created = admin_.run([&name](pqxx::connection& c) {
-    pqxx::nontransaction tx{c};
-    if (database_exists(tx, name))
-      return false;
-    try {
-      tx.exec(detail::with_identifiers(statement("create_template_database"),
-                                       {{"template", tx.quote_name(name)}}));
-    } catch (const pqxx::sql_error& e) {
-      if (e.sqlstate() != duplicate_database)
-        throw;
-      return false;
-    }
-    return true;
-  });
-  // Bring the schema up to date (every statement of slice-schema.sql is idempotent) as
-  // wa_slice, so that wa_slice owns every object. The connection closes at the end of the
-  // block: CREATE DATABASE … TEMPLATE refuses a template with open sessions.
-  {
-    pqxx::connection conn{detail::with_connect_timeout(with_database(admin_url(config_), name),
-                                                       config_.connect_timeout_seconds)};
-    pqxx::work tx{conn};
-    tx.exec(statement("become_slice_owner"));
-    tx.exec(detail::sql_file("slice-schema.sql"));
-    tx.commit();
-  }
-  return created;
-}
-
-caf::expected<bool> database::create_slice_database(const db::create_slice_database& x) {
-  if (!valid_slice_database(x.name) || x.name == config_.template_database)
-    return make_error(ec::invalid_request, "invalid slice database name");
-  auto& template_name = config_.template_database;
-  if (!valid_database_name(template_name))
-    return make_error(ec::invalid_request, "invalid template database name");
-  return admin_.run([&](pqxx::connection& c) -> caf::expected<bool> {
-    pqxx::nontransaction tx{c};
-    if (database_exists(tx, x.name))
-      return false;
-    try {
-      tx.exec(detail::with_identifiers(
-        statement("create_slice_database"),
-        {{"name", tx.quote_name(x.name)}, {"template", tx.quote_name(template_name)}}));
-    } catch (const pqxx::sql_error& e) {
-      if (e.sqlstate() == duplicate_database)
-        return false;
-      if (e.sqlstate() == invalid_catalog_name)
-        return make_error(ec::not_found, "the slice template database does not exist");
-      throw;
-    }
-    return true;
-  });
-}
-
-caf::expected<bool> database::drop_slice_database(const db::drop_slice_database& x) {
-  if (!valid_slice_database(x.name) || x.name == config_.template_database)
-    return make_error(ec::invalid_request, "invalid slice database name");
-  auto drop = [&x](pqxx::connection& c) {
-    pqxx::nontransaction tx{c};
-    if (!database_exists(tx, x.name))
-      return false;
-    tx.exec(detail::with_identifiers(statement("drop_slice_database"),
-                                     {{"name", tx.quote_name(x.name)}}));
-    return true;
-  };
-  // This actor is detached and blocks on the server anyway: the drop itself waits up to 5 s
-  // for the sessions it terminates.
-  using clock = std::chrono::steady_clock;
-  auto deadline = clock::now() + drop_retry_window;
-  auto pause = drop_first_pause;
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return admin_.run(drop);
-    } catch (const pqxx::sql_error& e) {
-      if (!races_a_leaving_session(e) || clock::now() + pause >= deadline)
-        throw;
-      spdlog::debug("persistence retries dropping {} (attempt {}): a session still leaves it",
-                    x.name, attempt);
-    }
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds{drop_max_pause});
-  }
 }
 
 } // namespace slicegate

@@ -42,9 +42,6 @@ public:
   delete_user_sessions(const db::delete_user_sessions& x);
   caf::expected<int64_t> delete_expired_sessions(const db::delete_expired_sessions& x);
   caf::expected<user_record> set_admin(const db::set_admin& x);
-  caf::expected<bool> ensure_template(const db::ensure_template&);
-  caf::expected<bool> create_slice_database(const db::create_slice_database& x);
-  caf::expected<bool> drop_slice_database(const db::drop_slice_database& x);
 
   /// The gateway database's link, for the stores beside this class that the actor delegates
   /// to (persistence/telemetry.hpp).
@@ -56,8 +53,6 @@ private:
   persistence_config config_;
   /// The gateway database: every table of schema `gateway`.
   detail::link gateway_;
-  /// The maintenance database: CREATE and DROP DATABASE.
-  detail::link admin_;
 };
 
 } // namespace slicegate

@@ -5,8 +5,6 @@
 #include <typeinfo>
 #include <vector>
 
-#include <cxxabi.h>
-
 #include <caf/typed_event_based_actor.hpp>
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
@@ -15,6 +13,7 @@
 #include "persistence/admin.hpp"
 #include "persistence/billing.hpp"
 #include "persistence/database.hpp"
+#include "persistence/detail/errors.hpp"
 #include "persistence/detail/link.hpp"
 #include "persistence/pool.hpp"
 #include "persistence/telemetry.hpp"
@@ -85,69 +84,6 @@ bool contains_nul(const Request& x) {
   return f.found();
 }
 
-/// The demangled name of the dynamic type of `e`, e.g. "pqxx::insufficient_privilege".
-std::string type_name(const std::exception& e) {
-  int status = 0;
-  auto name = abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status);
-  std::string result = status == 0 && name != nullptr ? name : typeid(e).name();
-  std::free(name);
-  return result;
-}
-
-/// The text of `e` on one line: libpq ends messages with a newline and puts the statement
-/// context ("LINE 1: …") on lines of their own.
-std::string one_line(const std::exception& e) {
-  std::string result = e.what();
-  while (!result.empty() && (result.back() == '\n' || result.back() == ' '))
-    result.pop_back();
-  for (auto& c : result)
-    if (c == '\n' || c == '\t')
-      c = ' ';
-  return result;
-}
-
-/// Maps what a request threw to the error its requester gets. Logs with the SQLSTATE only:
-/// PostgreSQL's message details may quote row values (e-mails, password hashes).
-caf::error to_error(const char* op, const std::exception& e) {
-  if (detail::connection_lost(e)) {
-    spdlog::debug("persistence fails {}: database unavailable", op);
-    return make_error(ec::unavailable, "database unavailable");
-  }
-  if (dynamic_cast<const pqxx::unique_violation*>(&e))
-    return make_error(ec::conflict, std::string{op} + ": already exists");
-  if (dynamic_cast<const pqxx::foreign_key_violation*>(&e))
-    return make_error(ec::conflict, std::string{op} + ": refers to a missing row");
-  if (dynamic_cast<const pqxx::check_violation*>(&e)
-      || dynamic_cast<const pqxx::not_null_violation*>(&e)
-      || dynamic_cast<const pqxx::data_exception*>(&e))
-    return make_error(ec::invalid_request, std::string{op} + ": invalid value");
-  if (dynamic_cast<const pqxx::unexpected_rows*>(&e))
-    return make_error(ec::not_found, std::string{op} + ": not found");
-  if (auto err = dynamic_cast<const pqxx::sql_error*>(&e)) {
-    auto& state = err->sqlstate();
-    // Object in use (a template with sessions), lock not available.
-    if (state == "55006" || state == "55P03")
-      return make_error(ec::conflict, std::string{op} + ": in use");
-    if (state.empty()) {
-      // No SQLSTATE: an error libpq made up on the client side, or one of the server's whose
-      // code libpqxx 6.4 drops (it throws insufficient_privilege for 42501 without it, e.g.
-      // "must be a superuser to terminate superuser process"). Neither quotes row values, and
-      // without the type and text nobody can tell what happened.
-      auto type = type_name(e);
-      spdlog::error("persistence fails {}: {} without SQLSTATE: {}", op, type, one_line(e));
-      return make_error(ec::internal, std::string{op} + ": database error (" + type + ")");
-    }
-    spdlog::error("persistence fails {}: SQLSTATE {}", op, state);
-    return make_error(ec::internal, std::string{op} + ": database error " + state);
-  }
-  // A failed conversion quotes the value it could not convert: name the type only.
-  if (dynamic_cast<const pqxx::conversion_error*>(&e))
-    spdlog::error("persistence fails {}: a column does not convert to its record type", op);
-  else
-    spdlog::error("persistence fails {}: {}: {}", op, type_name(e), one_line(e));
-  return make_error(ec::internal, std::string{op} + ": internal error");
-}
-
 /// The handler of one request: checks the request, runs `fn` on the database and turns every
 /// exception into an error reply, so that no exception crosses a message.
 template <class T, class Request>
@@ -158,7 +94,7 @@ auto serve(database* store, const char* op, caf::expected<T> (database::*fn)(con
     try {
       return (store->*fn)(x);
     } catch (const std::exception& e) {
-      return to_error(op, e);
+      return detail::to_error(op, e);
     }
   };
 }
@@ -174,7 +110,7 @@ auto serve(database* store, const char* op,
     try {
       return fn(store->gateway(), x);
     } catch (const std::exception& e) {
-      return to_error(op, e);
+      return detail::to_error(op, e);
     }
   };
 }
@@ -206,9 +142,6 @@ persistence(persistence_actor::stateful_pointer<persistence_state> self,
     serve(store, "delete_user_sessions", &database::delete_user_sessions),
     serve(store, "delete_expired_sessions", &database::delete_expired_sessions),
     serve(store, "set_admin", &database::set_admin),
-    serve(store, "ensure_template", &database::ensure_template),
-    serve(store, "create_slice_database", &database::create_slice_database),
-    serve(store, "drop_slice_database", &database::drop_slice_database),
     serve(store, "apply_billing_event", &billing_store::apply),
     serve(store, "insert_telemetry", &telemetry_store::insert),
     serve(store, "update_slice_health", &telemetry_store::update_slice_health),

@@ -13,10 +13,6 @@ namespace slicegate {
 struct persistence_config {
   /// Gateway database (`wank_saas`).
   std::string database_url;
-  /// Maintenance database for CREATE/DROP DATABASE.
-  std::string admin_database_url;
-  /// Template every slice database is created from.
-  std::string template_database = "wa_slice_template";
   /// Seconds libpq waits for a connection before the request fails with `unavailable`.
   int connect_timeout_seconds = 2;
 };

@@ -236,6 +236,21 @@ init_pg() {
         cat "$PGDIR/initdb.log" >&2
         die "initdb failed (log: $PGDIR/initdb.log)"
     fi
+    # Slice roles (members of wa_slice) log in with their password, as in a real deployment,
+    # so that tests see what a slice's credentials open; everyone else is trusted here,
+    # wank_gateway too, although it belongs to wa_slice (the first line that matches wins).
+    local hba="$PGDATA/pg_hba.conf"
+    {
+        echo "local all wank_gateway trust"
+        echo "host all wank_gateway 127.0.0.1/32 trust"
+        echo "host all wank_gateway ::1/128 trust"
+        echo "local all +wa_slice scram-sha-256"
+        echo "host all +wa_slice 127.0.0.1/32 scram-sha-256"
+        echo "host all +wa_slice ::1/128 scram-sha-256"
+        cat "$hba"
+    } >"$hba.new"
+    mv "$hba.new" "$hba"
+    if is_root; then chown postgres:postgres "$hba"; fi
 }
 
 wait_pg() {

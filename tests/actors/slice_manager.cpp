@@ -36,6 +36,11 @@ namespace {
 struct world {
   /// Every request to the store, the runtime and the janitor, in order, e.g. "rt stop 4".
   std::vector<std::string> calls;
+  /// Slices the runtime says run with their own role (`rt::adopt` keeps them).
+  std::set<int32_t> running;
+  /// The database URL each slice was last started with, and the passwords handed out.
+  std::map<int32_t, std::string> started_with;
+  int logins = 0;
   /// Requests that fail once, by the same text as in `calls`.
   std::map<std::string, caf::error> fail_once;
   /// Requests whose answer the test gives later, by the text in `calls`; `holder` keeps
@@ -152,7 +157,7 @@ caf::result<db::slice_transition> fake_transition(const world_ptr& w,
   return t;
 }
 
-pool_store_actor::behavior_type fake_store(pool_store_actor::pointer self, world_ptr w) {
+provisioner_actor::behavior_type fake_provisioner(provisioner_actor::pointer, world_ptr w) {
   return {
     [w](db::ensure_template) -> caf::result<bool> {
       if (auto err = record(w, "db ensure_template"))
@@ -169,6 +174,17 @@ pool_store_actor::behavior_type fake_store(pool_store_actor::pointer self, world
         return *err;
       return true;
     },
+    [w](const db::slice_login& x) -> caf::result<db::slice_credentials> {
+      auto n = std::to_string(x.slice_id);
+      if (auto err = record(w, "db login " + n))
+        return *err;
+      return db::slice_credentials{"wa_slice_" + n, "pw-" + n + "-" + std::to_string(++w->logins)};
+    },
+  };
+}
+
+pool_store_actor::behavior_type fake_store(pool_store_actor::pointer self, world_ptr w) {
+  return {
     [w](const db::insert_slices& x) -> caf::result<std::vector<slice_record>> {
       if (auto err = record(w, "db insert " + std::to_string(x.count)))
         return *err;
@@ -268,8 +284,14 @@ pool_runtime_actor::behavior_type fake_runtime(pool_runtime_actor::pointer self,
     return answer(self, w, call, true);
   };
   return {
-    [reply](const rt::start& x) {
+    [reply, w](const rt::start& x) {
+      w->started_with[x.spec.slice_id] = x.spec.database_url;
       return reply("rt start " + std::to_string(x.spec.slice_id));
+    },
+    [w](const rt::adopt& x) -> caf::result<bool> {
+      if (auto err = record(w, "rt adopt " + std::to_string(x.slice_id) + " " + x.database_role))
+        return *err;
+      return w->running.count(x.slice_id) > 0;
     },
     [reply](const rt::stop& x) { return reply("rt stop " + std::to_string(x.slice_id)); },
     [reply](const rt::remove& x) { return reply("rt remove " + std::to_string(x.slice_id)); },
@@ -325,6 +347,7 @@ struct fixture : test::deterministic_system {
   timestamp now = timestamp{std::chrono::hours{24 * 20000}};
   slice_manager_config config;
   pool_store_actor store;
+  provisioner_actor provisioner;
   pool_runtime_actor runtime;
   janitor_actor janitor;
   pool_event_sink_actor events;
@@ -339,6 +362,7 @@ struct fixture : test::deterministic_system {
     config.retry_min = 1s;
     config.retry_max = 8s;
     store = spawn(fake_store, w);
+    provisioner = spawn(fake_provisioner, w);
     runtime = spawn(fake_runtime, w);
     janitor = spawn(fake_janitor, w);
     events = spawn(fake_events, w);
@@ -353,7 +377,8 @@ struct fixture : test::deterministic_system {
     auto clock = [this] {
       return now;
     };
-    mgr = spawn(slice_manager, config, store, runtime, janitor, events, clock_fn{clock});
+    mgr = spawn(slice_manager, config, store, provisioner, runtime, janitor, events,
+                clock_fn{clock});
     run();
   }
 
@@ -401,7 +426,8 @@ struct fixture : test::deterministic_system {
     auto n = std::to_string(id);
     return {"rt remove " + n,          "db drop wa_slice_" + n,
             "db create wa_slice_" + n, "fs empty " + n,
-            "rt start " + n,           "db transition " + n + " destroying->available"};
+            "db login " + n,           "rt start " + n,
+            "db transition " + n + " destroying->available"};
   }
 
   void check_wiped_in_order(int32_t id) {
@@ -727,6 +753,45 @@ BOOST_AUTO_TEST_CASE(the_sweep_leaves_a_busy_slice_for_the_next_one) {
   BOOST_TEST(w->count("db transition 4 assigned->destroying") == 0u);
   release("rt stop 4", true);
   BOOST_REQUIRE(suspended.arrived());
+}
+
+BOOST_AUTO_TEST_CASE(start_keeps_slices_running_with_their_role_and_gives_others_a_new_login) {
+  w->add_slice(2, slice_status::available);
+  w->add_slice(4, slice_status::assigned, 40);
+  // Slice 2 runs with its own role (a container a previous daemon started); slice 4 does not.
+  w->running.insert(2);
+  spawn_manager();
+  BOOST_REQUIRE(ask<int32_t>(start_atom_v, listener));
+  BOOST_TEST(w->count("rt adopt 2 wa_slice_2") == 1u);
+  BOOST_TEST(w->count("db login 2") == 0u);
+  BOOST_TEST(w->count("rt start 2") == 0u);
+  BOOST_TEST(w->count("rt adopt 4 wa_slice_4") == 1u);
+  BOOST_TEST(w->position("db login 4") < w->position("rt start 4"));
+  // The slice's own role and the password just set, in place of the configured login.
+  BOOST_TEST(w->started_with[4] == "postgresql://wa_slice_4:pw-4-1@127.0.0.1:5432/wa_slice_4");
+}
+
+BOOST_AUTO_TEST_CASE(every_fresh_start_sets_a_new_password) {
+  w->add_slice(4, slice_status::assigned, 40);
+  start();
+  auto first = w->started_with[4];
+  // The slice dies: it is started afresh, with a password of its own again, never the last.
+  tell(rt::exited{4, "killed"});
+  advance(1s);
+  BOOST_TEST(w->count("db login 4") == 2u);
+  BOOST_TEST(w->count("rt adopt 4 wa_slice_4") == 1u);
+  BOOST_TEST(w->started_with[4] != first);
+  BOOST_TEST(w->started_with[4].find("wa_slice_4:pw-4-2@") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(without_slice_logins_the_configured_url_is_handed_out) {
+  config.slice_logins = false;
+  config.slice_database_url = "postgresql://crm:secret@db.example:5432/postgres";
+  w->add_slice(4, slice_status::assigned, 40);
+  start();
+  BOOST_TEST(w->count("rt adopt 4 wa_slice_4") == 0u);
+  BOOST_TEST(w->count("db login 4") == 0u);
+  BOOST_TEST(w->started_with[4] == "postgresql://crm:secret@db.example:5432/wa_slice_4");
 }
 
 BOOST_AUTO_TEST_CASE(start_finishes_interrupted_wipes_and_aligns_the_runtime) {

@@ -24,6 +24,7 @@
 #include "common/database_url.hpp"
 #include "messages/error.hpp"
 #include "persistence/persistence.hpp"
+#include "persistence/provisioner.hpp"
 #include "runtime/external_driver.hpp"
 #include "tests/support/ask.hpp"
 #include "tests/support/printing.hpp"
@@ -100,6 +101,7 @@ struct fixture {
   test::system_config cfg;
   caf::actor_system sys{cfg};
   persistence_actor db;
+  provisioner_actor provisioner_handle;
   runtime_actor runtime;
   janitor_actor sweeper;
   recorder_ptr seen = std::make_shared<recorder>();
@@ -117,6 +119,11 @@ struct fixture {
     drop_slice_databases();
     db = spawn_persistence();
     must<std::vector<int32_t>>(db, db::migrate{});
+    provisioner_config pc;
+    pc.database_url = servers.database_url();
+    pc.admin_database_url = servers.admin_database_url();
+    provisioner_handle = sys.spawn<caf::detached>(provisioner, pc);
+    keep(provisioner_handle);
     runtime = sys.spawn<caf::detached>(slicegate::runtime, std::make_shared<external_driver>(),
                                        caf::timespan{1s});
     sweeper = sys.spawn<caf::detached>(janitor, data_root());
@@ -146,7 +153,6 @@ struct fixture {
   persistence_actor spawn_persistence() {
     persistence_config pc;
     pc.database_url = servers.database_url();
-    pc.admin_database_url = servers.admin_database_url();
     auto result = sys.spawn<caf::detached>(persistence, pc);
     keep(result);
     return result;
@@ -163,8 +169,8 @@ struct fixture {
   }
 
   slice_manager_full_actor spawn_manager(persistence_actor store) {
-    auto result = sys.spawn(slice_manager, config, pool_store_actor{store}, runtime, sweeper,
-                            events, clock());
+    auto result = sys.spawn(slice_manager, config, pool_store_actor{store}, provisioner_handle,
+                            runtime, sweeper, events, clock());
     keep(result);
     return result;
   }
@@ -214,8 +220,9 @@ struct fixture {
   }
 
   std::string slice_database_url(int32_t slice_id) const {
-    // As the slice itself connects: the role that owns its database.
-    return with_database(servers.slice_database_url(), "wa_slice_" + std::to_string(slice_id));
+    // What the slice's database holds, read as the superuser (tests/integration/tenancy.cpp
+    // connects as the slices' own roles).
+    return with_database(servers.superuser_url(), "wa_slice_" + std::to_string(slice_id));
   }
 
   /// The slice databases a previous test left behind would collide with this one's ids.
@@ -224,7 +231,10 @@ struct fixture {
     pqxx::nontransaction tx{conn};
     for (const auto& row :
          tx.exec("SELECT datname FROM pg_database WHERE datname ~ '^wa_slice_[0-9]+$'"))
+    {
+      tx.exec("ALTER DATABASE " + tx.quote_name(row[0].as<std::string>()) + " IS_TEMPLATE false");
       tx.exec("DROP DATABASE " + tx.quote_name(row[0].as<std::string>()) + " WITH (FORCE)");
+    }
   }
 
   optional<int32_t> slice_of(int32_t user_id) {

@@ -133,8 +133,11 @@ void servers::start_nats() {
 
 void servers::reset_database() {
   auto psql = "psql -q -v ON_ERROR_STOP=1 '" + superuser_url() + "' -c ";
+  // sql/setup.sql makes it again, with the functions slice roles are made through.
   if (run(psql + "'DROP DATABASE IF EXISTS wank_saas WITH (FORCE)' >/dev/null") != 0
-      || run(psql + "'CREATE DATABASE wank_saas OWNER wank_gateway' >/dev/null") != 0)
+      || run("bash " + std::string{SLICEGATE_SOURCE_DIR} + "/sql/setup.sh '" + superuser_url()
+             + "' >/dev/null")
+           != 0)
     throw std::runtime_error("cannot reset the gateway database");
 }
 

@@ -24,7 +24,8 @@ public:
   const std::string& database_url() const;
   /// Maintenance database as `wank_gateway`.
   const std::string& admin_database_url() const;
-  /// Maintenance database as `wa_slice`, the role slices connect as.
+  /// Maintenance database as `wa_slice`: where slices reach PostgreSQL (each logs in as its
+  /// own role; `wa_slice` itself cannot log in).
   const std::string& slice_database_url() const;
   /// Maintenance database as superuser `postgres` (for test set-up only).
   const std::string& superuser_url() const;
@@ -38,7 +39,8 @@ public:
   void kill_nats();
   void start_nats();
 
-  /// Drops and re-creates the gateway database, so that a test starts from nothing.
+  /// Drops and re-creates the gateway database (through sql/setup.sh), so that a test starts
+  /// from nothing.
   void reset_database();
 
 private:
