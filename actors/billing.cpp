@@ -44,6 +44,13 @@ struct event_summary {
 
 void log_outcome(const event_summary& x, const billing::outcome& out) {
   auto type = billing::to_string(x.type);
+  if (out.kind == billing::outcome_kind::refused) {
+    for (auto user_id : out.user_ids)
+      spdlog::warn(
+        "billing refuses {} {}: user {} is linked to a Stripe customer other than {}", type,
+        x.event_id, user_id, x.customer ? *x.customer : "-");
+    return;
+  }
   if (out.kind != billing::outcome_kind::applied) {
     spdlog::debug("billing keeps {} {} as {}", type, x.event_id, to_string(out.kind));
     return;
@@ -60,8 +67,9 @@ void log_outcome(const event_summary& x, const billing::outcome& out) {
 }
 
 /// Asks persistence to apply `request`. Once it answers, `log` sees the outcome, the slice
-/// manager and the session manager hear about every user it changed, and the requester gets
-/// it; a failure goes to the requester as is. `what` names the work in logs.
+/// manager and the session manager hear about every user it changed (only an applied event
+/// changes anyone), and the requester gets it; a failure goes to the requester as is. `what`
+/// names the work in logs.
 template <class Request, class Log>
 caf::result<billing::outcome>
 apply_and_notify(billing_actor::stateful_pointer<billing_state> self, Request request,
@@ -71,8 +79,9 @@ apply_and_notify(billing_actor::stateful_pointer<billing_state> self, Request re
     .then(
       [self, rp, log](billing::outcome& out) mutable {
         log(out);
-        for (auto user_id : out.user_ids)
-          notify(self, user_id);
+        if (out.kind == billing::outcome_kind::applied)
+          for (auto user_id : out.user_ids)
+            notify(self, user_id);
         rp.deliver(std::move(out));
       },
       [rp, what](caf::error& err) mutable {

@@ -41,8 +41,19 @@ std::optional<event_handler> make_signup_handler(const bridge_config& cfg,
   };
 }
 
+/// Why billing stored an event without applying it, for `<p>.events.rejected`: a refused
+/// checkout names a user linked to another Stripe customer, and a link is never replaced.
+std::string refusal_reason(const billing::outcome& out) {
+  std::string who = "its user";
+  if (!out.user_ids.empty())
+    who = "user " + std::to_string(out.user_ids.front());
+  return "refused: " + who
+         + " is linked to another Stripe customer; the checkout is recorded, not applied";
+}
+
 /// `gateway.events.payment` → `billing::stripe_event` → billing actor. A Stripe event of a type
-/// billing does not handle is acknowledged at once, without asking anyone.
+/// billing does not handle is acknowledged at once, without asking anyone. A checkout billing
+/// refused is acknowledged too (it is recorded), and reported like an unprocessable event.
 std::optional<event_handler> make_payment_handler(const bridge_config& cfg,
                                                   const bridge_targets& targets) {
   if (!targets.billing)
@@ -63,7 +74,11 @@ std::optional<event_handler> make_payment_handler(const bridge_config& cfg,
     auto& event = std::get<billing::stripe_event>(parsed);
     auto id = event.event_id;
     ask<billing::outcome>(self, billing, timeout, std::move(event), std::move(complete),
-                          msg.delivered, std::move(id));
+                          msg.delivered, id, [id](const billing::outcome& out) {
+                            return out.kind == billing::outcome_kind::refused
+                                     ? rejected(refusal_reason(out), id)
+                                     : done();
+                          });
   };
 }
 

@@ -58,19 +58,27 @@ outcome classify(const caf::error& err, uint64_t delivered);
 /// The `id` field of an event body, if it has one; for reports on events that do not decode.
 optional<std::string> peek_event_id(std::string_view payload);
 
-/// Asks `target` with `msg` from the consumer `self` and completes with done once a `Reply`
-/// arrives, i.e. after the target committed, or with `classify`'s outcome on failure (a
-/// timeout included). The answer arrives on the consumer's thread.
-template <class Reply, class Target, class Message>
+/// Asks `target` with `msg` from the consumer `self` and completes with `judge(reply)` once a
+/// `Reply` arrives, i.e. after the target committed, or with `classify`'s outcome on failure
+/// (a timeout included). The answer arrives on the consumer's thread.
+template <class Reply, class Target, class Message, class Judge>
 void ask(event_consumer_pointer self, const Target& target, caf::timespan timeout, Message msg,
-         completion complete, uint64_t delivered, optional<std::string> event_id) {
+         completion complete, uint64_t delivered, optional<std::string> event_id, Judge judge) {
   self->request(target, timeout, std::move(msg))
-    .then([complete](Reply&) { complete(done()); },
+    .then([complete, judge](Reply& reply) { complete(judge(reply)); },
           [complete, delivered, event_id](caf::error& err) {
             auto result = classify(err, delivered);
             result.event_id = event_id;
             complete(std::move(result));
           });
+}
+
+/// As above, completing with done whatever the `Reply`.
+template <class Reply, class Target, class Message>
+void ask(event_consumer_pointer self, const Target& target, caf::timespan timeout, Message msg,
+         completion complete, uint64_t delivered, optional<std::string> event_id) {
+  ask<Reply>(self, target, timeout, std::move(msg), std::move(complete), delivered,
+             std::move(event_id), [](const Reply&) { return done(); });
 }
 
 } // namespace slicegate::bridge

@@ -92,15 +92,19 @@ enum class outcome_kind : uint8_t {
   pending,
   /// Nothing to apply: a checkout without a customer, an invoice outside any subscription.
   ignored,
+  /// A checkout naming a user who is linked to a different Stripe customer: stored and marked
+  /// with that user (listed), not applied. A link is never replaced.
+  refused,
 };
 
-/// Returns "applied", "duplicate", "stale", "pending" or "ignored".
+/// Returns "applied", "duplicate", "stale", "pending", "ignored" or "refused".
 std::string to_string(outcome_kind x);
 
 /// Reply to a `stripe_event`.
 struct outcome {
   outcome_kind kind = outcome_kind::ignored;
-  /// The users whose billing state changed (empty unless `applied`).
+  /// `applied`: the users whose billing state changed; `refused`: the user the checkout named,
+  /// whose state did not change; otherwise empty.
   std::vector<int32_t> user_ids;
 };
 

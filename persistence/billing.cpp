@@ -4,6 +4,7 @@
 #include <string>
 
 #include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
 
 #include "persistence/detail/rows.hpp"
 
@@ -53,20 +54,24 @@ outcome apply_change(pqxx::work& tx, const billing::stripe_event& e) {
   return {outcome_kind::applied, {user_id}};
 }
 
-/// A completed checkout: links its customer to a user, then applies the customer's events
-/// that waited for the link.
+/// A completed checkout: links its customer to the user it names, then applies the customer's
+/// events that waited for the link. It never replaces a link: a user linked to a different
+/// customer stays as they are, and the checkout is marked with them, not applied.
 outcome link_customer(pqxx::work& tx, const billing::stripe_event& e) {
   // A one-off payment may complete without a customer: nothing to link.
   if (!e.customer)
     return {outcome_kind::ignored, {}};
-  auto linked
+  auto named
     = tx.exec_prepared("billing_link_customer", to_sql(e.client_reference_id),
                        to_sql(e.customer_email), *e.customer, to_sql(e.subscription_id));
   // Nobody by that id or e-mail yet: the checkout waits for the user's creation.
-  if (linked.empty())
+  if (named.empty())
     return {outcome_kind::pending, {}};
-  auto user_id = linked[0]["id"].as<int32_t>();
-  tx.exec_prepared("billing_mark_event", e.event_id, user_id, true);
+  auto user_id = named[0]["id"].as<int32_t>();
+  auto linked = named[0]["linked"].as<bool>();
+  tx.exec_prepared("billing_mark_event", e.event_id, user_id, linked);
+  if (!linked)
+    return {outcome_kind::refused, {user_id}};
   apply_waiting_events(tx, user_id, *e.customer);
   return {outcome_kind::applied, {user_id}};
 }
@@ -100,9 +105,16 @@ bool apply_waiting(pqxx::work& tx, int32_t user_id) {
   auto changed = false;
   auto checkout = tx.exec_prepared("billing_link_waiting_checkout", user_id);
   if (!checkout.empty()) {
-    tx.exec_prepared("billing_mark_event", checkout[0]["event_id"].as<std::string>(), user_id,
-                     true);
-    changed = true;
+    auto event_id = checkout[0]["event_id"].as<std::string>();
+    auto linked = checkout[0]["linked"].as<bool>();
+    tx.exec_prepared("billing_mark_event", event_id, user_id, linked);
+    if (linked)
+      changed = true;
+    else
+      // The user was created with another customer: the checkout stays on record, refused.
+      spdlog::warn("billing refuses waiting checkout.session.completed {}: user {} was created "
+                   "with a Stripe customer other than {}",
+                   event_id, user_id, checkout[0]["stripe_customer"].as<std::string>());
   }
   // The customer the checkout just linked, or the one the user was created with.
   auto customer = tx.exec_prepared("billing_user_customer", user_id);

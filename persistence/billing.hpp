@@ -21,9 +21,10 @@ namespace slicegate::billing_store {
 caf::expected<billing::outcome> apply(detail::link& gateway, const db::apply_billing_event& x);
 
 /// Applies, inside `tx` (the transaction that creates user `user_id`), what waited for the
-/// user to exist: links the latest checkout that named the user (by id or e-mail), then applies
-/// the stored events of the user's Stripe customer, oldest `created` first. Returns whether
-/// that changed the user.
+/// user to exist: links the latest checkout that named the user (by id or e-mail) unless the
+/// user was created with a different Stripe customer (then the checkout is marked with the
+/// user, not applied, and logged at warn), then applies the stored events of the user's
+/// Stripe customer, oldest `created` first. Returns whether that changed the user.
 bool apply_waiting(pqxx::work& tx, int32_t user_id);
 
 } // namespace slicegate::billing_store

@@ -193,6 +193,18 @@ BOOST_AUTO_TEST_CASE(events_that_change_nobody_notify_nobody) {
   BOOST_CHECK(rec->user_changed.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_refused_checkout_notifies_nobody) {
+  // The store names the user the checkout would have relinked; nothing of theirs changed.
+  *store_reply = [] {
+    return outcome{outcome_kind::refused, {7}};
+  };
+  auto out = ask(subscription_event(event_type::checkout_session_completed, caf::none));
+  BOOST_REQUIRE(out);
+  BOOST_CHECK(*out == (outcome{outcome_kind::refused, {7}}));
+  BOOST_CHECK(rec->billing_changed.empty());
+  BOOST_CHECK(rec->user_changed.empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_status_is_refused_without_asking_the_store) {
   auto out = ask(subscription_event(event_type::subscription_updated, "suspended_by_alien"));
   BOOST_REQUIRE(!out);

@@ -531,9 +531,13 @@ BOOST_AUTO_TEST_CASE(a_waiting_event_older_than_the_users_state_stays_unapplied)
   auto id = make_user("mixed@example.com");
   link(id, "cus_first");
   updated("evt_m1", t0 + 50, "cus_first", "active");
+  // A checkout never replaces a link; an operator removes the old one by hand, which leaves
+  // the user's state in place.
+  sql("UPDATE gateway.users SET stripe_customer = NULL WHERE id = " + std::to_string(id));
   check_outcome(updated("evt_m2", t0 + 10, "cus_second", "canceled"), outcome_kind::pending);
   check_outcome(checkout("evt_m_cs", t0 + 60, "cus_second", std::to_string(id), std::nullopt),
                 outcome_kind::applied, {id});
+  BOOST_CHECK(user(id).stripe_customer == std::string{"cus_second"});
   BOOST_CHECK_EQUAL(user(id).subscription_status, "active");
   auto row = event("evt_m2");
   BOOST_REQUIRE(row);
@@ -552,14 +556,24 @@ BOOST_AUTO_TEST_CASE(a_checkout_links_by_client_reference_id_before_email) {
 
 BOOST_AUTO_TEST_CASE(a_checkout_links_by_email_without_a_usable_reference) {
   auto id = make_user("mail@example.com");
-  // No reference, a reference that is not a user id, one naming nobody: all fall back.
-  check_outcome(checkout("evt_e1", t0, "cus_e1", std::nullopt, "MAIL@Example.com"),
+  // No reference, a reference that is not a user id, one naming nobody: all fall back. The
+  // e-mail matches whatever its case, as the users table stores e-mails lowercase.
+  check_outcome(checkout("evt_e1", t0, "cus_e", std::nullopt, "MAIL@Example.com"),
                 outcome_kind::applied, {id});
-  check_outcome(checkout("evt_e2", t0, "cus_e2", "order-17", "mail@example.com"),
+  check_outcome(checkout("evt_e2", t0 + 1, "cus_e", "order-17", "mail@example.com"),
                 outcome_kind::applied, {id});
-  check_outcome(checkout("evt_e3", t0, "cus_e3", "999999", "mail@example.com"),
+  check_outcome(checkout("evt_e3", t0 + 2, "cus_e", "999999", " mail@example.com "),
                 outcome_kind::applied, {id});
-  BOOST_CHECK(user(id).stripe_customer == std::string{"cus_e3"});
+  BOOST_CHECK(user(id).stripe_customer == std::string{"cus_e"});
+  // Anything but the same address, lowercased, names nobody.
+  for (auto other : {"mail+tag@example.com", "ma.il@example.com", "mail@example.co",
+                     "mail@example.com.evil.test", "%@example.com"})
+    BOOST_TEST_CONTEXT(other) {
+      check_outcome(checkout(std::string{"evt_e_"} + other, t0 + 3, "cus_other", std::nullopt,
+                             std::string{other}),
+                    outcome_kind::pending);
+    }
+  BOOST_CHECK(user(id).stripe_customer == std::string{"cus_e"});
 }
 
 BOOST_AUTO_TEST_CASE(a_checkout_naming_nobody_waits_and_one_without_customer_is_ignored) {
@@ -636,6 +650,118 @@ BOOST_AUTO_TEST_CASE(a_waiting_checkout_names_its_user_by_id_too) {
   auto id = make_user("second@example.com");
   BOOST_REQUIRE_EQUAL(std::to_string(id), next);
   BOOST_CHECK(user(id).stripe_customer == std::string{"cus_ref"});
+}
+
+// -- hijacks: a link is never replaced ------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_checkout_never_replaces_the_customer_a_user_is_linked_to) {
+  auto id = make_user("held@example.com");
+  link(id, "cus_held");
+  check_outcome(updated("evt_h1", t0 + 1, "cus_held", "active"), outcome_kind::applied, {id});
+  // The stranger's subscription is already over; were it linked, the user's slice would go.
+  check_outcome(updated("evt_h_thief", t0 + 2, "cus_thief", "canceled"), outcome_kind::pending);
+  auto before = user(id);
+  auto heard_before = heard();
+  // Naming the user by id, then by e-mail alone, each with a customer of its own.
+  check_outcome(checkout("evt_h_cs1", t0 + 3, "cus_thief", std::to_string(id), std::nullopt),
+                outcome_kind::refused, {id});
+  check_outcome(checkout("evt_h_cs2", t0 + 4, "cus_thief", std::nullopt, "Held@Example.com"),
+                outcome_kind::refused, {id});
+  check_outcome(checkout("evt_h_cs3", t0 + 5, "cus_other", "999999", "held@example.com"),
+                outcome_kind::refused, {id});
+  auto after = user(id);
+  BOOST_CHECK(after.stripe_customer == std::string{"cus_held"});
+  BOOST_CHECK(after.subscription_id == std::string{"sub_cus_held"});
+  BOOST_CHECK_EQUAL(after.subscription_status, "active");
+  BOOST_CHECK(after.stripe_status == std::string{"active"});
+  BOOST_CHECK(after.ends_at == before.ends_at);
+  BOOST_CHECK(after.billing_updated_at == before.billing_updated_at);
+  // Each checkout is recorded against the user, not applied.
+  for (auto evt : {"evt_h_cs1", "evt_h_cs2", "evt_h_cs3"}) {
+    BOOST_TEST_CONTEXT(evt) {
+      auto row = event(evt);
+      BOOST_REQUIRE(row);
+      BOOST_CHECK(!row->applied);
+      BOOST_CHECK(row->user_id == id);
+    }
+  }
+  // The stranger's events still wait for a customer of their own.
+  auto waiting = event("evt_h_thief");
+  BOOST_REQUIRE(waiting);
+  BOOST_CHECK(!waiting->applied);
+  BOOST_CHECK(!waiting->user_id);
+  check_outcome(updated("evt_h_thief2", t0 + 6, "cus_thief", "canceled"),
+                outcome_kind::pending);
+  // Nobody re-ran the slice policy or dropped a cached session for the user.
+  auto heard_after = heard();
+  BOOST_CHECK(heard_after.policy_runs == heard_before.policy_runs);
+  BOOST_CHECK(heard_after.cache_drops == heard_before.cache_drops);
+  // The user's own customer still applies.
+  check_outcome(updated("evt_h7", t0 + 7, "cus_held", "past_due"), outcome_kind::applied, {id});
+}
+
+BOOST_AUTO_TEST_CASE(a_waiting_checkout_does_not_take_over_an_account_with_another_customer) {
+  // Paid with the e-mail, and with the id the next account will get, before they exist.
+  auto first = make_user("first-w@example.com");
+  auto next = std::to_string(first + 1);
+  check_outcome(checkout("evt_x_cs1", t0 + 5, "cus_stranger", std::nullopt, "X@Y.example"),
+                outcome_kind::pending);
+  check_outcome(checkout("evt_x_cs2", t0 + 6, "cus_stranger", next, std::nullopt),
+                outcome_kind::pending);
+  check_outcome(updated("evt_x_sub", t0 + 7, "cus_stranger", "canceled"),
+                outcome_kind::pending);
+  // The account comes with a customer of its own (a signup event naming it).
+  auto id = make_user("x@y.example", "cus_own");
+  BOOST_REQUIRE_EQUAL(std::to_string(id), next);
+  auto u = user(id);
+  BOOST_CHECK(u.stripe_customer == std::string{"cus_own"});
+  BOOST_CHECK(!u.subscription_id);
+  BOOST_CHECK_EQUAL(u.subscription_status, "trial");
+  BOOST_CHECK(!u.billing_updated_at);
+  // The checkout that would have linked is recorded against the account, not applied.
+  auto row = event("evt_x_cs2");
+  BOOST_REQUIRE(row);
+  BOOST_CHECK(!row->applied);
+  BOOST_CHECK(row->user_id == id);
+  for (auto evt : {"evt_x_cs1", "evt_x_sub"})
+    BOOST_TEST_CONTEXT(evt) {
+      BOOST_REQUIRE(event(evt));
+      BOOST_CHECK(!event(evt)->applied);
+    }
+  BOOST_CHECK(!event("evt_x_sub")->user_id);
+  // The account's own customer applies.
+  check_outcome(updated("evt_x_own", t0 + 8, "cus_own", "active"), outcome_kind::applied, {id});
+}
+
+BOOST_AUTO_TEST_CASE(a_fresh_account_is_linked_and_its_own_customer_may_check_out_again) {
+  // Linked directly: an account without a customer.
+  auto direct = make_user("fresh-direct@example.com");
+  check_outcome(
+    checkout("evt_f_cs1", t0, "cus_fresh", std::nullopt, "fresh-direct@example.com"),
+    outcome_kind::applied, {direct});
+  // The same customer checks out again (a new subscription): still its own link.
+  check_outcome(
+    checkout("evt_f_cs2", t0 + 1, "cus_fresh", std::to_string(direct), std::nullopt),
+    outcome_kind::applied, {direct});
+  BOOST_CHECK(user(direct).stripe_customer == std::string{"cus_fresh"});
+  // Linked on creation: a checkout that waited, for an account created without a customer...
+  check_outcome(
+    checkout("evt_f_cs3", t0 + 2, "cus_fresh_w", std::nullopt, "fresh-w@example.com"),
+    outcome_kind::pending);
+  check_outcome(updated("evt_f_sub3", t0 + 3, "cus_fresh_w", "active"), outcome_kind::pending);
+  auto waited = make_user("fresh-w@example.com");
+  BOOST_CHECK(user(waited).stripe_customer == std::string{"cus_fresh_w"});
+  BOOST_CHECK_EQUAL(user(waited).subscription_status, "active");
+  BOOST_CHECK(event("evt_f_cs3")->applied);
+  // ...or for one created with that very customer.
+  check_outcome(
+    checkout("evt_f_cs4", t0 + 4, "cus_same", std::nullopt, "fresh-same@example.com"),
+    outcome_kind::pending);
+  auto same = make_user("fresh-same@example.com", "cus_same");
+  BOOST_CHECK(user(same).stripe_customer == std::string{"cus_same"});
+  BOOST_CHECK(user(same).subscription_id == std::string{"sub_cus_same"});
+  BOOST_CHECK(event("evt_f_cs4")->applied);
+  BOOST_CHECK(event("evt_f_cs4")->user_id == same);
 }
 
 // -- hostile payloads ----------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -201,6 +202,46 @@ BOOST_AUTO_TEST_CASE(a_checkout_before_the_web_signup_links_at_signup) {
   auto id = reply.json()["user"]["id"].get<int32_t>();
   BOOST_CHECK(column(id, "stripe_customer") == std::string{"cus_ws"});
   BOOST_CHECK(column(id, "subscription_status") == std::string{"active"});
+}
+
+BOOST_AUTO_TEST_CASE(a_checkout_for_a_user_linked_elsewhere_is_reported_and_not_applied) {
+  auto id = account("linked@example.com");
+  publish(checkout("evt_r_cs1", t0, "cus_r_own", id));
+  publish(updated("evt_r_1", t0 + 1, "cus_r_own", "active"));
+  BOOST_REQUIRE(becomes(id, "stripe_status", "active"));
+  client->subscribe(rejected_events);
+  // A stranger's checkout naming the user, then the stranger's cancellation.
+  publish(checkout("evt_r_cs2", t0 + 2, "cus_r_thief", id));
+  publish(updated("evt_r_2", t0 + 3, "cus_r_thief", "canceled"));
+  auto got = client->wait_for(1);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  auto report = got[0].json();
+  BOOST_CHECK_EQUAL(report["subject"], payment_events);
+  BOOST_CHECK_EQUAL(report["event_id"], "evt_r_cs2");
+  auto reason = report["reason"].get<std::string>();
+  BOOST_CHECK_MESSAGE(reason.find("user " + std::to_string(id)) != std::string::npos, reason);
+  BOOST_CHECK(acked_through(last_sequence()));
+  BOOST_CHECK(column(id, "stripe_customer") == std::string{"cus_r_own"});
+  BOOST_CHECK(column(id, "subscription_id") == std::string{"sub_cus_r_own"});
+  BOOST_CHECK(column(id, "subscription_status") == std::string{"active"});
+  BOOST_CHECK(column(id, "stripe_status") == std::string{"active"});
+  // Recorded with the user, not applied; logged at warn with the event and the user.
+  pqxx::connection conn{servers.database_url()};
+  pqxx::work tx{conn};
+  auto row = tx.exec_params1("SELECT user_id, applied_at IS NULL FROM gateway.billing_events"
+                             " WHERE event_id = $1",
+                             "evt_r_cs2");
+  BOOST_CHECK_EQUAL(row[0].as<int32_t>(), id);
+  BOOST_CHECK(row[1].as<bool>());
+  auto log = daemon->log();
+  std::istringstream lines{log};
+  auto warned = false;
+  for (std::string line; std::getline(lines, line);)
+    warned = warned
+             || (line.find("warn") != std::string::npos
+                 && line.find("evt_r_cs2") != std::string::npos
+                 && line.find("user " + std::to_string(id)) != std::string::npos);
+  BOOST_CHECK_MESSAGE(warned, log);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_types_are_acknowledged_without_a_report) {
