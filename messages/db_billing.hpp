@@ -16,7 +16,8 @@ namespace slicegate::db {
 /// - a checkout links its customer (and subscription) to the user named by
 ///   `client_reference_id`, else by e-mail, then applies every event of that customer that
 ///   waited for the link, oldest `created` first; a checkout naming nobody waits (`pending`)
-///   for its user's creation (`db::create_user` applies what waited);
+///   for its user's creation (`db::create_user` applies what waited); a checkout naming a user
+///   linked to another customer is stored and `refused`, and nothing of that user changes;
 /// - an event with a `mapped_status` applies to the user linked to its customer, unless that
 ///   user already has state from a newer event (`stale`); with no user linked it waits
 ///   (`pending`);
