@@ -11,6 +11,8 @@ namespace slicegate::probe {
 
 namespace {
 
+constexpr size_t max_state_bytes = 32;
+
 /// libcurl wants one global initialization per process before any handle is made.
 void init_curl_once() {
   static const bool initialized = [] {
@@ -36,14 +38,37 @@ telemetry::health_result failure(std::string error) {
   return result;
 }
 
+/// A state as stored: a word of 1–32 letters, digits, `_`, `-` or `.` as sent, anything else
+/// `invalid` (a tenant controls its answer; its text must not reach the database unchecked).
+optional<std::string> checked_state(optional<std::string> state) {
+  if (!state)
+    return caf::none;
+  auto word = !state->empty() && state->size() <= max_state_bytes
+              && std::all_of(state->begin(), state->end(), [](char c) {
+                   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                          || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+                 });
+  return word ? std::move(state) : optional<std::string>{"invalid"};
+}
+
+/// A phone as stored: E.164 (`+`, then 7 to 15 digits, the first not 0), else none.
+optional<std::string> checked_phone(optional<std::string> phone) {
+  if (!phone || phone->size() < 8 || phone->size() > 16 || (*phone)[0] != '+'
+      || (*phone)[1] == '0')
+    return caf::none;
+  if (!std::all_of(phone->begin() + 1, phone->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return caf::none;
+  return phone;
+}
+
 } // namespace
 
 void read_health_body(std::string_view body, telemetry::health_result& result) {
   auto json = nlohmann::json::parse(body, nullptr, false);
   if (!json.is_object())
     return;
-  result.wa_state = string_field(json, "wa_state");
-  result.wa_phone = string_field(json, "wa_phone");
+  result.wa_state = checked_state(string_field(json, "wa_state"));
+  result.wa_phone = checked_phone(string_field(json, "wa_phone"));
 }
 
 /// One probe: its easy handle, what has been read so far, and whom to tell.

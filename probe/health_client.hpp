@@ -19,6 +19,10 @@ namespace slicegate::probe {
 
 /// Reads `wa_state` and `wa_phone` from a `/health` body into `result`. A field that is
 /// missing or not a string stays none; a body that is not a JSON object leaves both none.
+/// What a slice sends is bounded here, before anything stores it: a state that is not a word
+/// of at most 32 letters, digits, `_`, `-` or `.` becomes `invalid`, and a phone that is not
+/// E.164 (`+` and 7–15 digits) is dropped. A NUL byte or 16 KiB of text thus never reaches the
+/// telemetry batch, where it would fail every other slice's rows with it.
 void read_health_body(std::string_view body, telemetry::health_result& result);
 
 /// Runs health probes concurrently on one libcurl multi handle, driven by a thread of its own,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
 
 #include "messages/error.hpp"
 #include "probe/disk_usage.hpp"
@@ -119,6 +120,36 @@ BOOST_AUTO_TEST_CASE(the_health_body_gives_state_and_phone) {
     BOOST_TEST(!none.wa_state, body);
     BOOST_TEST(!none.wa_phone, body);
   }
+}
+
+BOOST_AUTO_TEST_CASE(what_a_slice_answers_is_bounded_before_it_is_stored) {
+  // A state is a short word; anything else is recorded as "invalid", never as sent.
+  auto state_of = [](const std::string& value) {
+    telemetry::health_result r;
+    probe::read_health_body(nlohmann::json{{"wa_state", value}}.dump(), r);
+    return r.wa_state;
+  };
+  BOOST_TEST(state_of("CONNECTED") == optional<std::string>{"CONNECTED"});
+  BOOST_TEST(state_of("qr-pending_2") == optional<std::string>{"qr-pending_2"});
+  for (auto bad : {std::string(16 * 1024, 'A'), std::string{"CONN\0ECTED", 11},
+                   std::string{"CONN"} + '\0' + "ECTED", std::string{"two words"},
+                   std::string{"<script>"}, std::string{""}, std::string(33, 'x'),
+                   std::string{"\xc3\xa9tat"}})
+    BOOST_TEST(state_of(bad) == optional<std::string>{"invalid"}, "state " << bad.size());
+  // A phone is E.164 or nothing.
+  auto phone_of = [](const std::string& value) {
+    telemetry::health_result r;
+    probe::read_health_body(nlohmann::json{{"wa_phone", value}}.dump(), r);
+    return r.wa_phone;
+  };
+  BOOST_TEST(phone_of("+15551234567") == optional<std::string>{"+15551234567"});
+  for (auto bad : {"15551234567", "+0555123", "+1", "+1555123456789012", "+1 555 123",
+                   "+1555abc4567", ""})
+    BOOST_TEST(!phone_of(bad), "phone " << bad);
+  std::string nul_phone = "+1555";
+  nul_phone += '\0';
+  nul_phone += "1234567";
+  BOOST_TEST(!phone_of(nul_phone));
 }
 
 BOOST_AUTO_TEST_CASE(a_healthy_slice_answers_with_its_state) {
