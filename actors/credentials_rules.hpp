@@ -26,9 +26,6 @@ constexpr size_t max_password_bytes = 72;
 /// Raw bytes of a session token; the client sees them as twice as many hex characters.
 constexpr size_t session_token_bytes = 32;
 
-/// Lowest bcrypt cost accepted in a signup event.
-constexpr int min_event_bcrypt_cost = 12;
-
 /// Trims and lowercases `input` and checks that it looks like an e-mail address: at most 254
 /// characters, valid UTF-8, exactly one `@` with something on both sides, no spaces and no
 /// control characters. Lowercasing covers non-ASCII letters the way PostgreSQL's `lower()`

@@ -566,9 +566,13 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
       auto cost = bcrypt_cost_of(ev.password_hash);
       if (!cost)
         return make_error(ec::invalid_request, "password_hash: not a bcrypt hash");
-      if (*cost < min_event_bcrypt_cost)
+      auto& cfg = self->state.cfg;
+      if (*cost < cfg.event_bcrypt_min_cost || *cost > cfg.event_bcrypt_max_cost)
         return make_error(ec::invalid_request,
-                          "password_hash: bcrypt cost must be at least 12");
+                          "password_hash: bcrypt cost must be from "
+                            + std::to_string(cfg.event_bcrypt_min_cost) + " to "
+                            + std::to_string(cfg.event_bcrypt_max_cost) + ", not "
+                            + std::to_string(*cost));
       auto request = new_user(self, *email, std::move(ev.password_hash));
       request.stripe_customer = std::move(ev.stripe_customer);
       request.signup_event_id = std::move(ev.event_id);

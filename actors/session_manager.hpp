@@ -25,6 +25,10 @@ struct session_config {
   /// bcrypt work factor for new hashes (and for the dummy an unknown e-mail is checked
   /// against).
   int32_t bcrypt_cost = 12;
+  /// The bcrypt costs a signup event's hash may have: below, it is too weak to store; above,
+  /// every login attempt on the account would hold a hasher thread for seconds or days.
+  int32_t event_bcrypt_min_cost = 12;
+  int32_t event_bcrypt_max_cost = 14;
   /// A session stays valid this long after it was last extended...
   timespan session_ttl = std::chrono::hours{24 * 30};
   /// ...but never longer than this after it was created.

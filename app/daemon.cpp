@@ -114,9 +114,10 @@ int run_serve(const settings& cfg) {
   // every user, password hash, session and payment.
   if (cfg.runtime == "process" || cfg.runtime == "docker") {
     if (cfg.slice_database_url.empty()) {
-      spdlog::error("slice-database-url is not set: the {} runtime hands it to every slice. "
-                    "Set it (SLICEGATE_SLICE_DATABASE_URL) to a role that owns the slice "
-                    "databases and nothing else, e.g. postgresql://wa_slice:…@host/postgres",
+      spdlog::error("slice-database-url is not set: the {} runtime hands it to every slice, "
+                    "with the slice's own role and database. Set it "
+                    "(SLICEGATE_SLICE_DATABASE_URL) to where slices reach PostgreSQL, e.g. "
+                    "postgresql://wa_slice@host:5432/postgres",
                     cfg.runtime);
       return 2;
     }
@@ -127,6 +128,12 @@ int run_serve(const settings& cfg) {
                     role_of(cfg.database_url));
       return 2;
     }
+  }
+  if (cfg.event_bcrypt_min_cost > cfg.event_bcrypt_max_cost) {
+    spdlog::error("signup-event-min-cost {} is above signup-event-max-cost {}: no signup event "
+                  "could be accepted",
+                  cfg.event_bcrypt_min_cost, cfg.event_bcrypt_max_cost);
+    return 2;
   }
   auto signals = block_stop_signals();
   if (cfg.bcrypt_cost < 12)

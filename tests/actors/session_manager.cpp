@@ -1119,6 +1119,17 @@ BOOST_AUTO_TEST_CASE(the_hash_must_be_bcrypt_of_cost_12_or_more) {
   BOOST_TEST(db_data->users.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(the_hash_cost_must_stay_within_the_configured_range) {
+  // Cost 31 is a day of CPU per login attempt: refused, as is anything above the range.
+  for (auto cost : {15, 20, 31})
+    BOOST_TEST(code(ask<user_record>(event("evt_hi_" + std::to_string(cost),
+                                           std::to_string(cost) + "@example.com", cost)))
+                 == ec::invalid_request,
+               "cost " << cost);
+  BOOST_TEST(ok(ask<user_record>(event("evt_14", "fourteen@example.com", 14))));
+  BOOST_TEST(db_data->users.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_events_are_invalid_requests) {
   BOOST_TEST(code(ask<user_record>(event("", "a@example.com"))) == ec::invalid_request);
   BOOST_TEST(code(ask<user_record>(event("evt_1", "not an email"))) == ec::invalid_request);
