@@ -47,9 +47,10 @@ struct bridge_config {
   int64_t max_payload = 64 * 1024;
   /// JetStream stream of inbound events (`<p>.events.signup`, `<p>.events.payment`).
   std::string events_stream = "GATEWAY_EVENTS";
-  /// How long inbound events stay in their stream; zero keeps them (they are few, and an
-  /// outage of any length must not lose one).
-  caf::timespan events_max_age = caf::timespan{0};
+  /// How long inbound events stay in their stream (they carry e-mails, password hashes and
+  /// payment payloads); zero keeps them. Long enough to outlast any outage: an event is
+  /// applied, or kept as rejected in the database, well before.
+  caf::timespan events_max_age = std::chrono::hours{24 * 30};
   /// JetStream stream that keeps outbound slice events for durable subscribers.
   std::string slices_stream = "GATEWAY_SLICES";
   caf::timespan slices_max_age = std::chrono::hours{24 * 7};

@@ -1,5 +1,6 @@
 #include "bridge/jetstream.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "bridge/link.hpp"
@@ -38,6 +39,45 @@ bool connected(natsConnection* nc) {
 }
 
 caf::error ensure_stream(jsCtx* js, const stream_spec& spec) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto s = js_GetStreamInfo(&info, js, spec.name.c_str(), nullptr, &jerr);
+  if (s == NATS_OK && info != nullptr && info->Config != nullptr) {
+    // It exists: slicegate sets only what it owns, its subjects and the age limit of its
+    // setting. Every other limit (size, count, replicas, discard policy) stays as an operator
+    // made it.
+    auto& found = *info->Config;
+    std::vector<const char*> subjects(found.Subjects, found.Subjects + found.SubjectsLen);
+    auto changed = found.MaxAge != spec.max_age.count();
+    for (auto& subject : spec.subjects)
+      if (std::none_of(subjects.begin(), subjects.end(),
+                       [&](const char* x) { return subject == x; })) {
+        subjects.push_back(subject.c_str());
+        changed = true;
+      }
+    if (changed) {
+      auto own = found.Subjects;
+      auto own_len = found.SubjectsLen;
+      found.MaxAge = spec.max_age.count();
+      found.Subjects = subjects.data();
+      found.SubjectsLen = static_cast<int>(subjects.size());
+      jsStreamInfo* updated = nullptr;
+      s = js_UpdateStream(&updated, js, &found, nullptr, &jerr);
+      jsStreamInfo_Destroy(updated);
+      // The info frees its own array, not ours.
+      found.Subjects = own;
+      found.SubjectsLen = own_len;
+    }
+    jsStreamInfo_Destroy(info);
+    if (s != NATS_OK)
+      return make_error(ec::unavailable,
+                        "cannot update stream " + spec.name + ": " + last_error(s, jerr));
+    return caf::none;
+  }
+  jsStreamInfo_Destroy(info);
+  if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr)
+    return make_error(ec::unavailable,
+                      "cannot read stream " + spec.name + ": " + last_error(s, jerr));
   std::vector<const char*> subjects;
   for (auto& subject : spec.subjects)
     subjects.push_back(subject.c_str());
@@ -49,16 +89,12 @@ caf::error ensure_stream(jsCtx* js, const stream_spec& spec) {
   cfg.Storage = js_FileStorage;
   cfg.Retention = js_LimitsPolicy;
   cfg.MaxAge = spec.max_age.count();
-  jsStreamInfo* info = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  auto s = js_AddStream(&info, js, &cfg, nullptr, &jerr);
-  // The same configuration again is accepted; a different one is 10058 and needs an update.
-  if (s != NATS_OK && jerr == JSStreamNameExistErr) {
-    jerr = static_cast<jsErrCode>(0);
-    s = js_UpdateStream(&info, js, &cfg, nullptr, &jerr);
-  }
+  info = nullptr;
+  jerr = static_cast<jsErrCode>(0);
+  s = js_AddStream(&info, js, &cfg, nullptr, &jerr);
   jsStreamInfo_Destroy(info);
-  if (s != NATS_OK)
+  // Another instance made it in between: it is then as wanted, or the next start updates it.
+  if (s != NATS_OK && jerr != JSStreamNameExistErr)
     return make_error(ec::unavailable,
                       "cannot create stream " + spec.name + ": " + last_error(s, jerr));
   return caf::none;
