@@ -233,11 +233,13 @@ void pump_wipes(self_ptr self);
 /// it); `reason` goes into the event.
 void transition(self_ptr self, int32_t slice_id, std::vector<slice_status> from,
                 slice_status to, optional<std::string> db_reason, std::string reason,
-                std::function<void(caf::expected<db::slice_transition>)> k) {
+                std::function<void(caf::expected<db::slice_transition>)> k,
+                optional<db::due_guard> due = caf::none) {
   auto& st = self->state;
   self
     ->request(st.db, st.config.request_timeout,
-              db::transition_slice{slice_id, std::move(from), to, std::move(db_reason)})
+              db::transition_slice{slice_id, std::move(from), to, std::move(db_reason),
+                                   std::move(due)})
     .then(
       [self, reason, k](db::slice_transition& t) {
         announce(self, t, reason);
@@ -282,7 +284,8 @@ void stop_step(self_ptr self, const slice_record& slice, started_continuation k)
 /// stays recorded. The caller holds the slice's busy mark.
 void runtime_transition(self_ptr self, int32_t slice_id, slice_status from, slice_status to,
                         const char* verb, optional<std::string> db_reason, std::string reason,
-                        runtime_step act, runtime_step undo, slice_continuation done) {
+                        runtime_step act, runtime_step undo, slice_continuation done,
+                        optional<db::due_guard> due = caf::none) {
   read_slice(self, slice_id, from, verb, [=](caf::expected<slice_record> slice) {
     if (!slice)
       return done(std::move(slice.error()));
@@ -303,15 +306,18 @@ void runtime_transition(self_ptr self, int32_t slice_id, slice_status from, slic
                                      slice_id, message_of(undone.error()));
                    });
                    done(std::move(t.error()));
-                 });
+                 },
+                 due);
     });
   });
 }
 
 /// assigned → suspended: the runtime stops the slice, its data stays.
-void suspend(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done) {
+void suspend(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done,
+             optional<db::due_guard> due = caf::none) {
   runtime_transition(self, slice_id, slice_status::assigned, slice_status::suspended,
-                     "suspended", reason, reason, stop_step, start_step, std::move(done));
+                     "suspended", reason, reason, stop_step, start_step, std::move(done),
+                     std::move(due));
 }
 
 /// suspended → assigned: the runtime starts the slice again; the status reason is cleared.
@@ -418,16 +424,21 @@ void pump_wipes(self_ptr self) {
 /// assigned|suspended|available (or an unfinished destroying) → destroying → available: the
 /// user is released in the first transaction, then the slice is wiped. The caller holds the
 /// busy mark.
-void destroy(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done) {
-  transition(self, slice_id,
-             {slice_status::available, slice_status::assigned, slice_status::suspended,
-              slice_status::destroying},
-             slice_status::destroying, reason, reason,
-             [self, done](caf::expected<db::slice_transition> t) {
-               if (!t)
-                 return done(std::move(t.error()));
-               wipe(self, std::move(t->slice), done);
-             });
+/// Moves a slice to `destroying` and wipes it. With `due`, only while the billing policy
+/// still asks for it when the move is written (the sweep: a payment may land in between).
+void destroy(self_ptr self, int32_t slice_id, std::string reason, slice_continuation done,
+             optional<db::due_guard> due = caf::none) {
+  transition(
+    self, slice_id,
+    {slice_status::available, slice_status::assigned, slice_status::suspended,
+     slice_status::destroying},
+    slice_status::destroying, reason, reason,
+    [self, done](caf::expected<db::slice_transition> t) {
+      if (!t)
+        return done(std::move(t.error()));
+      wipe(self, std::move(t->slice), done);
+    },
+    std::move(due));
 }
 
 // -- provisioning and the pool floor ---------------------------------------------------------
@@ -588,7 +599,8 @@ void request_assignment(self_ptr self) {
 
 /// Runs one action of the billing policy, unless another operation holds the slice (the next
 /// sweep sees it again).
-void run_action(self_ptr self, const db::due_action& a, std::function<void()> k) {
+void run_action(self_ptr self, const db::due_action& a, const db::due_actions& query,
+                std::function<void()> k) {
   if (!claim(self, a.slice_id)) {
     spdlog::debug("slice-manager defers {} of busy slice {}", pool::to_string(a.action),
                   a.slice_id);
@@ -601,8 +613,10 @@ void run_action(self_ptr self, const db::due_action& a, std::function<void()> k)
       spdlog::warn("slice-manager cannot {} slice {}: {}", what, id, message_of(r.error()));
     k();
   };
+  // Suspensions and destructions happen only if, when written, they are still due.
+  db::due_guard due{query.now, query.past_due_before, query.ended_before, a.action};
   switch (a.action) {
-    case pool::verb::suspend: return suspend(self, id, a.reason, done);
+    case pool::verb::suspend: return suspend(self, id, a.reason, done, due);
     case pool::verb::resume: return resume(self, id, a.reason, done);
     case pool::verb::destroy:
       if (a.status == slice_status::destroying) {
@@ -613,7 +627,7 @@ void run_action(self_ptr self, const db::due_action& a, std::function<void()> k)
                 [done](caf::error& err) { done(std::move(err)); });
         return;
       }
-      return destroy(self, id, a.reason, done);
+      return destroy(self, id, a.reason, done, due);
   }
 }
 
@@ -624,15 +638,15 @@ void apply_policy(self_ptr self, optional<int32_t> user_id, std::function<void()
   auto now = st.clock();
   db::due_actions query{now, now - st.config.past_due_grace, now - st.config.data_retention,
                         user_id};
-  self->request(st.db, st.config.request_timeout, std::move(query))
+  self->request(st.db, st.config.request_timeout, query)
     .then(
-      [self, k](std::vector<db::due_action>& actions) {
+      [self, k, query](std::vector<db::due_action>& actions) {
         if (actions.empty())
           return k();
         spdlog::debug("slice-manager finds {} lifecycle action(s) due", actions.size());
         auto pending = std::make_shared<size_t>(actions.size());
         for (auto& a : actions)
-          run_action(self, a, [pending, k] {
+          run_action(self, a, query, [pending, k] {
             if (--*pending == 0)
               k();
           });

@@ -74,21 +74,46 @@ inline bool operator==(const get_slice_detail& x, const get_slice_detail& y) {
 /// slice's user on both sides in the same transaction; moving to `available` also forgets the
 /// health of what was wiped. `ec::not_found` if there is no such slice, `ec::conflict` if its
 /// status is not one of `from`.
+/// The billing policy's verdict a transition depends on: the move happens only when, in its
+/// own transaction, with the slice and its user locked, the policy (`due_actions` at these
+/// times) still asks for `action` on the slice. Otherwise the move is refused (`conflict`):
+/// a payment that landed since the sweep read what was due wins.
+struct due_guard {
+  timestamp now;
+  timestamp past_due_before;
+  timestamp ended_before;
+  pool::verb action = pool::verb::suspend;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, due_guard& x) {
+  return f(caf::meta::type_name("db::due_guard"), x.now, x.past_due_before, x.ended_before,
+           x.action);
+}
+
+inline bool operator==(const due_guard& x, const due_guard& y) {
+  return std::tie(x.now, x.past_due_before, x.ended_before, x.action)
+         == std::tie(y.now, y.past_due_before, y.ended_before, y.action);
+}
+
 struct transition_slice {
   int32_t slice_id = 0;
   std::vector<slice_status> from;
   slice_status to = slice_status::available;
   optional<std::string> reason;
+  /// When set, the move is made only while the billing policy still asks for it.
+  optional<due_guard> due;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, transition_slice& x) {
-  return f(caf::meta::type_name("db::transition_slice"), x.slice_id, x.from, x.to, x.reason);
+  return f(caf::meta::type_name("db::transition_slice"), x.slice_id, x.from, x.to, x.reason,
+           x.due);
 }
 
 inline bool operator==(const transition_slice& x, const transition_slice& y) {
-  return std::tie(x.slice_id, x.from, x.to, x.reason)
-         == std::tie(y.slice_id, y.from, y.to, y.reason);
+  return std::tie(x.slice_id, x.from, x.to, x.reason, x.due)
+         == std::tie(y.slice_id, y.from, y.to, y.reason, y.due);
 }
 
 /// Reply to `transition_slice`: the slice afterwards, and what it was before.

@@ -125,6 +125,17 @@ caf::expected<db::slice_transition> transition_slice(detail::link& gateway,
     return make_error(ec::invalid_request, "invalid slice transition");
   return gateway.run([&x](pqxx::connection& c) -> caf::expected<db::slice_transition> {
     pqxx::work tx{c};
+    if (x.due) {
+      tx.exec_prepared("due_lock", x.slice_id);
+      auto& due = *x.due;
+      auto verdict
+        = tx.exec_prepared("pool_due_actions", to_sql(due.now), to_sql(due.past_due_before),
+                           to_sql(due.ended_before), to_sql(optional<int32_t>{}), x.slice_id);
+      if (verdict.empty() || to_verb(verdict[0]["action"].as<std::string>()) != due.action)
+        return make_error(ec::conflict, slice_name(x.slice_id) + ": the billing policy no "
+                                          "longer asks to "
+                                          + pool::to_string(due.action) + " it");
+    }
     auto rows = tx.exec_prepared("slice_transition", x.slice_id, status_list(x.from),
                                  to_sql(x.to), to_sql(x.reason));
     if (rows.empty())
@@ -220,7 +231,7 @@ caf::expected<std::vector<db::due_action>> due_actions(detail::link& gateway,
   return gateway.run([&](pqxx::connection& c) -> caf::expected<std::vector<db::due_action>> {
     pqxx::read_transaction tx{c};
     auto rows = tx.exec_prepared("pool_due_actions", now, past_due_before, ended_before,
-                                 to_sql(x.user_id));
+                                 to_sql(x.user_id), to_sql(optional<int32_t>{}));
     tx.commit();
     std::vector<db::due_action> result;
     result.reserve(rows.size());

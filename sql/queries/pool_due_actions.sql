@@ -1,5 +1,5 @@
 -- The lifecycle actions the billing policy (DESIGN.md section 3) asks for at $1, for every
--- slice, or only for user $4's (NULL: all). $2 is $1 minus the past-due grace period, $3 is $1
+-- slice, or only for user $4's (NULL: all), or only for slice $5 (NULL: all). $2 is $1 minus the past-due grace period, $3 is $1
 -- minus the data retention. One row per slice that needs an action, by slice id; each slice
 -- gets the first rule that applies:
 --   1. destroy a slice still held for a user who no longer exists;
@@ -28,6 +28,7 @@ WITH candidates AS (
     FROM gateway.slices s
     LEFT JOIN gateway.users u ON u.id = s.user_id
     WHERE ($4::integer IS NULL OR s.user_id = $4::integer)
+      AND ($5::integer IS NULL OR s.id = $5::integer)
       AND s.status IN ('assigned', 'suspended', 'destroying')
 )
 SELECT c.slice_id, c.user_id, c.status, verdict.action, verdict.reason

@@ -36,6 +36,8 @@ namespace {
 struct world {
   /// Every request to the store, the runtime and the janitor, in order, e.g. "rt stop 4".
   std::vector<std::string> calls;
+  /// The billing guards transitions carried, by slice.
+  std::vector<std::pair<int32_t, db::due_guard>> guards;
   /// Slices the runtime says run with their own role (`rt::adopt` keeps them).
   std::set<int32_t> running;
   /// The database URL each slice was last started with, and the passwords handed out.
@@ -216,6 +218,8 @@ pool_store_actor::behavior_type fake_store(pool_store_actor::pointer self, world
       return pool::slice_detail{i->second, caf::none};
     },
     [w](const db::transition_slice& x) -> caf::result<db::slice_transition> {
+      if (x.due)
+        w->guards.push_back({x.slice_id, *x.due});
       auto status = w->slices.count(x.slice_id) ? to_string(w->slices[x.slice_id].status) : "?";
       if (auto err = record(w, "db transition " + std::to_string(x.slice_id) + " " + status
                                  + "->" + to_string(x.to)))
@@ -723,6 +727,14 @@ BOOST_AUTO_TEST_CASE(the_sweep_asks_with_the_injected_clock_and_applies_what_is_
              == (std::vector<std::string>{
                "assigned->destroying (billing: data retention after cancellation ended)",
                "destroying->available (wiped)"}));
+  // The suspension and the destruction are written only if still due then, by the same
+  // rules at the same times; a resumption (nothing lost) needs no such check.
+  BOOST_REQUIRE_EQUAL(w->guards.size(), 2u);
+  for (auto& [id, guard] : w->guards) {
+    BOOST_TEST((guard.now == q.now && guard.past_due_before == q.past_due_before
+                && guard.ended_before == q.ended_before));
+    BOOST_TEST((guard.action == (id == 1 ? pool::verb::suspend : pool::verb::destroy)));
+  }
   // The next sweep comes one interval later, with the clock as it is then.
   advance(config.sweep_interval);
   BOOST_REQUIRE_EQUAL(w->due_queries.size(), 2u);

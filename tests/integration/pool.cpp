@@ -526,6 +526,41 @@ BOOST_AUTO_TEST_CASE(the_sweep_applies_the_billing_policy_by_the_injected_clock)
   BOOST_TEST(status_of(paying_slice.id) == slice_status::suspended);
 }
 
+BOOST_AUTO_TEST_CASE(a_payment_after_the_sweep_read_what_was_due_keeps_the_data) {
+  start_manager();
+  auto user = make_user("late@example.com");
+  create_slices(1);
+  auto slice = *place(user.id).slice;
+  // Cancelled, ended 40 days ago: the slice's data is due for destruction.
+  sql("UPDATE gateway.users SET subscription_status = 'cancelled',"
+      " subscription_ends_at = now() - interval '40 days' WHERE id = "
+      + std::to_string(user.id));
+  auto now = caf::make_timestamp();
+  db::due_actions query{now, now - config.past_due_grace, now - config.data_retention,
+                        user.id};
+  auto due = must<std::vector<db::due_action>>(db, query);
+  BOOST_REQUIRE_EQUAL(due.size(), 1u);
+  BOOST_REQUIRE(due[0].action == pool::verb::destroy);
+  // The customer pays after the sweep read that, before it acts.
+  sql("UPDATE gateway.users SET subscription_status = 'active', subscription_ends_at = NULL "
+      "WHERE id = " + std::to_string(user.id));
+  db::transition_slice destroy{slice.id,
+                               {slice_status::assigned, slice_status::suspended},
+                               slice_status::destroying,
+                               due[0].reason,
+                               db::due_guard{query.now, query.past_due_before,
+                                             query.ended_before, pool::verb::destroy}};
+  test::check_fails(ask<db::slice_transition>(db, destroy), ec::conflict);
+  BOOST_TEST(status_of(slice.id) == slice_status::assigned);
+  BOOST_TEST(slice_of(user.id) == optional<int32_t>{slice.id});
+  // Without the payment the same request destroys.
+  sql("UPDATE gateway.users SET subscription_status = 'cancelled',"
+      " subscription_ends_at = now() - interval '40 days' WHERE id = "
+      + std::to_string(user.id));
+  auto moved = must<db::slice_transition>(db, destroy);
+  BOOST_TEST(moved.slice.status == slice_status::destroying);
+}
+
 BOOST_AUTO_TEST_CASE(past_due_suspends_after_the_grace_period_or_at_once_when_unpaid) {
   start_manager();
   auto late = make_user("late@example.com");
