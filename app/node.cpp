@@ -111,6 +111,7 @@ node_config make_node_config(const settings& s) {
 
   c.bridge.nats_url = s.nats_url;
   c.bridge.subject_prefix = s.subject_prefix;
+  c.bridge.events_max_age = s.events_retention;
   c.bridge.service_name = s.service_name;
   c.bridge.request_timeout = s.request_timeout;
   c.bridge.max_payload = s.max_payload;
@@ -125,6 +126,8 @@ node_config make_node_config(const settings& s) {
   c.hasher.queue = static_cast<size_t>(std::max(0, s.bcrypt_queue));
 
   c.sessions.bcrypt_cost = s.bcrypt_cost;
+  c.sessions.event_bcrypt_min_cost = s.event_bcrypt_min_cost;
+  c.sessions.event_bcrypt_max_cost = s.event_bcrypt_max_cost;
   c.sessions.session_ttl = s.session_ttl;
   c.sessions.session_max_age = s.session_max_age;
   c.sessions.session_touch_interval = s.session_touch_interval;

@@ -77,6 +77,9 @@ void add_settings(CLI::App& app, settings& s) {
     ->check(CLI::Range(1, 10000));
   add(app, "nats-url", s.nats_url, "NATS server URL(s), comma-separated");
   add(app, "subject-prefix", s.subject_prefix, "First token of every subject");
+  add_duration(app, "events-retention", s.events_retention,
+               "How long the inbound event stream keeps events (0s: for ever); other limits "
+               "an operator set on the stream are kept");
   add(app, "service-name", s.service_name, "Name in the NATS micro protocol");
   add(app, "runtime", s.runtime, "How slices run: process, docker or external")
     ->check(CLI::IsMember({"process", "docker", "external"}));
@@ -105,6 +108,12 @@ void add_settings(CLI::App& app, settings& s) {
   add_duration(app, "session-touch-interval", s.session_touch_interval,
                "Minimum time between two writes of a session's rolling expiry");
   add(app, "session-cache-size", s.session_cache_size, "Resolved sessions cached in memory");
+  add(app, "signup-event-min-cost", s.event_bcrypt_min_cost,
+      "Lowest bcrypt cost of a hash in a signup event")
+    ->check(CLI::Range(4, 31));
+  add(app, "signup-event-max-cost", s.event_bcrypt_max_cost,
+      "Highest bcrypt cost of a hash in a signup event (each login verifies at that cost)")
+    ->check(CLI::Range(4, 31));
   add(app, "bcrypt-cost", s.bcrypt_cost, "bcrypt work factor (12; lower only for tests)")
     ->check(CLI::Range(4, 31));
   add(app, "bcrypt-workers", s.bcrypt_workers, "bcrypt threads (0: one per core)");

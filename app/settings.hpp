@@ -62,6 +62,7 @@ struct settings {
   caf::timespan provision_statement_timeout = provisioner_config{}.statement_timeout;
   int32_t slice_connection_limit = provisioner_config{}.slice_connection_limit;
   std::string nats_url = bridge_config{}.nats_url;
+  caf::timespan events_retention = bridge_config{}.events_max_age;
   std::string subject_prefix = bridge_config{}.subject_prefix;
   std::string service_name = bridge_config{}.service_name;
   std::string runtime = runtime_config{}.kind;
@@ -85,6 +86,8 @@ struct settings {
   caf::timespan session_touch_interval = session_config{}.session_touch_interval;
   int32_t session_cache_size = static_cast<int32_t>(session_config{}.cache_size);
   int32_t bcrypt_cost = session_config{}.bcrypt_cost;
+  int32_t event_bcrypt_min_cost = session_config{}.event_bcrypt_min_cost;
+  int32_t event_bcrypt_max_cost = session_config{}.event_bcrypt_max_cost;
   int32_t bcrypt_workers = static_cast<int32_t>(hasher_config{}.workers);
   int32_t bcrypt_queue = static_cast<int32_t>(hasher_config{}.queue);
   int32_t login_max_failures = session_config{}.login_max_failures;
