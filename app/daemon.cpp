@@ -110,6 +110,11 @@ int run_migrate(const settings& cfg) {
 }
 
 int run_serve(const settings& cfg) {
+  // A credentials mistake stops the start here, before the database is touched.
+  if (auto problem = check_credentials(make_node_config(cfg).bridge); !problem.empty()) {
+    spdlog::error("{}", problem);
+    return 2;
+  }
   // Slices run here get the slice database URL: never the gateway's own role, which owns
   // every user, password hash, session and payment.
   if (cfg.runtime == "process" || cfg.runtime == "docker") {
