@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <termios.h>
@@ -110,6 +112,11 @@ int run_migrate(const settings& cfg) {
 }
 
 int run_serve(const settings& cfg) {
+  // A credentials mistake stops the start here, before the database is touched.
+  if (auto problem = check_credentials(make_node_config(cfg).bridge); !problem.empty()) {
+    spdlog::error("{}", problem);
+    return 2;
+  }
   // Slices run here get the slice database URL: never the gateway's own role, which owns
   // every user, password hash, session and payment.
   if (cfg.runtime == "process" || cfg.runtime == "docker") {
@@ -160,9 +167,19 @@ int run_serve(const settings& cfg) {
   close_nats_library(2s);
   if (escalated) {
     spdlog::error("slicegate stopped after a component failed");
-    return exit_component_failed;
+    code = exit_component_failed;
+  } else {
+    spdlog::info("slicegate stopped");
   }
-  spdlog::info("slicegate stopped");
+  // nats.c 3.4 frees OpenSSL's compression methods when it closes without forgetting them
+  // (nats-io/nats.c#904, fixed in 3.11), and OpenSSL's own clean-up at exit frees them again:
+  // the daemon crashed on its way out after a TLS session. Everything has stopped by now, so
+  // it leaves without the exit handlers, once the logs are out.
+  if (cfg.nats.wants_tls() || cfg.nats_url.find("tls://") != std::string::npos) {
+    spdlog::shutdown();
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
   return code;
 }
 

@@ -110,6 +110,7 @@ node_config make_node_config(const settings& s) {
   c.runtime.stop_grace = s.stop_grace;
 
   c.bridge.nats_url = s.nats_url;
+  c.bridge.credentials = s.nats;
   c.bridge.subject_prefix = s.subject_prefix;
   c.bridge.events_max_age = s.events_retention;
   c.bridge.service_name = s.service_name;

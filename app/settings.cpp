@@ -24,6 +24,21 @@ CLI::Option* add(CLI::App& app, const std::string& name, T& target, const std::s
     ->capture_default_str();
 }
 
+/// A setting whose value is a secret: its value never shows in `--help`.
+CLI::Option* add_secret(CLI::App& app, const std::string& name, std::string& target,
+                        const std::string& help) {
+  return app.add_option("--" + name, target, help)->envname(env_name(name));
+}
+
+/// A URL setting: `--help` shows its default with the password replaced by `***` (the
+/// default may come from DATABASE_URL or NATS_URL).
+CLI::Option* add_url(CLI::App& app, const std::string& name, std::string& target,
+                     const std::string& help) {
+  return app.add_option("--" + name, target, help)
+    ->envname(env_name(name))
+    ->default_str(redact_url(target));
+}
+
 void add_duration(CLI::App& app, const std::string& name, caf::timespan& target,
                   const std::string& help) {
   app
@@ -60,11 +75,11 @@ void add_settings(CLI::App& app, settings& s) {
     s.nats_url = url;
   app.set_config("--config", "", "Read settings from this TOML/INI file")
     ->envname("SLICEGATE_CONFIG");
-  add(app, "database-url", s.database_url, "Gateway database (libpq URL)");
-  add(app, "admin-database-url", s.admin_database_url,
+  add_url(app, "database-url", s.database_url, "Gateway database (libpq URL)");
+  add_url(app, "admin-database-url", s.admin_database_url,
       "Maintenance database for CREATE/DROP DATABASE (default: database-url with "
       "database postgres)");
-  add(app, "slice-database-url", s.slice_database_url,
+  add_url(app, "slice-database-url", s.slice_database_url,
       "Where slices reach PostgreSQL; the database becomes wa_slice_<id>, and with the process "
       "and docker runtimes the login becomes the slice's own role wa_slice_<id>. Required with "
       "those runtimes, and never naming the gateway's role");
@@ -75,7 +90,19 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "slice-connection-limit", s.slice_connection_limit,
       "Database connections one slice's role may hold at once")
     ->check(CLI::Range(1, 10000));
-  add(app, "nats-url", s.nats_url, "NATS server URL(s), comma-separated");
+  add_url(app, "nats-url", s.nats_url, "NATS server URL(s), comma-separated");
+  add(app, "nats-user", s.nats.user, "NATS user (with nats-password)");
+  add_secret(app, "nats-password", s.nats.password,
+             "NATS password (best from the environment: a flag shows in the process list)");
+  add_secret(app, "nats-token", s.nats.token, "NATS token");
+  add(app, "nats-nkey-seed", s.nats.nkey_seed_file, "File holding a NATS NKey user seed (SU...)");
+  add(app, "nats-creds", s.nats.creds_file, "NATS .creds file (user JWT and NKey seed)");
+  app.add_flag("--nats-tls", s.nats.tls,
+               "Require TLS to NATS (trusting the system's CAs unless nats-tls-ca is set)")
+    ->envname(env_name("nats-tls"));
+  add(app, "nats-tls-ca", s.nats.tls_ca, "CA certificates (PEM) NATS' certificate must chain to");
+  add(app, "nats-tls-cert", s.nats.tls_cert, "Client certificate (PEM) for NATS, with nats-tls-key");
+  add(app, "nats-tls-key", s.nats.tls_key, "Private key (PEM) of nats-tls-cert");
   add(app, "subject-prefix", s.subject_prefix, "First token of every subject");
   add_duration(app, "events-retention", s.events_retention,
                "How long the inbound event stream keeps events (0s: for ever); other limits "

@@ -21,6 +21,7 @@
 #include "bridge/bridge.hpp"
 #include "common/database_url.hpp"
 #include "common/duration.hpp"
+#include "common/nats_credentials.hpp"
 #include "persistence/persistence.hpp"
 #include "persistence/provisioner.hpp"
 #include "runtime/driver.hpp"
@@ -63,6 +64,9 @@ struct settings {
   int32_t slice_connection_limit = provisioner_config{}.slice_connection_limit;
   std::string nats_url = bridge_config{}.nats_url;
   caf::timespan events_retention = bridge_config{}.events_max_age;
+  /// `nats-user`, `nats-password`, `nats-token`, `nats-nkey-seed`, `nats-creds`, `nats-tls`,
+  /// `nats-tls-ca`, `nats-tls-cert`, `nats-tls-key`.
+  nats_credentials nats;
   std::string subject_prefix = bridge_config{}.subject_prefix;
   std::string service_name = bridge_config{}.service_name;
   std::string runtime = runtime_config{}.kind;

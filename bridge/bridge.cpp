@@ -14,6 +14,7 @@
 #include "bridge/endpoints.hpp"
 #include "bridge/jetstream.hpp"
 #include "bridge/link.hpp"
+#include "bridge/nats_options.hpp"
 #include "bridge/micro.hpp"
 #include "bridge/stream_keeper.hpp"
 #include "bridge/subjects.hpp"
@@ -58,6 +59,18 @@ caf::error check(const bridge_config& cfg) {
 
 } // namespace
 
+std::string check_credentials(const bridge_config& cfg) {
+  bridge::prepared_credentials prepared;
+  if (auto problem = bridge::prepare(cfg.credentials, cfg.nats_url, prepared); !problem.empty())
+    return problem;
+  natsOptions* opts = nullptr;
+  if (natsOptions_Create(&opts) != NATS_OK)
+    return "cannot create NATS options";
+  auto problem = bridge::apply(opts, prepared);
+  natsOptions_Destroy(opts);
+  return problem;
+}
+
 struct nats_bridge::impl {
   impl(caf::actor_system& sys, bridge_config cfg) : sys(sys), config(std::move(cfg)) {}
 
@@ -83,7 +96,8 @@ caf::expected<std::unique_ptr<nats_bridge>> nats_bridge::start(caf::actor_system
   if (cfg.service_id.empty())
     cfg.service_id = micro::random_id();
   auto d = std::make_unique<impl>(sys, cfg);
-  d->nats = std::make_shared<bridge::link>(cfg.nats_url, cfg.service_name, cfg.max_payload);
+  d->nats = std::make_shared<bridge::link>(cfg.nats_url, cfg.service_name, cfg.max_payload,
+                                           cfg.credentials);
   // A thread of its own: a request wakes it straight from its mailbox, where an idle
   // scheduler worker would first finish a 50 µs polling sleep (bench/README.md); and replies
   // written with SendAsap may block on the socket.
@@ -97,8 +111,9 @@ caf::expected<std::unique_ptr<nats_bridge>> nats_bridge::start(caf::actor_system
   d->keeper = sys.spawn<caf::detached>(
     bridge::stream_keeper, d->nats,
     std::vector<bridge::stream_spec>{bridge::slices_stream(cfg), bridge::events_stream(cfg)});
-  spdlog::info("bridge starts as {} {} (id {}) on {}", cfg.service_name, cfg.service_version,
-               cfg.service_id, redact_url(cfg.nats_url));
+  spdlog::info("bridge starts as {} {} (id {}) on {} with {}", cfg.service_name,
+               cfg.service_version, cfg.service_id, redact_url(cfg.nats_url),
+               describe(cfg.credentials));
   return std::unique_ptr<nats_bridge>{new nats_bridge(std::move(d))};
 }
 

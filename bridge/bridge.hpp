@@ -24,6 +24,7 @@
 #include <caf/timestamp.hpp>
 
 #include "actors/actors.hpp"
+#include "common/nats_credentials.hpp"
 
 namespace slicegate {
 
@@ -31,6 +32,8 @@ namespace slicegate {
 struct bridge_config {
   /// One or more server URLs, comma-separated.
   std::string nats_url = "nats://127.0.0.1:4222";
+  /// Credentials and TLS of both connections; none by default (or those of the URL).
+  nats_credentials credentials;
   /// First token of every subject.
   std::string subject_prefix = "gateway";
   /// Name in the micro protocol (`$SRV.PING.slicegate`).
@@ -67,6 +70,12 @@ struct bridge_config {
   size_t consumer_max_restarts = 5;
   caf::timespan consumer_restart_period = std::chrono::seconds{60};
 };
+
+/// What is wrong with the NATS credentials of `cfg`, naming the option, or empty: the
+/// combination (see `check` in common/nats_credentials.hpp), files that cannot be read, an
+/// NKey seed file without a user seed, TLS files nats.c refuses. For a start-up check before
+/// anything else is done; `nats_bridge::start` checks the same.
+std::string check_credentials(const bridge_config& cfg);
 
 /// Where the endpoints and consumers send their typed requests. A null handle (or a component
 /// marked down with `bus::component_state`) makes the endpoints that need it answer 503

@@ -7,6 +7,8 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/database_url.hpp"
+
 namespace slicegate::bridge {
 
 namespace {
@@ -87,8 +89,26 @@ std::string to_string(natsStatus status) {
   return natsStatus_GetText(status);
 }
 
-link::link(std::string urls, std::string client_name, int64_t max_payload)
-  : urls_(split_urls(urls)), client_name_(std::move(client_name)), max_payload_(max_payload) {}
+namespace {
+
+/// The status and what nats.c said about it, e.g. "Not Permitted (Authorization Violation)"
+/// or the TLS handshake's error.
+std::string last_error_text(natsStatus status) {
+  auto result = to_string(status);
+  if (auto detail = nats_GetLastError(nullptr); detail != nullptr && *detail != '\0')
+    result += std::string{" ("} + detail + ")";
+  return result;
+}
+
+} // namespace
+
+link::link(std::string urls, std::string client_name, int64_t max_payload,
+           nats_credentials credentials)
+  : urls_(split_urls(urls)),
+    url_text_(std::move(urls)),
+    client_name_(std::move(client_name)),
+    credentials_(std::move(credentials)),
+    max_payload_(max_payload) {}
 
 link::~link() {
   close(std::chrono::seconds{2});
@@ -128,6 +148,9 @@ natsStatus link::open(natsConnection** nc, connection_role& role) {
     s = natsOptions_SetClosedCB(opts, on_closed, &role);
   if (s == NATS_OK)
     s = natsOptions_SetErrorHandler(opts, on_error, &role);
+  // connect() applied the same credentials once already, so they are known to be accepted.
+  if (s == NATS_OK && !apply(opts, prepared_).empty())
+    s = NATS_INVALID_ARG;
   if (s == NATS_OK)
     s = natsConnection_Connect(nc, opts);
   natsOptions_Destroy(opts);
@@ -137,6 +160,19 @@ natsStatus link::open(natsConnection** nc, connection_role& role) {
 caf::error link::connect(bridge_actor receiver) {
   if (urls_.empty())
     return make_error(ec::invalid_request, "no NATS server URL given");
+  // Files and combinations are checked once, here, so that a mistake stops the start with a
+  // message naming the option instead of failing every connection attempt.
+  if (auto problem = prepare(credentials_, url_text_, prepared_); !problem.empty())
+    return make_error(ec::invalid_request, problem);
+  {
+    natsOptions* opts = nullptr;
+    if (auto s = natsOptions_Create(&opts); s != NATS_OK)
+      return make_error(ec::invalid_request, "cannot create NATS options: " + to_string(s));
+    auto problem = apply(opts, prepared_);
+    natsOptions_Destroy(opts);
+    if (!problem.empty())
+      return make_error(ec::invalid_request, problem);
+  }
   // Set before any connection exists: callbacks read it without a lock.
   receiver_ = std::move(receiver);
   for (auto role : {&rpc_role_, &bulk_role_}) {
@@ -150,10 +186,12 @@ caf::error link::connect(bridge_actor receiver) {
       continue;
     }
     if (!transient(s))
-      return make_error(ec::invalid_request,
-                        "cannot connect to NATS at " + urls_.front() + ": " + to_string(s));
+      return make_error(ec::invalid_request, "cannot connect to NATS at "
+                                               + redact_url(urls_.front()) + " with "
+                                               + describe(credentials_) + ": "
+                                               + last_error_text(s));
     spdlog::warn("bridge finds no NATS server at {} ({}); its {} connection keeps trying",
-                 urls_.front(), to_string(s), role->name);
+                 redact_url(urls_.front()), to_string(s), role->name);
     role->opener = std::thread{[this, role] {
       keep_opening(*role);
     }};
@@ -180,7 +218,7 @@ void link::keep_opening(connection_role& role) {
       return;
     }
     if (!transient(s))
-      spdlog::error("bridge's {} connection fails: {}", role.name, to_string(s));
+      spdlog::error("bridge's {} connection fails: {}", role.name, last_error_text(s));
   }
 }
 

@@ -31,6 +31,8 @@
 #include <nats/nats.h>
 
 #include "actors/actors.hpp"
+#include "bridge/nats_options.hpp"
+#include "common/nats_credentials.hpp"
 #include "messages/error.hpp"
 
 namespace slicegate::bridge {
@@ -48,7 +50,9 @@ class link {
  public:
   /// `urls`: one or more server URLs, comma-separated. Bodies longer than `max_payload` are
   /// cut to `max_payload + 1` bytes when copied: enough for the actor to refuse them.
-  link(std::string urls, std::string client_name, int64_t max_payload);
+  /// `credentials`: how both connections authenticate and whether they use TLS.
+  link(std::string urls, std::string client_name, int64_t max_payload,
+       nats_credentials credentials = {});
 
   /// Closes what is still open and waits for nats.c to let go of this object.
   ~link();
@@ -57,7 +61,8 @@ class link {
   link& operator=(const link&) = delete;
 
   /// Starts opening both connections in the background and reports their state changes to
-  /// `receiver`. Fails only on a configuration nats.c refuses.
+  /// `receiver`. Fails only on a configuration nats.c refuses (credentials and TLS files
+  /// included, checked before the first attempt) or a server that refuses the credentials.
   caf::error connect(bridge_actor receiver);
 
   /// Subscribes `subject` on the rpc connection, in queue group `queue` unless empty; before
@@ -140,7 +145,12 @@ class link {
   };
 
   std::vector<std::string> urls_;
+  /// As given, for `check`: it tells credentials in the URL from credentials of their own.
+  std::string url_text_;
   std::string client_name_;
+  nats_credentials credentials_;
+  /// `credentials_` ready for nats.c, made by connect().
+  prepared_credentials prepared_;
   int64_t max_payload_;
   bridge_actor receiver_;
   connection_role rpc_role_{this, "rpc", true};

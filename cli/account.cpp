@@ -45,7 +45,7 @@ std::string read_password() {
 } // namespace
 
 int discover(const options& o, std::string_view verb) {
-  connection nc{o.nats_url, timeout_of(o)};
+  connection nc{o, timeout_of(o)};
   auto replies = nc.gather(subjects::micro(verb, o.service_name));
   if (o.json) {
     auto all = json::array();

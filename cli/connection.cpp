@@ -5,6 +5,7 @@
 
 #include <nats/nats.h>
 
+#include "bridge/nats_options.hpp"
 #include "bridge/subjects.hpp"
 #include "cli/output.hpp"
 #include "common/database_url.hpp"
@@ -37,11 +38,18 @@ std::string admin_subject(const options& o, std::string_view resource, std::stri
 
 } // namespace
 
-connection::connection(const std::string& urls, std::chrono::milliseconds timeout,
-                       reconnects policy)
+connection::connection(const std::string& urls, const nats_credentials& credentials,
+                       std::chrono::milliseconds timeout, reconnects policy)
   : timeout_(timeout) {
+  bridge::prepared_credentials prepared;
+  if (auto problem = bridge::prepare(credentials, urls, prepared); !problem.empty())
+    throw failure{exit_code::usage, problem};
   natsOptions* opts = nullptr;
   natsOptions_Create(&opts);
+  if (auto problem = bridge::apply(opts, prepared); !problem.empty()) {
+    natsOptions_Destroy(opts);
+    throw failure{exit_code::usage, problem};
+  }
   natsOptions_SetURL(opts, urls.c_str());
   natsOptions_SetTimeout(opts, timeout.count());
   natsOptions_SetMaxReconnect(opts, policy == reconnects::never ? 0 : -1);
@@ -53,9 +61,13 @@ connection::connection(const std::string& urls, std::chrono::milliseconds timeou
   natsOptions_SetName(opts, "slicectl");
   auto s = natsConnection_Connect(&nc_, opts);
   natsOptions_Destroy(opts);
-  if (s != NATS_OK)
+  if (s != NATS_OK) {
+    std::string text = natsStatus_GetText(s);
+    if (auto detail = nats_GetLastError(nullptr); detail != nullptr && *detail != '\0')
+      text += std::string{" ("} + detail + ")";
     throw failure{exit_code::transport, "cannot connect to " + slicegate::redact_url(urls)
-                                          + ": " + natsStatus_GetText(s)};
+                                          + " with " + describe(credentials) + ": " + text};
+  }
 }
 
 connection::~connection() {
@@ -122,7 +134,7 @@ json call(connection& nc, const std::string& subject, const json& body) {
 }
 
 json call(const options& o, const std::string& subject, const json& body) {
-  connection nc{o.nats_url, timeout_of(o)};
+  connection nc{o, timeout_of(o)};
   return call(nc, subject, body);
 }
 
@@ -135,7 +147,7 @@ json admin_call(connection& nc, const options& o, std::string_view resource,
 json admin_call(const options& o, std::string_view resource, std::string_view verb,
                 json fields) {
   session_of(o); // a usage error, before anything is sent
-  connection nc{o.nats_url, timeout_of(o)};
+  connection nc{o, timeout_of(o)};
   return admin_call(nc, o, resource, verb, std::move(fields));
 }
 

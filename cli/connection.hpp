@@ -36,8 +36,16 @@ enum class reconnects {
 /// One connection to NATS, closed on destruction.
 class connection {
  public:
-  connection(const std::string& urls, std::chrono::milliseconds timeout,
-             reconnects policy = reconnects::never);
+  /// Connects to `urls` with `credentials`; a credentials mistake (a combination, a file
+  /// that cannot be read) throws a usage failure naming the option, a refused connection a
+  /// transport failure.
+  connection(const std::string& urls, const nats_credentials& credentials,
+             std::chrono::milliseconds timeout, reconnects policy = reconnects::never);
+
+  /// The URL and credentials of `o`.
+  connection(const options& o, std::chrono::milliseconds timeout,
+             reconnects policy = reconnects::never)
+    : connection(o.nats_url, o.nats, timeout, policy) {}
   ~connection();
 
   connection(const connection&) = delete;

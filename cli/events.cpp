@@ -252,7 +252,7 @@ int events(const options& o) {
   // while the subscriptions close.
   mailbox box;
   {
-    connection nc{o.nats_url, timeout_of(o), reconnects::reported};
+    connection nc{o, timeout_of(o), reconnects::reported};
     subscriptions subs;
     if (since) {
       // One consumer over the whole stream keeps the two families in their true order; the

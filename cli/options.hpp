@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "bridge/bridge.hpp"
+#include "common/nats_credentials.hpp"
 
 namespace slicegate::cli {
 
@@ -27,6 +28,9 @@ constexpr int usage = 64;
 /// Everything the command line sets; each command reads its own part.
 struct options {
   std::string nats_url = bridge_config{}.nats_url;
+  /// `--nats-user`, `--nats-password`, `--nats-token`, `--nats-nkey-seed`, `--nats-creds`,
+  /// `--nats-tls`, `--nats-tls-ca`, `--nats-tls-cert`, `--nats-tls-key`.
+  nats_credentials nats;
   std::string subject_prefix = bridge_config{}.subject_prefix;
   std::string slices_stream = bridge_config{}.slices_stream;
   std::string service_name = "slicegate";

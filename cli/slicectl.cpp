@@ -41,6 +41,7 @@
 #include "cli/telemetry.hpp"
 #include "cli/top.hpp"
 #include "cli/users.hpp"
+#include "common/database_url.hpp"
 
 using namespace slicegate::cli;
 
@@ -52,9 +53,33 @@ int main(int argc, char** argv) {
   CLI::App app{"slicectl: administer slicegate over NATS"};
   // Global options may also follow the command: `slicectl users list --json`.
   app.fallthrough();
+  // The default may come from NATS_URL: shown with its password as `***`.
   app.add_option("--nats-url", o.nats_url, "NATS server URL")
     ->envname("SLICEGATE_NATS_URL")
-    ->capture_default_str();
+    ->default_str(slicegate::redact_url(o.nats_url));
+  // The daemon's NATS settings, under the same names; secrets never show in --help.
+  app.add_option("--nats-user", o.nats.user, "NATS user (with --nats-password)")
+    ->envname("SLICEGATE_NATS_USER");
+  app.add_option("--nats-password", o.nats.password,
+                 "NATS password (best from the environment: a flag shows in the process list)")
+    ->envname("SLICEGATE_NATS_PASSWORD");
+  app.add_option("--nats-token", o.nats.token, "NATS token")->envname("SLICEGATE_NATS_TOKEN");
+  app.add_option("--nats-nkey-seed", o.nats.nkey_seed_file,
+                 "File holding a NATS NKey user seed (SU...)")
+    ->envname("SLICEGATE_NATS_NKEY_SEED");
+  app.add_option("--nats-creds", o.nats.creds_file, "NATS .creds file (user JWT and NKey seed)")
+    ->envname("SLICEGATE_NATS_CREDS");
+  app.add_flag("--nats-tls", o.nats.tls,
+               "Require TLS to NATS (trusting the system's CAs unless --nats-tls-ca is set)")
+    ->envname("SLICEGATE_NATS_TLS");
+  app.add_option("--nats-tls-ca", o.nats.tls_ca,
+                 "CA certificates (PEM) NATS' certificate must chain to")
+    ->envname("SLICEGATE_NATS_TLS_CA");
+  app.add_option("--nats-tls-cert", o.nats.tls_cert,
+                 "Client certificate (PEM) for NATS, with --nats-tls-key")
+    ->envname("SLICEGATE_NATS_TLS_CERT");
+  app.add_option("--nats-tls-key", o.nats.tls_key, "Private key (PEM) of --nats-tls-cert")
+    ->envname("SLICEGATE_NATS_TLS_KEY");
   app.add_option("--subject-prefix", o.subject_prefix, "First token of every subject")
     ->envname("SLICEGATE_SUBJECT_PREFIX")
     ->capture_default_str();

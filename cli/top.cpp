@@ -365,7 +365,7 @@ int top(const options& o) {
   v.key = *key;
   v.interval = positive_duration(o.interval, "--interval");
   session_of(o);
-  connection nc{o.nats_url, timeout_of(o), reconnects::quietly};
+  connection nc{o, timeout_of(o), reconnects::quietly};
   // Wide characters (▼, …, the e-mails of users) need the locale before the screen.
   std::setlocale(LC_ALL, "");
   utf8_terminal = std::string_view{nl_langinfo(CODESET)} == "UTF-8";

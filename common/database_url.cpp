@@ -113,7 +113,11 @@ std::string role_of(const std::string& url) {
 std::string redact_url(const std::string& url) {
   static const std::regex userinfo{R"(([A-Za-z][A-Za-z0-9+.-]*://[^:@/,?]*):[^@/,]*@)"};
   static const std::regex keyword{R"(password\s*=\s*('[^']*'|\S+))"};
+  // NATS reads a lone `token@` as a token, which is as secret as a password.
+  static const std::regex nats_token{R"((^|[^A-Za-z0-9+.-])((?:nats|tls|ws|wss)://)[^:@/,]+@)",
+                                     std::regex::icase};
   auto result = std::regex_replace(url, userinfo, "$1:***@");
+  result = std::regex_replace(result, nats_token, "$1$2***@");
   return std::regex_replace(result, keyword, "password=***");
 }
 

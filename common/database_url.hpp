@@ -21,8 +21,9 @@ std::string with_login(const std::string& url, const std::string& user,
 std::string role_of(const std::string& url);
 
 /// `url` with the password of its `scheme://user:password@` part (and a libpq
-/// `password=` keyword) replaced by `***`, for logs and messages. Several comma-separated
-/// URLs (NATS) are each redacted.
+/// `password=` keyword) replaced by `***`, for logs and messages; in a NATS URL
+/// (`nats`, `tls`, `ws`, `wss`) a lone `token@` too. Several comma-separated URLs (NATS) are
+/// each redacted.
 std::string redact_url(const std::string& url);
 
 } // namespace slicegate

@@ -37,6 +37,9 @@ export class Gateway {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1000,
       pingInterval: 20000,
+      // Replies come to inboxes of the dashboard's own: NATS user `dashboard` may read those
+      // and no other caller's (deploy/nats.conf).
+      inboxPrefix: "_INBOX_dashboard",
     });
     this.onLink("connected");
     (async () => {
