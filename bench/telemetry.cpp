@@ -128,7 +128,6 @@ int main() {
   caf::actor_system sys{cfg};
   persistence_config pc;
   pc.database_url = target.url;
-  pc.admin_database_url = target.admin_url;
   auto db = sys.spawn<caf::detached>(persistence, pc);
   {
     caf::scoped_actor self{sys};

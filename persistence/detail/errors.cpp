@@ -39,6 +39,20 @@ std::string one_line(const std::exception& e) {
 
 } // namespace
 
+bool database_fails(const std::string& state) {
+  auto in_class = [&](const char* prefix) { return state.rfind(prefix, 0) == 0; };
+  return in_class("53")          // insufficient resources: disk full, out of memory, too many
+                                 // connections
+         || in_class("58")       // system error: I/O error
+         || in_class("40")       // transaction rollback: serialization failure, deadlock
+         || state == "25006"     // read-only transaction: a standby, a primary being failed
+                                 // over, default_transaction_read_only
+         || state == "55P03"     // lock not available: lock_timeout
+         || state == "57014"     // query canceled: statement_timeout, an operator's cancel
+         || state == "57000"     // operator intervention
+         || state == "25P03";    // idle-in-transaction timeout
+}
+
 caf::error to_error(const char* op, const std::exception& e) {
   if (connection_lost(e)) {
     spdlog::debug("persistence fails {}: database unavailable", op);
@@ -56,8 +70,15 @@ caf::error to_error(const char* op, const std::exception& e) {
     return make_error(ec::not_found, std::string{op} + ": not found");
   if (auto err = dynamic_cast<const pqxx::sql_error*>(&e)) {
     auto& state = err->sqlstate();
-    // Object in use (a template with sessions), lock not available.
-    if (state == "55006" || state == "55P03")
+    // The database itself fails, not the request: worth trying again, for as long as it lasts.
+    if (database_fails(state)) {
+      spdlog::warn("persistence fails {}: SQLSTATE {} (the database, not the request)", op,
+                   state);
+      return make_error(ec::unavailable, std::string{op} + ": database unavailable (" + state
+                                           + ")");
+    }
+    // Object in use (a template with sessions).
+    if (state == "55006")
       return make_error(ec::conflict, std::string{op} + ": in use");
     if (state.empty()) {
       // No SQLSTATE: an error libpq made up on the client side, or one of the server's whose

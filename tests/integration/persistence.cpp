@@ -56,7 +56,6 @@ struct fixture {
     servers.reset_database();
     persistence_config pc;
     pc.database_url = servers.database_url();
-    pc.admin_database_url = servers.admin_database_url();
     actor = sys.spawn<caf::detached>(persistence, pc);
     must<std::vector<int32_t>>(db::migrate{});
   }
@@ -441,6 +440,60 @@ BOOST_AUTO_TEST_CASE(a_postgres_outage_fails_fast_and_heals_on_the_same_actor) {
     test::eventually([&] { return static_cast<bool>(ask<int32_t>(db::ping{})); }, 5s));
   BOOST_CHECK_EQUAL(must<user_record>(db::get_user{user.id}).id, user.id);
   BOOST_CHECK(must<db::user_created>(x).created);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_that_refuses_writes_is_unavailable_not_the_requests_fault) {
+  // A read-only primary after a failover (25006) and a statement held on a lock past
+  // lock_timeout (55P03) fail the request as `unavailable`, which event consumers retry for
+  // as long as it lasts, never as `internal`, which they give up on.
+  auto user = make_user("ro@example.com");
+  {
+    pqxx::connection su{servers.superuser_url()};
+    pqxx::nontransaction tx{su};
+    tx.exec("ALTER DATABASE wank_saas SET default_transaction_read_only = on");
+    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = 'wank_saas' AND pid <> pg_backend_pid()");
+  }
+  db::create_user x;
+  x.email = "during@example.com";
+  x.password_hash = "$2b$12$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01";
+  x.subscription_status = subscription::trial;
+  BOOST_CHECK(test::eventually(
+    [&] {
+      auto r = ask<db::user_created>(x);
+      return !r && code_of(r.error()) == ec::unavailable
+             && message_of(r.error()).find("25006") != std::string::npos;
+    },
+    10s));
+  {
+    pqxx::connection su{servers.superuser_url()};
+    pqxx::nontransaction tx{su};
+    tx.exec("ALTER DATABASE wank_saas SET default_transaction_read_only = off");
+    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = 'wank_saas' AND pid <> pg_backend_pid()");
+  }
+  BOOST_CHECK(test::eventually([&] { return static_cast<bool>(ask<db::user_created>(x)); }));
+  // A row locked by another session past the lock timeout: unavailable too.
+  pqxx::connection holder{servers.database_url()};
+  pqxx::work hold{holder};
+  hold.exec("SET LOCAL lock_timeout = 0");
+  hold.exec("SELECT 1 FROM gateway.users WHERE id = " + std::to_string(user.id) + " FOR UPDATE");
+  sql("ALTER ROLE wank_gateway SET lock_timeout = '500ms'");
+  {
+    pqxx::connection su{servers.superuser_url()};
+    pqxx::nontransaction tx{su};
+    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'wank_saas' "
+            "AND pid <> pg_backend_pid() AND pid <> " + std::to_string(holder.backendpid()));
+  }
+  BOOST_CHECK(test::eventually(
+    [&] {
+      auto r = ask<user_record>(db::set_admin{user.id, "", true});
+      return !r && code_of(r.error()) == ec::unavailable
+             && message_of(r.error()).find("55P03") != std::string::npos;
+    },
+    10s));
+  hold.abort();
+  sql("ALTER ROLE wank_gateway RESET lock_timeout");
 }
 
 BOOST_AUTO_TEST_CASE(a_postgres_restart_while_idle_goes_unnoticed) {

@@ -135,7 +135,6 @@ struct fixture {
     servers.reset_database();
     persistence_config pc;
     pc.database_url = servers.database_url();
-    pc.admin_database_url = servers.admin_database_url();
     actor = sys.spawn<caf::detached>(persistence, pc);
   }
 

@@ -176,7 +176,6 @@ struct fixture {
     servers.reset_database();
     persistence_config pc;
     pc.database_url = servers.database_url();
-    pc.admin_database_url = servers.admin_database_url();
     db = sys.spawn<caf::detached>(persistence, pc);
     auto migrated = ask<std::vector<int32_t>>(db, db::migrate{}, 60s);
     BOOST_REQUIRE_MESSAGE(migrated, "migrate failed: " << test::describe(migrated));
