@@ -75,17 +75,18 @@ auth::signed_in signed_in_of(const session_account& acc, std::string token) {
 /// way from caching what they read before the change.
 void invalidate_user(self_ptr self, int32_t user_id) {
   self->state.cache.erase_user(user_id);
-  ++self->state.epoch;
+  self->state.revoked.revoke_user(user_id);
 }
 
 void invalidate_session(self_ptr self, const std::string& id) {
   self->state.cache.erase(id);
-  ++self->state.epoch;
+  self->state.revoked.revoke_session(id);
 }
 
-/// Caches a session read or written at `epoch`, unless something was revoked since.
-void cache_fresh(self_ptr self, const session_account& acc, uint64_t epoch) {
-  if (epoch == self->state.epoch)
+/// Caches a session read or written by the read that began at `mark`, unless its user or the
+/// session was revoked since.
+void cache_fresh(self_ptr self, const session_account& acc, uint64_t mark) {
+  if (!self->state.revoked.tainted(mark, acc.user.id, acc.session.id))
     self->state.cache.put(acc, now_of(self));
 }
 
@@ -161,22 +162,30 @@ void load(self_ptr self, const std::string& id, session_continuation k) {
   waiting.push_back(std::move(k));
   if (waiting.size() > 1)
     return;
-  auto epoch = self->state.epoch;
+  auto mark = self->state.revoked.begin();
   self->request(self->state.db, self->state.cfg.request_timeout, db::find_session{id})
     .then(
-      [self, id, epoch](session_account& acc) {
+      [self, id, mark](session_account& acc) {
         auto now = now_of(self);
         if (expired(acc.session, now, self->state.cfg)) {
+          self->state.revoked.end();
           forget_expired(self, id);
           finish_lookup(self, id, bad_session());
           return;
         }
         roll_expiry(self, acc.session, now);
-        cache_fresh(self, acc, epoch);
+        cache_fresh(self, acc, mark);
+        self->state.revoked.end();
         finish_lookup(self, id, std::move(acc));
       },
       [self, id](caf::error& err) {
-        finish_lookup(self, id, code_of(err) == ec::not_found ? bad_session() : err);
+        self->state.revoked.end();
+        if (code_of(err) == ec::not_found) {
+          self->state.unknown.put(id, now_of(self));
+          finish_lookup(self, id, bad_session());
+          return;
+        }
+        finish_lookup(self, id, err);
       });
 }
 
@@ -184,6 +193,10 @@ void load(self_ptr self, const std::string& id, session_continuation k) {
 void with_session(self_ptr self, const std::string& token, session_continuation k) {
   auto id = session_id_of(token);
   if (!id) {
+    k(bad_session());
+    return;
+  }
+  if (self->state.unknown.contains(*id, now_of(self))) {
     k(bad_session());
     return;
   }
@@ -215,15 +228,17 @@ void open_session(self_ptr self, const user_record& user, signed_in_continuation
   s.user_id = user.id;
   s.created_at = now;
   s.expires_at = std::min(now + cfg.session_ttl, now + cfg.session_max_age);
-  auto epoch = self->state.epoch;
+  self->state.unknown.erase(s.id);
+  auto mark = self->state.revoked.begin();
   self->request(self->state.db, cfg.request_timeout, db::record_login{user.id, s})
     .then(
-      [self, s, token = std::move(*token), epoch, k](user_record& u) {
+      [self, s, token = std::move(*token), mark, k](user_record& u) {
         // The user's other cached sessions carry the previous `last_login_at`.
         self->state.cache.erase_user(u.id);
         if (!u.slice_id) {
           session_account acc{s, std::move(u), caf::none};
-          cache_fresh(self, acc, epoch);
+          cache_fresh(self, acc, mark);
+          self->state.revoked.end();
           k(signed_in_of(acc, token));
           return;
         }
@@ -231,13 +246,20 @@ void open_session(self_ptr self, const user_record& user, signed_in_continuation
         self->request(self->state.db, self->state.cfg.request_timeout,
                       db::find_session{s.id})
           .then(
-            [self, token, epoch, k](session_account& acc) {
-              cache_fresh(self, acc, epoch);
+            [self, token, mark, k](session_account& acc) {
+              cache_fresh(self, acc, mark);
+              self->state.revoked.end();
               k(signed_in_of(acc, token));
             },
-            [k](caf::error& err) { k(std::move(err)); });
+            [self, k](caf::error& err) {
+              self->state.revoked.end();
+              k(std::move(err));
+            });
       },
-      [k](caf::error& err) { k(std::move(err)); });
+      [self, k](caf::error& err) {
+        self->state.revoked.end();
+        k(std::move(err));
+      });
 }
 
 /// Asks the slice manager to place a new user. Never fails: without a slice manager, or when
@@ -333,6 +355,25 @@ void check_login(self_ptr self, login_attempt attempt, std::string hash,
         });
       },
       [self, attempt](caf::error& err) mutable {
+        self->state.throttle.end_undecided(attempt.email);
+        attempt.rp.deliver(std::move(err));
+      });
+}
+
+/// Reads the account of a login attempt, then checks its password.
+void read_credentials(self_ptr self, login_attempt attempt) {
+  auto& st = self->state;
+  self->request(st.db, st.cfg.request_timeout, db::find_credentials{attempt.email})
+    .then(
+      [self, attempt](credentials& c) mutable {
+        check_login(self, std::move(attempt), std::move(c.password_hash), std::move(c.user));
+      },
+      [self, attempt](caf::error& err) mutable {
+        if (code_of(err) == ec::not_found) {
+          // Same bcrypt work, same answer as a wrong password.
+          check_login(self, std::move(attempt), self->state.dummy_hash, std::nullopt);
+          return;
+        }
         self->state.throttle.end_undecided(attempt.email);
         attempt.rp.deliver(std::move(err));
       });
@@ -437,6 +478,7 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
   st.slices = std::move(slices);
   st.dummy_hash = bcrypt_dummy_hash(st.cfg.bcrypt_cost);
   st.cache = session_cache{st.cfg.cache_size};
+  st.unknown = negative_cache{st.cfg.unknown_capacity, st.cfg.unknown_ttl};
   st.throttle = login_throttle{st.cfg.login_max_failures, st.cfg.login_failure_window,
                                st.cfg.throttle_capacity};
   return {
@@ -470,21 +512,20 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
         return throttled(*wait);
       auto rp = self->make_response_promise<auth::signed_in>();
       login_attempt attempt{std::move(*email), std::move(req.password), rp};
-      self->request(st.db, st.cfg.request_timeout, db::find_credentials{attempt.email})
+      // A saturated hasher refuses the login before the database reads anything for it: a
+      // flood of logins costs no database work beyond what bcrypt can follow.
+      self->request(st.hasher, st.cfg.request_timeout, stats_atom_v)
         .then(
-          [self, attempt](credentials& c) mutable {
-            check_login(self, std::move(attempt), std::move(c.password_hash),
-                        std::move(c.user));
-          },
-          [self, attempt](caf::error& err) mutable {
-            if (code_of(err) == ec::not_found) {
-              // Same bcrypt work, same answer as a wrong password.
-              check_login(self, std::move(attempt), self->state.dummy_hash, std::nullopt);
+          [self, attempt](metrics::hasher_stats& h) mutable {
+            if (h.queue_capacity > 0 && h.queued >= h.queue_capacity) {
+              self->state.throttle.end_undecided(attempt.email);
+              attempt.rp.deliver(
+                make_error(ec::rate_limited, "password hashing is saturated; retry later"));
               return;
             }
-            self->state.throttle.end_undecided(attempt.email);
-            attempt.rp.deliver(std::move(err));
-          });
+            read_credentials(self, std::move(attempt));
+          },
+          [self, attempt](caf::error&) mutable { read_credentials(self, std::move(attempt)); });
       return rp;
     },
     [self](auth::logout& req) -> caf::result<bool> {

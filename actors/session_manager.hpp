@@ -12,6 +12,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/negative_cache.hpp"
+#include "actors/revocations.hpp"
 #include "actors/clock.hpp"
 #include "actors/login_throttle.hpp"
 #include "actors/session_cache.hpp"
@@ -37,6 +39,10 @@ struct session_config {
   timespan session_touch_interval = std::chrono::hours{24};
   /// Sessions resolved from memory (entries).
   size_t cache_size = 100000;
+  /// Session ids found missing, remembered this long so that the same unknown token costs
+  /// one database round trip, not one per resolve; at most this many.
+  timespan unknown_ttl = std::chrono::seconds{10};
+  size_t unknown_capacity = 100000;
   /// A cached session is read again from the database after this long, which bounds how
   /// stale a copy can get should a change reach the database without telling us.
   timespan cache_refresh = std::chrono::minutes{5};
@@ -66,10 +72,11 @@ struct session_manager_state {
   /// against it so that it costs the same time as a wrong password.
   std::string dummy_hash;
   session_cache cache;
+  negative_cache unknown{0, timespan{0}};
   login_throttle throttle;
-  /// Bumped by every revocation. A database lookup that started before a bump may have read
-  /// a session that no longer exists, so its result answers its callers but is not cached.
-  uint64_t epoch = 0;
+  /// Revocations that database reads in flight may have missed: such a read answers its
+  /// callers but is not cached.
+  revocations revoked;
   /// Callers waiting for the database lookup of a session id already on its way, so that a
   /// burst of resolves of one uncached session costs one round trip.
   std::unordered_map<std::string, std::vector<session_continuation>> pending;

@@ -245,6 +245,14 @@ caf::behavior fake_hasher(caf::event_based_actor* self, std::shared_ptr<fake_has
       d->parked.emplace_back(rp, match);
       return caf::delegated<bool>{};
     },
+    // A saturated pool shows a full queue.
+    [d](stats_atom) {
+      metrics::hasher_stats s;
+      s.workers = 2;
+      s.queue_capacity = 64;
+      s.queued = d->saturated ? 64 : 0;
+      return s;
+    },
     // Answers the parked verifications (from inside the actor, as promises require).
     [d](caf::ok_atom) {
       for (auto& [rp, result] : d->parked)
@@ -579,8 +587,11 @@ BOOST_AUTO_TEST_CASE(malformed_input_is_an_invalid_request) {
 BOOST_AUTO_TEST_CASE(a_saturated_hasher_is_rate_limited_not_a_failure) {
   account("alice@example.com");
   hasher_data->saturated = true;
+  auto lookups = db_calls("find_credentials");
   for (int i = 0; i < 15; ++i)
     BOOST_TEST(code(login("alice@example.com", "password1")) == ec::rate_limited);
+  // Refused before the database read anything for them.
+  BOOST_TEST(db_calls("find_credentials") == lookups);
   hasher_data->saturated = false;
   BOOST_TEST(ok(login("alice@example.com", "password1")));
 }
@@ -725,6 +736,35 @@ BOOST_AUTO_TEST_CASE(concurrent_misses_share_one_lookup) {
     answered += x.arrived() && **x.reply && (*x.reply)->value().token == token;
   BOOST_TEST(answered == 5);
   BOOST_TEST(db_calls("find_session") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_token_costs_one_lookup_for_a_while) {
+  account("alice@example.com");
+  auto bogus = std::string(64, 'b');
+  auto before = db_calls("find_session");
+  for (int i = 0; i < 50; ++i)
+    BOOST_TEST(code(resolve(bogus)) == ec::unauthorized);
+  BOOST_TEST(db_calls("find_session") == before + 1);
+  // Remembered for a short while only.
+  advance(sm_cfg.unknown_ttl + std::chrono::seconds{1});
+  BOOST_TEST(code(resolve(bogus)) == ec::unauthorized);
+  BOOST_TEST(db_calls("find_session") == before + 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_logout_taints_only_lookups_of_its_own_session) {
+  auto token = account("alice@example.com");
+  auto other = account("bob@example.com");
+  start(); // The cache is empty.
+  // Alice's resolve misses and asks the database; Bob logs out before the answer.
+  auto lookup = ask_later<auth::signed_in>(sm, auth::resolve{token});
+  auto logout = ask_later<bool>(sm, auth::logout{other});
+  run();
+  BOOST_REQUIRE(lookup.arrived());
+  BOOST_REQUIRE(logout.arrived());
+  // Alice's session was cached all the same: her next resolve needs no database.
+  auto calls = db_calls("find_session");
+  BOOST_REQUIRE(resolve(token));
+  BOOST_TEST(db_calls("find_session") == calls);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_and_malformed_tokens_are_unauthorized) {
