@@ -88,6 +88,11 @@ node_config make_node_config(const settings& s) {
   c.daemon.scheduler_threads = s.scheduler_threads;
 
   c.persistence.database_url = s.database_url;
+  c.persistence.queue_limit = static_cast<size_t>(s.persistence_queue_limit);
+  c.persistence.statement_timeout = s.statement_timeout;
+  c.persistence.lock_timeout = s.lock_timeout;
+  c.persistence.idle_in_transaction_timeout = s.idle_in_transaction_timeout;
+  c.persistence.keepalive_idle = s.tcp_keepalive;
 
   c.provisioner.database_url = s.database_url;
   c.provisioner.admin_database_url = s.admin_url();
@@ -113,6 +118,7 @@ node_config make_node_config(const settings& s) {
   c.bridge.credentials = s.nats;
   c.bridge.subject_prefix = s.subject_prefix;
   c.bridge.events_max_age = s.events_retention;
+  c.bridge.max_in_flight = s.max_in_flight;
   c.bridge.service_name = s.service_name;
   c.bridge.request_timeout = s.request_timeout;
   c.bridge.max_payload = s.max_payload;

@@ -83,6 +83,17 @@ void add_settings(CLI::App& app, settings& s) {
       "Where slices reach PostgreSQL; the database becomes wa_slice_<id>, and with the process "
       "and docker runtimes the login becomes the slice's own role wa_slice_<id>. Required with "
       "those runtimes, and never naming the gateway's role");
+  add(app, "persistence-queue-limit", s.persistence_queue_limit,
+      "Database requests that may wait; more are answered 503 at once (0: no limit)")
+    ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  add_duration(app, "statement-timeout", s.statement_timeout,
+               "Longest statement on the gateway connection (0s: no limit)");
+  add_duration(app, "lock-timeout", s.lock_timeout,
+               "Longest wait for a lock on the gateway connection (0s: no limit)");
+  add_duration(app, "idle-in-transaction-timeout", s.idle_in_transaction_timeout,
+               "Longest idle time inside a transaction on the gateway connection");
+  add_duration(app, "tcp-keepalive", s.tcp_keepalive,
+               "Idle time before TCP keepalives probe the gateway connection (0s: libpq's)");
   add_duration(app, "provision-lock-timeout", s.provision_lock_timeout,
                "How long CREATE/DROP DATABASE and role changes wait for a lock");
   add_duration(app, "provision-statement-timeout", s.provision_statement_timeout,
@@ -104,6 +115,9 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "nats-tls-cert", s.nats.tls_cert, "Client certificate (PEM) for NATS, with nats-tls-key");
   add(app, "nats-tls-key", s.nats.tls_key, "Private key (PEM) of nats-tls-cert");
   add(app, "subject-prefix", s.subject_prefix, "First token of every subject");
+  add(app, "max-in-flight", s.max_in_flight,
+      "Requests served at once; more are answered 503 at once (0: no limit)")
+    ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   add_duration(app, "events-retention", s.events_retention,
                "How long the inbound event stream keeps events (0s: for ever); other limits "
                "an operator set on the stream are kept");

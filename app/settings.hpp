@@ -64,6 +64,12 @@ struct settings {
   int32_t slice_connection_limit = provisioner_config{}.slice_connection_limit;
   std::string nats_url = bridge_config{}.nats_url;
   caf::timespan events_retention = bridge_config{}.events_max_age;
+  int64_t persistence_queue_limit = static_cast<int64_t>(persistence_config{}.queue_limit);
+  caf::timespan statement_timeout = persistence_config{}.statement_timeout;
+  caf::timespan lock_timeout = persistence_config{}.lock_timeout;
+  caf::timespan idle_in_transaction_timeout = persistence_config{}.idle_in_transaction_timeout;
+  caf::timespan tcp_keepalive = persistence_config{}.keepalive_idle;
+  int64_t max_in_flight = bridge_config{}.max_in_flight;
   /// `nats-user`, `nats-password`, `nats-token`, `nats-nkey-seed`, `nats-creds`, `nats-tls`,
   /// `nats-tls-ca`, `nats-tls-cert`, `nats-tls-key`.
   nats_credentials nats;

@@ -98,6 +98,7 @@ caf::expected<std::unique_ptr<nats_bridge>> nats_bridge::start(caf::actor_system
   auto d = std::make_unique<impl>(sys, cfg);
   d->nats = std::make_shared<bridge::link>(cfg.nats_url, cfg.service_name, cfg.max_payload,
                                            cfg.credentials);
+  d->nats->limit_in_flight(cfg.max_in_flight);
   // A thread of its own: a request wakes it straight from its mailbox, where an idle
   // scheduler worker would first finish a 50 µs polling sleep (bench/README.md); and replies
   // written with SendAsap may block on the socket.

@@ -48,6 +48,8 @@ struct bridge_config {
   caf::timespan request_timeout = std::chrono::seconds{10};
   /// Largest request body accepted; larger ones get 400.
   int64_t max_payload = 64 * 1024;
+  /// Requests served at once; one more is answered 503 at once (0: no limit).
+  int64_t max_in_flight = 10000;
   /// JetStream stream of inbound events (`<p>.events.signup`, `<p>.events.payment`).
   std::string events_stream = "GATEWAY_EVENTS";
   /// How long inbound events stay in their stream (they carry e-mails, password hashes and

@@ -114,6 +114,7 @@ micro::identity identity(const bridge_state& st, bool with_counters) {
   put("nats_disconnects", st.nats->counters.disconnects.load());
   put("nats_reconnects", st.nats->counters.reconnects.load());
   put("nats_async_errors", st.nats->counters.async_errors.load());
+  put("requests_shed", st.nats->counters.shed.load());
   put("events_published", st.events_published);
   put("events_publish_failed", st.events_failed);
   put("unknown_subject_requests", st.unknown_requests);

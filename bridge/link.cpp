@@ -7,7 +7,9 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bridge/codec.hpp"
 #include "common/database_url.hpp"
+#include "messages/error.hpp"
 
 namespace slicegate::bridge {
 
@@ -370,6 +372,17 @@ void link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
   auto self = static_cast<link*>(closure);
   // Nothing may throw into C; an allocation failure drops this one message.
   try {
+    auto limit = self->max_in_flight_.load();
+    if (limit > 0 && self->in_flight.load() >= limit) {
+      self->counters.shed.fetch_add(1);
+      if (auto reply = natsMsg_GetReply(msg); reply != nullptr && *reply != '\0') {
+        static const std::string busy = codec::dump(codec::error_body(
+          ec::unavailable, "the service is busy; try again", std::chrono::seconds{1}));
+        self->reply_error(reply, busy, "the service is busy; try again", 503);
+      }
+      natsMsg_Destroy(msg);
+      return;
+    }
     bus::inbound in;
     in.received_at = caf::make_timestamp();
     in.subject = natsMsg_GetSubject(msg);

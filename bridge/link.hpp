@@ -44,6 +44,8 @@ struct link_counters {
   std::atomic<uint64_t> async_errors{0};
   /// Events published before the first connection that did not fit the backlog.
   std::atomic<uint64_t> backlog_dropped{0};
+  /// Requests answered 503 at once because `max_in_flight` were already being served.
+  std::atomic<uint64_t> shed{0};
 };
 
 class link {
@@ -53,6 +55,13 @@ class link {
   /// `credentials`: how both connections authenticate and whether they use TLS.
   link(std::string urls, std::string client_name, int64_t max_payload,
        nats_credentials credentials = {});
+
+  /// At most this many requests are served at once; one more is answered 503 `unavailable`
+  /// on the spot by the NATS thread, without reaching any actor, so that no mailbox grows
+  /// without bound under a flood. 0: no limit.
+  void limit_in_flight(int64_t max) {
+    max_in_flight_ = max;
+  }
 
   /// Closes what is still open and waits for nats.c to let go of this object.
   ~link();
@@ -152,6 +161,7 @@ class link {
   /// `credentials_` ready for nats.c, made by connect().
   prepared_credentials prepared_;
   int64_t max_payload_;
+  std::atomic<int64_t> max_in_flight_{0};
   bridge_actor receiver_;
   connection_role rpc_role_{this, "rpc", true};
   connection_role bulk_role_{this, "bulk", false};
