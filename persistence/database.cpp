@@ -26,11 +26,20 @@ std::vector<std::string> ids_of(const pqxx::result& rows) {
   return result;
 }
 
+detail::session_limits limits_of(const persistence_config& cfg) {
+  using std::chrono::duration_cast;
+  using ms = std::chrono::milliseconds;
+  return {duration_cast<ms>(cfg.statement_timeout), duration_cast<ms>(cfg.lock_timeout),
+          duration_cast<ms>(cfg.idle_in_transaction_timeout),
+          duration_cast<std::chrono::seconds>(cfg.keepalive_idle)};
+}
+
 } // namespace
 
 database::database(persistence_config cfg)
   : config_(std::move(cfg)),
-    gateway_("gateway", config_.database_url, config_.connect_timeout_seconds) {
+    gateway_("gateway", detail::with_session_limits(config_.database_url, limits_of(config_)),
+             config_.connect_timeout_seconds) {
   // Nothing to do: each link connects on first use.
 }
 

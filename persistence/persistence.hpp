@@ -1,9 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include <caf/stateful_actor.hpp>
+#include <caf/timespan.hpp>
 
 #include "actors/actors.hpp"
 
@@ -15,6 +17,15 @@ struct persistence_config {
   std::string database_url;
   /// Seconds libpq waits for a connection before the request fails with `unavailable`.
   int connect_timeout_seconds = 2;
+  /// Requests that may wait; one more is answered `unavailable` at once (0: no limit).
+  size_t queue_limit = 5000;
+  /// Server-side bounds on every statement of the gateway connection, so that one statement
+  /// stuck behind an operator's open transaction, or a half-open connection, cannot freeze
+  /// every login, resolve, payment and telemetry write (0: no limit).
+  caf::timespan statement_timeout = std::chrono::seconds{30};
+  caf::timespan lock_timeout = std::chrono::seconds{10};
+  caf::timespan idle_in_transaction_timeout = std::chrono::seconds{60};
+  caf::timespan keepalive_idle = std::chrono::seconds{30};
 };
 
 /// The connection and prepared statements; defined in persistence.cpp so that only

@@ -1,5 +1,8 @@
 #include "persistence/detail/link.hpp"
 
+#include <utility>
+#include <vector>
+
 #include <spdlog/spdlog.h>
 
 #include "persistence/detail/statements.hpp"
@@ -14,6 +17,42 @@ std::string with_connect_timeout(const std::string& url, int seconds) {
   if (!is_url)
     return url.empty() ? "connect_timeout=" + value : url + " connect_timeout=" + value;
   return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + value;
+}
+
+std::string with_session_limits(const std::string& url, const session_limits& limits) {
+  auto is_url = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string options;
+  auto add_option = [&options](const char* name, std::chrono::milliseconds value) {
+    if (value.count() > 0)
+      options += std::string{options.empty() ? "" : " "} + "-c " + name + "="
+                 + std::to_string(value.count());
+  };
+  if (url.find("options=") == std::string::npos) {
+    add_option("statement_timeout", limits.statement_timeout);
+    add_option("lock_timeout", limits.lock_timeout);
+    add_option("idle_in_transaction_session_timeout", limits.idle_in_transaction_timeout);
+  }
+  if (!options.empty())
+    params.emplace_back("options", options);
+  if (limits.keepalive_idle.count() > 0 && url.find("keepalives") == std::string::npos) {
+    params.emplace_back("keepalives", "1");
+    params.emplace_back("keepalives_idle", std::to_string(limits.keepalive_idle.count()));
+    params.emplace_back("keepalives_interval", "10");
+    params.emplace_back("keepalives_count", "3");
+  }
+  auto result = url;
+  for (auto& [key, value] : params) {
+    if (is_url) {
+      std::string encoded;
+      for (char c : value)
+        encoded += c == ' ' ? std::string{"%20"} : c == '=' ? std::string{"%3D"} : std::string{c};
+      result += (result.find('?') == std::string::npos ? "?" : "&") + key + "=" + encoded;
+    } else {
+      result += (result.empty() ? "" : " ") + key + "='" + value + "'";
+    }
+  }
+  return result;
 }
 
 bool connection_lost(const std::exception& e) {

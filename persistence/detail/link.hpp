@@ -20,6 +20,19 @@ constexpr std::chrono::milliseconds reconnect_backoff{200};
 /// set to `seconds`, unless it sets one itself.
 std::string with_connect_timeout(const std::string& url, int seconds);
 
+/// How long a session's statements may take before the server gives up on them, and TCP
+/// keepalives that notice a half-open connection. Zero: no limit (keepalive: libpq's default).
+struct session_limits {
+  std::chrono::milliseconds statement_timeout{0};
+  std::chrono::milliseconds lock_timeout{0};
+  std::chrono::milliseconds idle_in_transaction_timeout{0};
+  std::chrono::seconds keepalive_idle{0};
+};
+
+/// Returns `url` with `limits` as libpq parameters (`options` with the server settings, and
+/// `keepalives`…), unless it sets `options` itself.
+std::string with_session_limits(const std::string& url, const session_limits& limits);
+
 /// Whether `e` means that the connection is gone (as opposed to a failed statement on a
 /// healthy connection): `broken_connection`, an in-doubt commit, SQLSTATE class 08
 /// (connection exception) or 57P01-57P03 (server shutting down, crashed or starting up).

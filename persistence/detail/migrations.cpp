@@ -59,6 +59,7 @@ std::vector<int32_t> apply_migrations(link& gateway) {
   for (auto& m : migrations()) {
     auto applied_now = gateway.run([&m](pqxx::connection& c) {
       pqxx::work tx{c};
+      tx.exec_prepared("lift_statement_timeout");
       tx.exec_prepared("lock_migrations");
       if (tx.exec_prepared1("migration_applied", m.version)["applied"].as<bool>())
         return false;
