@@ -469,7 +469,7 @@ void change_password(self_ptr self, password_change change) {
 
 session_manager_actor::behavior_type
 session_manager(session_manager_actor::stateful_pointer<session_manager_state> self,
-                session_config cfg, persistence_actor db, hasher_actor hasher,
+                session_config cfg, persistence_actor db, hasher_full_actor hasher,
                 slice_manager_actor slices) {
   auto& st = self->state;
   st.cfg = std::move(cfg);

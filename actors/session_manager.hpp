@@ -65,7 +65,7 @@ struct session_manager_state {
   static inline const char* name = "session-manager";
   session_config cfg;
   persistence_actor db;
-  hasher_actor hasher;
+  hasher_full_actor hasher;
   /// May be null: signups then succeed without a placement.
   slice_manager_actor slices;
   /// A hash at the configured cost that no password matches; an unknown e-mail is verified
@@ -87,7 +87,7 @@ struct session_manager_state {
 /// round trip.
 session_manager_actor::behavior_type
 session_manager(session_manager_actor::stateful_pointer<session_manager_state> self,
-                session_config cfg, persistence_actor db, hasher_actor hasher,
+                session_config cfg, persistence_actor db, hasher_full_actor hasher,
                 slice_manager_actor slices);
 
 } // namespace slicegate

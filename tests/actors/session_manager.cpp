@@ -292,7 +292,7 @@ struct fixture : test::deterministic_system {
   std::shared_ptr<fake_slices_data> slices_data = std::make_shared<fake_slices_data>();
 
   persistence_actor db;
-  hasher_actor hasher;
+  hasher_full_actor hasher;
   slice_manager_actor slices;
   session_config sm_cfg;
   session_manager_actor sm;
@@ -300,7 +300,7 @@ struct fixture : test::deterministic_system {
   fixture() {
     db_data->clock = now;
     db = caf::actor_cast<persistence_actor>(spawn(fake_db, db_data));
-    hasher = caf::actor_cast<hasher_actor>(spawn(fake_hasher, hasher_data));
+    hasher = caf::actor_cast<hasher_full_actor>(spawn(fake_hasher, hasher_data));
     slices = caf::actor_cast<slice_manager_actor>(spawn(fake_slices, slices_data));
     sm_cfg.now = [clock = now] {
       return *clock;

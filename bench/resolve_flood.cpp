@@ -1,0 +1,122 @@
+// Resolves of valid sessions under a flood of random tokens. In one run, alternating:
+//   idle     BENCH_VALID (4) requesters resolve valid sessions, nothing else runs;
+//   flooded  the same, while BENCH_FLOODERS (32) requesters on a connection of their own send
+//            random well-formed tokens as fast as they are answered (each one a miss that
+//            the database must be asked about once).
+// Prints both latency distributions, the flood's own rate and answers, the daemon's resident
+// memory before and after, and `ratio: <idle p99 / flooded p99>` (target >= 0.5).
+//
+// Environment: BENCH_SECONDS (10, per target), BENCH_ROUNDS (5), BENCH_VALID (4),
+// BENCH_FLOODERS (32), BENCH_SESSIONS (64).
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "bench/request_load.hpp"
+
+using namespace slicegate;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Resident memory of process `pid` in KiB, from /proc; 0 when unreadable.
+long rss_kib(int pid) {
+  std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      long kib = 0;
+      status >> kib;
+      return kib;
+    }
+    status.ignore(4096, '\n');
+  }
+  return 0;
+}
+
+std::string random_token(std::mt19937_64& rng) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string token(64, '0');
+  for (auto& c : token)
+    c = digits[rng() % 16];
+  return nlohmann::json{{"session_id", token}}.dump();
+}
+
+int run() {
+  auto seconds = bench::env_int("BENCH_SECONDS", 10);
+  auto rounds = std::max(1, bench::env_int("BENCH_ROUNDS", 5));
+  auto valid = bench::env_int("BENCH_VALID", 4);
+  auto flooders = bench::env_int("BENCH_FLOODERS", 32);
+  auto sessions = bench::env_int("BENCH_SESSIONS", 64);
+  auto slice = std::chrono::milliseconds{seconds * 1000 / rounds};
+
+  bench::bench_servers servers;
+  test::daemon daemon{servers.daemon_args({"--log-level=warn"})};
+  test::nats_client client{servers.nats_url()};
+  auto tokens = bench::sign_up(client, "flood", sessions, "bench password");
+  std::vector<std::string> bodies;
+  for (auto& token : tokens)
+    bodies.push_back(nlohmann::json{{"session_id", token}}.dump());
+  auto valid_body = [&](int thread, size_t n) {
+    return bodies[(static_cast<size_t>(thread) + n) % bodies.size()];
+  };
+
+  bench::connection conn{servers.nats_url()};
+  bench::connection flood_conn{servers.nats_url()};
+  bench::drive(conn, "gateway.session.resolve", valid, 1s, valid_body);
+  auto rss_before = rss_kib(daemon.pid());
+
+  bench::load_result idle;
+  bench::load_result flooded;
+  bench::load_result flood;
+  for (int round = 0; round < rounds; ++round) {
+    bench::merge(idle, bench::drive(conn, "gateway.session.resolve", valid, slice, valid_body));
+    bench::load_result flood_round;
+    std::thread flooder{[&] {
+      std::vector<std::mt19937_64> rngs;
+      for (int t = 0; t < flooders; ++t)
+        rngs.emplace_back(static_cast<uint64_t>(round * 1000 + t));
+      flood_round = bench::drive(flood_conn, "gateway.session.resolve", flooders, slice,
+                                 [&](int t, size_t) { return random_token(rngs[t]); });
+    }};
+    // The flood gets going first.
+    std::this_thread::sleep_for(200ms);
+    bench::merge(flooded,
+                 bench::drive(conn, "gateway.session.resolve", valid, slice - 200ms, valid_body));
+    flooder.join();
+    bench::merge(flood, std::move(flood_round));
+  }
+  auto rss_after = rss_kib(daemon.pid());
+
+  std::printf("resolve_flood: %d valid requesters, %d flooders with random tokens, %d s each "
+              "in %d rounds, %u cores\n",
+              valid, flooders, seconds, rounds, std::thread::hardware_concurrency());
+  std::printf("idle       %s\n", bench::describe(idle).c_str());
+  std::printf("flooded    %s\n", bench::describe(flooded).c_str());
+  std::printf("flood      %.0f random-token resolves/s answered (401, or 503 when shed)\n",
+              flood.seconds > 0 ? static_cast<double>(flood.ok + flood.failed) / flood.seconds
+                                : 0.0);
+  std::printf("daemon RSS %ld KiB before, %ld KiB after\n", rss_before, rss_after);
+  if (!daemon.running())
+    std::printf("the daemon died during the run\n");
+  auto flooded_p99 = flooded.percentile_ms(0.99);
+  auto ratio = flooded_p99 > 0 ? idle.percentile_ms(0.99) / flooded_p99 : 0.0;
+  std::printf("ratio: %.3f\n", ratio);
+  return idle.failed == 0 && flooded.failed == 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main() {
+  // Exceptions end up here so that the servers and the daemon are stopped on the way out.
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  }
+}
