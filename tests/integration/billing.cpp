@@ -101,7 +101,6 @@ struct fixture {
     servers.reset_database();
     persistence_config pc;
     pc.database_url = servers.database_url();
-    pc.admin_database_url = servers.admin_database_url();
     db = sys.spawn<caf::detached>(persistence, pc);
     auto applied = ask<std::vector<int32_t>>(db, db::migrate{});
     require(applied, "migrate");
