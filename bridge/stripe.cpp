@@ -222,6 +222,8 @@ void read_subscription(reader& obj, billing::stripe_event& x) {
   x.customer = obj.reference("customer");
   x.subscription_id = obj.text("id", max_id);
   x.stripe_status = obj.text("status", max_id);
+  // Which of a customer's subscriptions is newer (persistence/billing.cpp).
+  x.subscription_created = obj.time("created");
   // ended_at, else cancel_at, else the current period end, else trial_end (DESIGN.md §4).
   // Read every candidate, so that a malformed one rejects the event whichever is used.
   auto ended_at = obj.time("ended_at");

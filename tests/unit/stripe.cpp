@@ -140,6 +140,18 @@ BOOST_AUTO_TEST_CASE(the_payload_is_kept_verbatim) {
   BOOST_CHECK_EQUAL(parse_ok(body).payload, body);
 }
 
+BOOST_AUTO_TEST_CASE(a_subscription_event_carries_its_subscriptions_created) {
+  auto x = parse_ok(
+    subscription_event("customer.subscription.created", fx::fixture("subscription")));
+  BOOST_CHECK(x.subscription_created == unix_time(1234567890));
+  auto invoice = parse_ok(invoice_event(fx::fixture("invoice")));
+  BOOST_CHECK(!invoice.subscription_created);
+  auto object = fx::fixture("subscription");
+  object["created"] = "yesterday";
+  check_rejected(subscription_event("customer.subscription.updated", object),
+                 "'data.object.created'");
+}
+
 // -- subscription_ends_at --------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(the_period_end_is_read_per_item_on_the_current_api) {
