@@ -222,6 +222,8 @@ void read_subscription(reader& obj, billing::stripe_event& x) {
   x.customer = obj.reference("customer");
   x.subscription_id = obj.text("id", max_id);
   x.stripe_status = obj.text("status", max_id);
+  // Which of a customer's subscriptions is newer (persistence/billing.cpp).
+  x.subscription_created = obj.time("created");
   // ended_at, else cancel_at, else the current period end, else trial_end (DESIGN.md §4).
   // Read every candidate, so that a malformed one rejects the event whichever is used.
   auto ended_at = obj.time("ended_at");
@@ -274,6 +276,32 @@ void read_invoice(reader& obj, billing::stripe_event& x) {
   x.subscription_ends_at = latest(line_period_ends);
 }
 
+/// `body`, valid JSON text, with every `\u0000` escape written `\ufffd` (U+FFFD, the
+/// replacement character): PostgreSQL holds U+0000 neither in jsonb nor in text, and the audit
+/// trail must take every payload. Everything else stays as Stripe sent it.
+std::string storable(std::string_view body) {
+  static constexpr std::string_view nul = "\\u0000";
+  std::string result;
+  result.reserve(body.size());
+  // In valid JSON a backslash appears only inside strings and always starts an escape, so
+  // walking escape by escape never mistakes an escaped backslash followed by "u0000" for one.
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != '\\') {
+      result += body[i];
+      continue;
+    }
+    if (body.substr(i, nul.size()) == nul) {
+      result += "\\ufffd";
+      i += nul.size() - 1;
+      continue;
+    }
+    result += body[i];
+    if (i + 1 < body.size())
+      result += body[++i];
+  }
+  return result;
+}
+
 } // namespace
 
 parsed parse_event(std::string_view body) {
@@ -320,7 +348,7 @@ parsed parse_event(std::string_view body) {
   x.event_id = *id;
   x.type = *type;
   x.created = *created;
-  x.payload = std::string{body};
+  x.payload = storable(body);
   switch (*type) {
     case billing::event_type::checkout_session_completed:
       read_checkout(obj, x);

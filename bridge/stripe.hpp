@@ -8,6 +8,10 @@
 // and an invoice's subscription top-level (`subscription`) or under
 // `parent.subscription_details.subscription`. Expandable references (`customer`,
 // `subscription`) may be an id or an expanded object with an `id`.
+//
+// The payload kept for the audit trail is the body as sent, except that every `\u0000`
+// escape is written `\ufffd`: PostgreSQL holds U+0000 in neither jsonb nor text, and an
+// event must be stored (and applied) whatever its metadata contains.
 
 #include <string>
 #include <string_view>

@@ -39,6 +39,7 @@ std::string to_string(outcome_kind x) {
     case outcome_kind::applied: return "applied";
     case outcome_kind::duplicate: return "duplicate";
     case outcome_kind::stale: return "stale";
+    case outcome_kind::superseded: return "superseded";
     case outcome_kind::pending: return "pending";
     case outcome_kind::ignored: return "ignored";
     case outcome_kind::refused: return "refused";

@@ -56,6 +56,9 @@ struct stripe_event {
   optional<std::string> stripe_status;
   /// When the paid (or trial) period ends or ended; none if the event does not say.
   optional<timestamp> subscription_ends_at;
+  /// A subscription event's subscription `created`: which of a customer's subscriptions is
+  /// the newer one. None for checkouts and invoices, which do not carry it.
+  optional<timestamp> subscription_created;
   /// A checkout's `client_reference_id`, when it is a user id.
   optional<int32_t> client_reference_id;
   /// A checkout's customer e-mail (`customer_details.email`, else `customer_email`).
@@ -68,15 +71,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, stripe_event& x) {
   return f(caf::meta::type_name("billing::stripe_event"), x.event_id, x.type, x.created,
            x.customer, x.subscription_id, x.stripe_status, x.subscription_ends_at,
-           x.client_reference_id, x.customer_email, x.payload);
+           x.subscription_created, x.client_reference_id, x.customer_email, x.payload);
 }
 
 inline bool operator==(const stripe_event& x, const stripe_event& y) {
   return std::tie(x.event_id, x.type, x.created, x.customer, x.subscription_id, x.stripe_status,
-                  x.subscription_ends_at, x.client_reference_id, x.customer_email, x.payload)
+                  x.subscription_ends_at, x.subscription_created, x.client_reference_id,
+                  x.customer_email, x.payload)
          == std::tie(y.event_id, y.type, y.created, y.customer, y.subscription_id,
-                     y.stripe_status, y.subscription_ends_at, y.client_reference_id,
-                     y.customer_email, y.payload);
+                     y.stripe_status, y.subscription_ends_at, y.subscription_created,
+                     y.client_reference_id, y.customer_email, y.payload);
 }
 
 /// What became of a Stripe event.
@@ -87,6 +91,11 @@ enum class outcome_kind : uint8_t {
   duplicate,
   /// Older than the state it would overwrite: stored, not applied.
   stale,
+  /// Of a subscription other than the user's current one (an older, replaced subscription),
+  /// or an invoice for a user whose subscription is cancelled (a final invoice paid at
+  /// cancellation): stored and marked with the user (listed), not applied. Only a checkout
+  /// or a newer active or trialing subscription changes which subscription is current.
+  superseded,
   /// Stored until its customer is linked to a user (by a checkout, or by a user created with
   /// that customer); a checkout that names no existing user waits for that user.
   pending,
@@ -97,14 +106,15 @@ enum class outcome_kind : uint8_t {
   refused,
 };
 
-/// Returns "applied", "duplicate", "stale", "pending", "ignored" or "refused".
+/// Returns "applied", "duplicate", "stale", "superseded", "pending", "ignored" or "refused".
 std::string to_string(outcome_kind x);
 
 /// Reply to a `stripe_event`.
 struct outcome {
   outcome_kind kind = outcome_kind::ignored;
   /// `applied`: the users whose billing state changed; `refused`: the user the checkout named,
-  /// whose state did not change; otherwise empty.
+  /// `superseded`: the user the event concerned, neither of whose state changed; otherwise
+  /// empty.
   std::vector<int32_t> user_ids;
 };
 

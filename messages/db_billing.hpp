@@ -18,11 +18,16 @@ namespace slicegate::db {
 ///   waited for the link, oldest `created` first; a checkout naming nobody waits (`pending`)
 ///   for its user's creation (`db::create_user` applies what waited); a checkout naming a user
 ///   linked to another customer is stored and `refused`, and nothing of that user changes;
-/// - an event with a `mapped_status` applies to the user linked to its customer, unless that
-///   user already has state from a newer event (`stale`); with no user linked it waits
-///   (`pending`);
+/// - an event with a `mapped_status` applies to the user linked to its customer, per
+///   subscription: an event of a subscription other than the user's current one changes
+///   nothing (`superseded`) unless it is a subscription created/updated/resumed event of an
+///   active or trialing subscription created after the current one, which then becomes
+///   current; an event of the current subscription older than the last one applied is
+///   `stale`; an invoice never moves a cancelled user (`superseded`); with no user linked it
+///   waits (`pending`);
 /// - anything else is only stored (`ignored`).
-/// A payload PostgreSQL refuses (e.g. `\u0000` in JSON text) is `ec::invalid_request`.
+/// The bridge writes `\u0000` in payloads as `\ufffd`; a payload PostgreSQL still refuses is
+/// `ec::invalid_request`.
 struct apply_billing_event {
   /// The event; its `stripe_status` is the raw status to record (the billing rules may set one
   /// that the Stripe object lacks, e.g. "active" for a paid invoice).

@@ -23,12 +23,30 @@ std::optional<int32_t> to_sql(const optional<int32_t>& x) {
   return *x;
 }
 
-/// Applies stored event `event_id` to user `user_id` unless the user holds newer state, and
-/// records on the event which it was; returns whether it applied.
-bool apply_stored(pqxx::work& tx, int32_t user_id, const std::string& event_id) {
-  auto applied = !tx.exec_prepared("billing_apply_event", user_id, event_id).empty();
-  tx.exec_prepared("billing_mark_event", event_id, user_id, applied);
-  return applied;
+/// What billing_event_standing.sql decided, as an outcome.
+outcome_kind standing_of(const std::string& standing) {
+  if (standing == "apply")
+    return outcome_kind::applied;
+  if (standing == "stale")
+    return outcome_kind::stale;
+  if (standing == "superseded")
+    return outcome_kind::superseded;
+  return outcome_kind::ignored;
+}
+
+/// Applies stored event `event_id` to user `user_id` if the billing rules let it (see
+/// billing_event_standing.sql: the user's current subscription, ordering, a cancelled user's
+/// invoices), and records on the event that it concerned the user and whether it applied;
+/// returns what became of it.
+outcome_kind apply_stored(pqxx::work& tx, int32_t user_id, const std::string& event_id) {
+  auto standing = tx.exec_prepared("billing_event_standing", user_id, event_id);
+  auto kind = standing.empty() ? outcome_kind::ignored
+                               : standing_of(standing[0]["standing"].as<std::string>());
+  if (kind == outcome_kind::applied
+      && tx.exec_prepared("billing_apply_event", user_id, event_id).empty())
+    kind = outcome_kind::ignored;
+  tx.exec_prepared("billing_mark_event", event_id, user_id, kind == outcome_kind::applied);
+  return kind;
 }
 
 /// Applies the stored events of `customer` that waited for a link to `user_id`, in the order
@@ -36,7 +54,8 @@ bool apply_stored(pqxx::work& tx, int32_t user_id, const std::string& event_id) 
 bool apply_waiting_events(pqxx::work& tx, int32_t user_id, const std::string& customer) {
   auto any = false;
   for (const auto& row : tx.exec_prepared("billing_waiting_events", customer))
-    any = apply_stored(tx, user_id, row["event_id"].as<std::string>()) || any;
+    any = apply_stored(tx, user_id, row["event_id"].as<std::string>()) == outcome_kind::applied
+          || any;
   return any;
 }
 
@@ -49,9 +68,10 @@ outcome apply_change(pqxx::work& tx, const billing::stripe_event& e) {
   if (user.empty())
     return {outcome_kind::pending, {}};
   auto user_id = user[0]["id"].as<int32_t>();
-  if (!apply_stored(tx, user_id, e.event_id))
-    return {outcome_kind::stale, {}};
-  return {outcome_kind::applied, {user_id}};
+  auto kind = apply_stored(tx, user_id, e.event_id);
+  if (kind == outcome_kind::applied || kind == outcome_kind::superseded)
+    return {kind, {user_id}};
+  return {kind, {}};
 }
 
 /// A completed checkout: links its customer to the user it names, then applies the customer's
@@ -61,9 +81,9 @@ outcome link_customer(pqxx::work& tx, const billing::stripe_event& e) {
   // A one-off payment may complete without a customer: nothing to link.
   if (!e.customer)
     return {outcome_kind::ignored, {}};
-  auto named
-    = tx.exec_prepared("billing_link_customer", to_sql(e.client_reference_id),
-                       to_sql(e.customer_email), *e.customer, to_sql(e.subscription_id));
+  auto named = tx.exec_prepared("billing_link_customer", to_sql(e.client_reference_id),
+                                to_sql(e.customer_email), *e.customer,
+                                to_sql(e.subscription_id), to_sql(e.created));
   // Nobody by that id or e-mail yet: the checkout waits for the user's creation.
   if (named.empty())
     return {outcome_kind::pending, {}};
@@ -82,11 +102,11 @@ caf::expected<outcome> apply(detail::link& gateway, const db::apply_billing_even
   return gateway.run([&x](pqxx::connection& c) {
     auto& e = x.event;
     pqxx::work tx{c};
-    auto stored = tx.exec_prepared("billing_insert_event", e.event_id, to_sql(e.customer),
-                                   to_sql(e.subscription_id), billing::to_string(e.type),
-                                   to_sql(e.stripe_status), to_sql(x.mapped_status),
-                                   to_sql(e.subscription_ends_at), to_sql(e.created), e.payload,
-                                   to_sql(e.client_reference_id), to_sql(e.customer_email));
+    auto stored = tx.exec_prepared(
+      "billing_insert_event", e.event_id, to_sql(e.customer), to_sql(e.subscription_id),
+      billing::to_string(e.type), to_sql(e.stripe_status), to_sql(x.mapped_status),
+      to_sql(e.subscription_ends_at), to_sql(e.created), e.payload,
+      to_sql(e.client_reference_id), to_sql(e.customer_email), to_sql(e.subscription_created));
     if (stored.empty())
       return outcome{outcome_kind::duplicate, {}};
     outcome result;

@@ -1,6 +1,12 @@
 -- Links Stripe customer $3, and subscription $4 when the checkout created one, to the user with
--- id $1 (a checkout's client_reference_id), else to the user with e-mail $2. Replies with that
--- user's id and whether it was linked; no row when neither names a user.
+-- id $1 (a checkout's client_reference_id), else to the user with e-mail $2; $5 is the
+-- checkout's Stripe `created`. Replies with that user's id and whether it was linked; no row
+-- when neither names a user.
+--
+-- The checkout's subscription becomes the user's current one (billing_event_standing.sql),
+-- unless the current one was created after this checkout completed (a late checkout of a
+-- replaced subscription). The subscription was created before its checkout completed, so $5
+-- stands in for its `created` until its own events say.
 --
 -- Who is named: the user with id $1 if there is one; otherwise the user whose e-mail equals
 -- $2 trimmed of surrounding spaces and lowercased. Users' e-mails are stored lowercase (the
@@ -27,7 +33,20 @@ WITH named AS (
 linked AS (
     UPDATE gateway.users AS u
     SET stripe_customer = $3,
-        subscription_id = COALESCE($4, u.subscription_id)
+        subscription_id = CASE
+                              WHEN u.subscription_created_at IS NULL
+                                   OR u.subscription_created_at <= $5::timestamptz
+                                  THEN COALESCE($4, u.subscription_id)
+                              ELSE u.subscription_id
+                          END,
+        subscription_created_at = CASE
+                                      WHEN $4::text IS NULL
+                                           OR u.subscription_created_at > $5::timestamptz
+                                          THEN u.subscription_created_at
+                                      WHEN u.subscription_id IS DISTINCT FROM $4::text
+                                          THEN $5::timestamptz
+                                      ELSE COALESCE(u.subscription_created_at, $5::timestamptz)
+                                  END
     FROM named
     WHERE u.id = named.id
       AND (u.stripe_customer IS NULL OR u.stripe_customer = $3)

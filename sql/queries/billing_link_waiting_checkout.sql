@@ -17,7 +17,7 @@
 -- billing_link_customer.sql); and Stripe's `created` and our `created_at` come from
 -- different clocks.
 WITH checkout AS (
-    SELECT e.event_id, e.stripe_customer, e.subscription_id
+    SELECT e.event_id, e.stripe_customer, e.subscription_id, e.stripe_created
     FROM gateway.billing_events AS e
     JOIN gateway.users AS u ON u.id = $1
     WHERE e.type = 'checkout.session.completed'
@@ -31,7 +31,12 @@ WITH checkout AS (
 linked AS (
     UPDATE gateway.users AS u
     SET stripe_customer = c.stripe_customer,
-        subscription_id = COALESCE(c.subscription_id, u.subscription_id)
+        subscription_id = COALESCE(c.subscription_id, u.subscription_id),
+        -- The account is new: the checkout's subscription becomes its current one, created
+        -- (as far as we know yet) when the checkout completed.
+        subscription_created_at = CASE WHEN c.subscription_id IS NULL
+                                           THEN u.subscription_created_at
+                                       ELSE c.stripe_created END
     FROM checkout AS c
     WHERE u.id = $1
       AND (u.stripe_customer IS NULL OR u.stripe_customer = c.stripe_customer)

@@ -350,15 +350,15 @@ BOOST_AUTO_TEST_CASE(invoices_set_active_or_past_due_in_both_api_shapes) {
       auto id = make_user(tag + "@example.com");
       link(id, "cus_" + tag);
       auto failed = fx::event("evt_fail_" + tag, "invoice.payment_failed", t0 + 1,
-                              fx::invoice("cus_" + tag, "sub_inv_" + tag, t0 + 500, shape));
+                              fx::invoice("cus_" + tag, "sub_cus_" + tag, t0 + 500, shape));
       check_outcome(send(failed), outcome_kind::applied, {id});
       auto u = user(id);
       BOOST_CHECK_EQUAL(u.subscription_status, "past_due");
       BOOST_CHECK(u.stripe_status == std::string{"past_due"});
-      BOOST_CHECK(u.subscription_id == "sub_inv_" + tag);
+      BOOST_CHECK(u.subscription_id == "sub_cus_" + tag);
       BOOST_CHECK(u.ends_at == t0 + 500);
       auto paid = fx::event("evt_paid_" + tag, "invoice.paid", t0 + 2,
-                            fx::invoice("cus_" + tag, "sub_inv_" + tag, t0 + 900, shape));
+                            fx::invoice("cus_" + tag, "sub_cus_" + tag, t0 + 900, shape));
       check_outcome(send(paid), outcome_kind::applied, {id});
       u = user(id);
       BOOST_CHECK_EQUAL(u.subscription_status, "active");
@@ -405,7 +405,7 @@ BOOST_AUTO_TEST_CASE(the_period_end_lands_on_the_user_in_both_api_shapes) {
 BOOST_AUTO_TEST_CASE(a_cancellation_ends_at_cancel_at) {
   auto id = make_user("cancel@example.com");
   link(id, "cus_c");
-  auto object = fx::subscription("cus_c", "sub_c", "active", t0 + 2000);
+  auto object = fx::subscription("cus_c", "sub_cus_c", "active", t0 + 2000);
   object["cancel_at"] = t0 + 1500;
   send(fx::event("evt_c1", "customer.subscription.updated", t0 + 1, object));
   BOOST_CHECK_EQUAL(user(id).subscription_status, "active");
@@ -775,17 +775,204 @@ BOOST_AUTO_TEST_CASE(quotes_and_sql_in_ids_are_stored_as_data) {
   BOOST_CHECK_EQUAL(user(id).subscription_status, "active");
 }
 
-BOOST_AUTO_TEST_CASE(a_payload_postgresql_refuses_is_an_invalid_request) {
+BOOST_AUTO_TEST_CASE(a_payload_with_u0000_is_stored_and_its_change_applied) {
   auto id = make_user("nul@example.com");
   link(id, "cus_nul");
-  auto object = fx::subscription("cus_nul", "sub_nul", "active", t0);
+  auto object = fx::subscription("cus_nul", "sub_cus_nul", "active", t0 + 3000);
   object["metadata"] = {{"note", std::string{"a\0b", 3}}};
-  auto result
-    = try_send(fx::event("evt_nul", "customer.subscription.updated", t0, object).dump());
-  BOOST_REQUIRE(!result);
-  BOOST_CHECK(code_of(result.error()) == ec::invalid_request);
-  BOOST_CHECK(!event("evt_nul"));
+  auto body = fx::event("evt_nul", "customer.subscription.updated", t0, object).dump();
+  BOOST_REQUIRE(body.find("\\u0000") != std::string::npos);
+  auto result = try_send(body);
+  require(result, "billing");
+  check_outcome(*result, outcome_kind::applied, {id});
+  auto u = user(id);
+  BOOST_CHECK_EQUAL(u.subscription_status, "active");
+  BOOST_CHECK(u.ends_at == t0 + 3000);
+  auto row = event("evt_nul");
+  BOOST_REQUIRE(row);
+  BOOST_CHECK(row->applied);
+  BOOST_CHECK_EQUAL(row->payload_id, "evt_nul");
+  // U+0000 is stored as U+FFFD, the rest as sent.
+  auto note = sql("SELECT payload #>> '{data,object,metadata,note}' FROM gateway.billing_events"
+                  " WHERE event_id = 'evt_nul'")
+                .at(0)
+                .at(0)
+                .as<std::string>();
+  BOOST_CHECK_EQUAL(note, "a\xEF\xBF\xBD"
+                          "b");
+}
+
+// -- billing per subscription --------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_late_deletion_of_a_replaced_subscription_changes_nothing) {
+  auto id = make_user("replaced@example.com");
+  link(id, "cus_rp"); // the checkout of sub_cus_rp, at t0 - 1000
+  auto old_sub = fx::subscription("cus_rp", "sub_cus_rp", "active", t0 + 30 * 86400);
+  old_sub["created"] = t0 - 1000;
+  check_outcome(send(fx::event("evt_rp1", "customer.subscription.updated", t0 + 1, old_sub)),
+                outcome_kind::applied, {id});
+  // The customer switches plans: a new subscription and its checkout.
+  auto new_sub = fx::subscription("cus_rp", "sub_rp_new", "active", t0 + 60 * 86400);
+  new_sub["created"] = t0 + 100;
+  check_outcome(send(fx::event("evt_rp2", "customer.subscription.created", t0 + 100, new_sub)),
+                outcome_kind::applied, {id});
+  check_outcome(
+    send(fx::event("evt_rp3", "checkout.session.completed", t0 + 101,
+                   fx::checkout("cus_rp", std::to_string(id), std::nullopt, "sub_rp_new"))),
+    outcome_kind::applied, {id});
+  auto before = user(id);
+  BOOST_CHECK(before.subscription_id == std::string{"sub_rp_new"});
+  BOOST_CHECK_EQUAL(before.subscription_status, "active");
+  auto heard_before = heard();
+  // The old subscription is deleted afterwards, and its final invoice paid: recorded against
+  // the user, changing nothing.
+  auto gone = old_sub;
+  gone["status"] = "canceled";
+  gone["ended_at"] = t0 + 200;
+  auto late = send(fx::event("evt_rp4", "customer.subscription.deleted", t0 + 200, gone));
+  BOOST_CHECK_EQUAL(to_string(late.kind), "superseded");
+  BOOST_CHECK(late.user_ids == std::vector<int32_t>{id});
+  auto final_invoice = send(fx::event("evt_rp5", "invoice.paid", t0 + 201,
+                                      fx::invoice("cus_rp", "sub_cus_rp", t0 + 200)));
+  BOOST_CHECK_EQUAL(to_string(final_invoice.kind), "superseded");
+  // A late checkout of the old subscription does not make it current again.
+  check_outcome(
+    send(fx::event("evt_rp6", "checkout.session.completed", t0 - 999,
+                   fx::checkout("cus_rp", std::to_string(id), std::nullopt, "sub_cus_rp"))),
+    outcome_kind::applied, {id});
+  auto after = user(id);
+  BOOST_CHECK_EQUAL(after.subscription_status, "active");
+  BOOST_CHECK(after.stripe_status == std::string{"active"});
+  BOOST_CHECK(after.subscription_id == std::string{"sub_rp_new"});
+  BOOST_CHECK(after.ends_at == before.ends_at);
+  BOOST_CHECK(after.billing_updated_at == before.billing_updated_at);
+  for (auto evt : {"evt_rp4", "evt_rp5"}) {
+    BOOST_TEST_CONTEXT(evt) {
+      auto row = event(evt);
+      BOOST_REQUIRE(row);
+      BOOST_CHECK(!row->applied);
+      BOOST_CHECK(row->user_id == id);
+    }
+  }
+  // Only the late checkout (a link) reached the slice policy.
+  auto heard_after = heard();
+  auto runs = heard_before.policy_runs;
+  runs.push_back(id);
+  BOOST_CHECK(heard_after.policy_runs == runs);
+  // The current subscription still applies.
+  check_outcome(send(fx::event("evt_rp7", "invoice.payment_failed", t0 + 300,
+                               fx::invoice("cus_rp", "sub_rp_new", t0 + 400))),
+                outcome_kind::applied, {id});
+  BOOST_CHECK_EQUAL(user(id).subscription_status, "past_due");
+}
+
+BOOST_AUTO_TEST_CASE(only_a_newer_active_or_trialing_subscription_becomes_current) {
+  auto id = make_user("portal@example.com");
+  link(id, "cus_pt");
+  auto first = fx::subscription("cus_pt", "sub_cus_pt", "active", t0 + 1000);
+  first["created"] = t0 - 1000;
+  check_outcome(send(fx::event("evt_pt1", "customer.subscription.updated", t0 + 1, first)),
+                outcome_kind::applied, {id});
+  // An older subscription of the customer, active: not current, changes nothing.
+  auto older = fx::subscription("cus_pt", "sub_pt_older", "active", t0 + 5000);
+  older["created"] = t0 - 5000;
+  auto out = send(fx::event("evt_pt2", "customer.subscription.updated", t0 + 2, older));
+  BOOST_CHECK_EQUAL(to_string(out.kind), "superseded");
+  // A newer one that is not paid yet (incomplete): not current either.
+  auto newer = fx::subscription("cus_pt", "sub_pt_newer", "incomplete", t0 + 9000);
+  newer["created"] = t0 + 10;
+  out = send(fx::event("evt_pt3", "customer.subscription.created", t0 + 10, newer));
+  BOOST_CHECK_EQUAL(to_string(out.kind), "superseded");
+  auto u = user(id);
+  BOOST_CHECK(u.subscription_id == std::string{"sub_cus_pt"});
+  BOOST_CHECK_EQUAL(u.subscription_status, "active");
+  BOOST_CHECK(u.ends_at == t0 + 1000);
+  // Once it is trialing (made without a checkout, e.g. in the customer portal), it is current.
+  newer["status"] = "trialing";
+  check_outcome(send(fx::event("evt_pt4", "customer.subscription.updated", t0 + 11, newer)),
+                outcome_kind::applied, {id});
+  u = user(id);
+  BOOST_CHECK(u.subscription_id == std::string{"sub_pt_newer"});
+  BOOST_CHECK_EQUAL(u.subscription_status, "trial");
+  BOOST_CHECK(u.ends_at == t0 + 9000);
+  // The first subscription's cancellation, later, is of a replaced subscription.
+  first["status"] = "canceled";
+  out = send(fx::event("evt_pt5", "customer.subscription.deleted", t0 + 20, first));
+  BOOST_CHECK_EQUAL(to_string(out.kind), "superseded");
   BOOST_CHECK_EQUAL(user(id).subscription_status, "trial");
+  BOOST_CHECK(user(id).subscription_id == std::string{"sub_pt_newer"});
+}
+
+BOOST_AUTO_TEST_CASE(a_final_invoice_paid_at_cancellation_does_not_reactivate) {
+  auto id = make_user("final@example.com");
+  link(id, "cus_fi");
+  updated("evt_fi1", t0 + 1, "cus_fi", "active");
+  auto object = fx::subscription("cus_fi", "sub_cus_fi", "canceled", t0 + 2000);
+  object["ended_at"] = t0 + 10;
+  check_outcome(send(fx::event("evt_fi2", "customer.subscription.deleted", t0 + 10, object)),
+                outcome_kind::applied, {id});
+  auto before = user(id);
+  BOOST_CHECK_EQUAL(before.subscription_status, "cancelled");
+  BOOST_CHECK(before.ends_at == t0 + 10);
+  auto heard_before = heard();
+  // Stripe bills the last period (prorations) at cancellation; the invoice is paid after.
+  for (auto type : {"invoice.paid", "invoice.payment_failed"}) {
+    BOOST_TEST_CONTEXT(type) {
+      auto out = send(fx::event(std::string{"evt_fi_"} + type, type, t0 + 11,
+                                fx::invoice("cus_fi", "sub_cus_fi", t0 + 5000)));
+      BOOST_CHECK_EQUAL(to_string(out.kind), "superseded");
+      BOOST_CHECK(out.user_ids == std::vector<int32_t>{id});
+      auto row = event(std::string{"evt_fi_"} + type);
+      BOOST_REQUIRE(row);
+      BOOST_CHECK(!row->applied);
+      BOOST_CHECK(row->user_id == id);
+    }
+  }
+  auto after = user(id);
+  BOOST_CHECK_EQUAL(after.subscription_status, "cancelled");
+  BOOST_CHECK(after.stripe_status == std::string{"canceled"});
+  BOOST_CHECK(after.ends_at == t0 + 10);
+  BOOST_CHECK(after.billing_updated_at == t0 + 10);
+  BOOST_CHECK(heard().policy_runs == heard_before.policy_runs);
+}
+
+BOOST_AUTO_TEST_CASE(a_paid_invoice_of_the_current_subscription_ends_a_trial) {
+  auto id = make_user("trial-paid@example.com");
+  link(id, "cus_tp");
+  BOOST_CHECK_EQUAL(user(id).subscription_status, "trial");
+  check_outcome(send(fx::event("evt_tp1", "invoice.paid", t0 + 1,
+                               fx::invoice("cus_tp", "sub_cus_tp", t0 + 2000))),
+                outcome_kind::applied, {id});
+  BOOST_CHECK_EQUAL(user(id).subscription_status, "active");
+  BOOST_CHECK(user(id).ends_at == t0 + 2000);
+}
+
+BOOST_AUTO_TEST_CASE(a_trial_without_a_period_end_ends_at_stripes_trial_end) {
+  for (auto shape : {fx::api::current, fx::api::legacy}) {
+    auto tag = std::string{shape == fx::api::current ? "current" : "legacy"};
+    BOOST_TEST_CONTEXT(tag) {
+      auto id = make_user("trial-" + tag + "@example.com");
+      link(id, "cus_tr_" + tag);
+      // The trial the signup granted (trial-days after it).
+      auto signup_end = t0 + 14 * 86400;
+      sql("UPDATE gateway.users SET subscription_ends_at = to_timestamp("
+          + std::to_string(signup_end) + ") WHERE id = " + std::to_string(id));
+      auto object
+        = fx::subscription("cus_tr_" + tag, "sub_cus_tr_" + tag, "trialing", 0, shape);
+      // No current period end anywhere, as Stripe sends some trials.
+      object["current_period_end"] = nullptr;
+      for (auto& item : object["items"]["data"])
+        item["current_period_end"] = nullptr;
+      object["trial_end"] = t0 + 7 * 86400;
+      check_outcome(
+        send(fx::event("evt_tr_" + tag, "customer.subscription.created", t0, object)),
+        outcome_kind::applied, {id});
+      auto u = user(id);
+      BOOST_CHECK_EQUAL(u.subscription_status, "trial");
+      BOOST_CHECK(u.ends_at == t0 + 7 * 86400);
+      BOOST_CHECK(u.ends_at != signup_end);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(billing_changed_goes_to_every_user_whose_state_changed) {

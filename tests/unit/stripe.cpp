@@ -140,6 +140,36 @@ BOOST_AUTO_TEST_CASE(the_payload_is_kept_verbatim) {
   BOOST_CHECK_EQUAL(parse_ok(body).payload, body);
 }
 
+BOOST_AUTO_TEST_CASE(u0000_is_kept_as_the_replacement_character) {
+  // PostgreSQL stores U+0000 in neither jsonb nor text: the payload carries U+FFFD instead,
+  // and nothing else changes, not even an escaped backslash followed by "u0000".
+  auto object = fx::subscription("cus_a", "sub_a", "active", 1'800'000'000);
+  object["metadata"] = {{"nul", std::string{"a\0b", 3}}, {"text", "c\\u0000d"}};
+  auto body = subscription_event("customer.subscription.updated", object).dump();
+  auto expected = body;
+  auto at = expected.find("a\\u0000b");
+  BOOST_REQUIRE(at != std::string::npos);
+  expected.replace(at, 8, "a\\ufffdb");
+  BOOST_REQUIRE(expected.find("c\\\\u0000d") != std::string::npos);
+  auto x = parse_ok(body);
+  BOOST_CHECK_EQUAL(x.payload, expected);
+  auto metadata = json::parse(x.payload)["data"]["object"]["metadata"];
+  BOOST_CHECK(metadata["nul"] == std::string{"a\xEF\xBF\xBD"} + "b");
+  BOOST_CHECK(metadata["text"] == "c\\u0000d");
+}
+
+BOOST_AUTO_TEST_CASE(a_subscription_event_carries_its_subscriptions_created) {
+  auto x = parse_ok(
+    subscription_event("customer.subscription.created", fx::fixture("subscription")));
+  BOOST_CHECK(x.subscription_created == unix_time(1234567890));
+  auto invoice = parse_ok(invoice_event(fx::fixture("invoice")));
+  BOOST_CHECK(!invoice.subscription_created);
+  auto object = fx::fixture("subscription");
+  object["created"] = "yesterday";
+  check_rejected(subscription_event("customer.subscription.updated", object),
+                 "'data.object.created'");
+}
+
 // -- subscription_ends_at --------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(the_period_end_is_read_per_item_on_the_current_api) {
