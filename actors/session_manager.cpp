@@ -158,6 +158,11 @@ void finish_lookup(self_ptr self, const std::string& id,
 
 /// Reads session `id` from the database, joining a lookup of the same id already on its way.
 void load(self_ptr self, const std::string& id, session_continuation k) {
+  // The database said a moment ago that it does not know this one.
+  if (self->state.unknown.contains(id, now_of(self))) {
+    k(bad_session());
+    return;
+  }
   auto& waiting = self->state.pending[id];
   waiting.push_back(std::move(k));
   if (waiting.size() > 1)
@@ -193,10 +198,6 @@ void load(self_ptr self, const std::string& id, session_continuation k) {
 void with_session(self_ptr self, const std::string& token, session_continuation k) {
   auto id = session_id_of(token);
   if (!id) {
-    k(bad_session());
-    return;
-  }
-  if (self->state.unknown.contains(*id, now_of(self))) {
     k(bad_session());
     return;
   }

@@ -1,6 +1,7 @@
 #include "bridge/jetstream.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "bridge/link.hpp"
@@ -38,6 +39,27 @@ bool connected(natsConnection* nc) {
   return nc != nullptr && natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
+namespace {
+
+/// Whether NATS subject pattern `pattern` (with `*` and `>` wildcards) matches `subject`.
+bool covers(std::string_view pattern, std::string_view subject) {
+  while (!pattern.empty() && !subject.empty()) {
+    auto p_end = pattern.find('.');
+    auto s_end = subject.find('.');
+    auto p_token = pattern.substr(0, p_end);
+    auto s_token = subject.substr(0, s_end);
+    if (p_token == ">")
+      return true;
+    if (p_token != "*" && p_token != s_token)
+      return false;
+    pattern = p_end == std::string_view::npos ? std::string_view{} : pattern.substr(p_end + 1);
+    subject = s_end == std::string_view::npos ? std::string_view{} : subject.substr(s_end + 1);
+  }
+  return pattern.empty() && subject.empty();
+}
+
+} // namespace
+
 caf::error ensure_stream(jsCtx* js, const stream_spec& spec) {
   jsStreamInfo* info = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -51,7 +73,7 @@ caf::error ensure_stream(jsCtx* js, const stream_spec& spec) {
     auto changed = found.MaxAge != spec.max_age.count();
     for (auto& subject : spec.subjects)
       if (std::none_of(subjects.begin(), subjects.end(),
-                       [&](const char* x) { return subject == x; })) {
+                       [&](const char* x) { return covers(x, subject); })) {
         subjects.push_back(subject.c_str());
         changed = true;
       }

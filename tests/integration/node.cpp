@@ -113,8 +113,9 @@ BOOST_AUTO_TEST_CASE(every_component_is_supervised_in_spawn_order) {
   running_node r{node_settings(servers, p)};
   auto names = r.n->components();
   std::vector<std::string> expected{
-    "persistence",    "bridge",    "runtime", "janitor", "prober",   "telemetry-writer",
-    "server-monitor", "retention", "slices",  "hasher",  "sessions", "billing"};
+    "persistence", "provisioner",    "bridge",    "runtime", "janitor",  "prober",
+    "telemetry-writer", "server-monitor", "retention", "slices",  "hasher", "sessions",
+    "billing"};
   BOOST_CHECK(names == expected);
   for (auto& name : names)
     BOOST_CHECK_MESSAGE(r.n->component(name), name << " has no running handle");

@@ -436,10 +436,10 @@ BOOST_AUTO_TEST_CASE(destroy_scrubs_the_slice_database_and_the_data_directory) {
   BOOST_TEST(sql("SELECT count(*) FROM contacts", slice_database_url(id))[0][0].as<int>() == 0);
   BOOST_TEST(std::filesystem::is_directory(dir));
   BOOST_TEST(std::filesystem::is_empty(dir));
-  // The re-made database belongs to wa_slice, like the template.
+  // The re-made database belongs to the slice's own role.
   auto owner = sql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'wa_slice_"
                    + std::to_string(id) + "'");
-  BOOST_TEST(owner[0][0].as<std::string>() == "wa_slice");
+  BOOST_TEST(owner[0][0].as<std::string>() == "wa_slice_" + std::to_string(id));
 }
 
 BOOST_AUTO_TEST_CASE(start_up_finishes_slices_left_in_destroying) {
@@ -552,7 +552,7 @@ BOOST_AUTO_TEST_CASE(a_payment_after_the_sweep_read_what_was_due_keeps_the_data)
                                              query.ended_before, pool::verb::destroy}};
   test::check_fails(ask<db::slice_transition>(db, destroy), ec::conflict);
   BOOST_TEST(status_of(slice.id) == slice_status::assigned);
-  BOOST_TEST(slice_of(user.id) == optional<int32_t>{slice.id});
+  BOOST_TEST((slice_of(user.id) == optional<int32_t>{slice.id}));
   // Without the payment the same request destroys.
   sql("UPDATE gateway.users SET subscription_status = 'cancelled',"
       " subscription_ends_at = now() - interval '40 days' WHERE id = "
