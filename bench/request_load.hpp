@@ -129,6 +129,15 @@ inline std::vector<std::string> sign_up(test::nats_client& client, const std::st
   return tokens;
 }
 
+/// The `gateway.session.resolve` bodies of `count` fresh accounts' sessions.
+inline std::vector<std::string> resolve_bodies(test::nats_client& client,
+                                               const std::string& prefix, int count) {
+  std::vector<std::string> bodies;
+  for (auto& token : sign_up(client, prefix, count, "bench password"))
+    bodies.push_back(nlohmann::json{{"session_id", token}}.dump());
+  return bodies;
+}
+
 /// One connection; `send_asap` skips the flusher's batching, as latency-bound clients do.
 struct connection {
   natsConnection* nc = nullptr;

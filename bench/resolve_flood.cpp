@@ -57,10 +57,7 @@ int run() {
   bench::bench_servers servers;
   test::daemon daemon{servers.daemon_args({"--log-level=warn"})};
   test::nats_client client{servers.nats_url()};
-  auto tokens = bench::sign_up(client, "flood", sessions, "bench password");
-  std::vector<std::string> bodies;
-  for (auto& token : tokens)
-    bodies.push_back(nlohmann::json{{"session_id", token}}.dump());
+  auto bodies = bench::resolve_bodies(client, "flood", sessions);
   auto valid_body = [&](int thread, size_t n) {
     return bodies[(static_cast<size_t>(thread) + n) % bodies.size()];
   };

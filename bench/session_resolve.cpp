@@ -30,10 +30,7 @@ int run() {
   bench::bench_servers servers;
   test::daemon daemon{servers.daemon_args({"--log-level=warn"})};
   test::nats_client client{servers.nats_url()};
-  auto tokens = bench::sign_up(client, "resolve", sessions, "bench password");
-  std::vector<std::string> bodies;
-  for (auto& token : tokens)
-    bodies.push_back(nlohmann::json{{"session_id", token}}.dump());
+  auto bodies = bench::resolve_bodies(client, "resolve", sessions);
 
   bench::echo_responder echo{servers.nats_url(), "bench.echo"};
   bench::connection conn{servers.nats_url()};
