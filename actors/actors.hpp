@@ -269,8 +269,8 @@ using hasher_actor = caf::typed_actor<
   // Verifies a password against a hash; replies whether it matches.
   caf::replies_to<auth::verify_password>::with<bool>>;
 
-/// The hasher's facade: `hasher_actor`, plus its counters for /metrics. Spawning `hasher`
-/// gives this handle; the session manager gets it as a `hasher_actor`.
+/// The hasher's facade: `hasher_actor`, plus its counters for /metrics and for the session
+/// manager, which refuses a login before any database work while the queue is full.
 using hasher_full_actor = hasher_actor::extend<
   // Workers, busy workers, the queue and refusals.
   caf::replies_to<stats_atom>::with<metrics::hasher_stats>>;
