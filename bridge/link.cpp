@@ -240,6 +240,15 @@ void link::install(connection_role& role, natsConnection* nc) {
   notify(role, "connected");
 }
 
+namespace {
+
+/// Bounds of one request subscription's backlog inside nats.c: far above what the callback
+/// thread lets pile up in a burst, and a few seconds of a flood at most.
+constexpr int pending_messages_limit = 262144;
+constexpr int pending_bytes_limit = 256 * 1024 * 1024;
+
+} // namespace
+
 natsStatus link::subscribe_now(const std::string& subject, const std::string& queue) {
   auto nc = rpc_role_.nc.load();
   natsSubscription* sub = nullptr;
@@ -248,9 +257,11 @@ natsStatus link::subscribe_now(const std::string& subject, const std::string& qu
                                                          queue.c_str(), on_message, this);
   if (s != NATS_OK)
     return s;
-  // The callback only copies and forwards, so a backlog means a burst, not a stuck consumer:
-  // never drop requests for being many.
-  natsSubscription_SetPendingLimits(sub, -1, -1);
+  // The callback only copies and forwards (or sheds past max_in_flight), so a backlog means a
+  // burst the callback thread has not reached yet. It is bounded all the same: past the
+  // limits nats.c drops requests (their callers time out) and reports a slow consumer, which
+  // `nats_async_errors` counts, instead of holding a flood in memory.
+  natsSubscription_SetPendingLimits(sub, pending_messages_limit, pending_bytes_limit);
   subscriptions_.push_back(sub);
   return NATS_OK;
 }
