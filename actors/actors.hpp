@@ -108,8 +108,20 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<admin::insert_alerts>::with<int64_t>,
   // Deletes one batch of old alerts; replies with the rows deleted.
   caf::replies_to<admin::prune_alerts>::with<int64_t>,
+  // Keeps a rejected inbound event; replies with its row's id.
+  caf::replies_to<admin::record_dead_letter>::with<int64_t>,
+  // Lists dead letters, oldest first (admin).
+  caf::replies_to<admin::list_dead_letters>::with<std::vector<admin::dead_letter>>,
+  // Reads one dead letter (admin).
+  caf::replies_to<admin::get_dead_letter>::with<admin::dead_letter>,
+  // Stamps a dead letter as replayed now (admin).
+  caf::replies_to<admin::mark_replayed>::with<admin::dead_letter>,
+  // Deletes one batch of old dead letters; replies with the rows deleted.
+  caf::replies_to<admin::prune_dead_letters>::with<int64_t>,
   // Its link's counters and its queue (for /metrics).
-  caf::replies_to<stats_atom>::with<metrics::persistence_stats>>;
+  caf::replies_to<stats_atom>::with<metrics::persistence_stats>,
+  // Answered after every request before it (the request queue in front of it).
+  caf::replies_to<barrier_atom>::with<bool>>;
 
 /// Where actors send the events that leave the process (the NATS bridge in the daemon, a
 /// recording mock in tests).
@@ -397,7 +409,9 @@ using pruner_actor = caf::typed_actor<
   // Deletes expired sessions in batches; replies with the number deleted.
   caf::replies_to<db::delete_expired_sessions>::with<int64_t>,
   // Deletes one batch of old alerts; replies with the rows deleted.
-  caf::replies_to<admin::prune_alerts>::with<int64_t>>;
+  caf::replies_to<admin::prune_alerts>::with<int64_t>,
+  // Deletes one batch of old dead letters; replies with the rows deleted.
+  caf::replies_to<admin::prune_dead_letters>::with<int64_t>>;
 
 /// Deletes telemetry older than the retention period in bounded batches, and expired
 /// sessions, every retention interval.

@@ -19,12 +19,12 @@ void finish_pass(retention_pointer self, const caf::error& err) {
   auto& r = st.report;
   if (err)
     spdlog::warn("retention stops a pass after deleting {} telemetry rows, {} server telemetry "
-                 "rows and {} sessions: {}",
-                 r.telemetry, r.server_telemetry, r.sessions, message_of(err));
+                 "rows, {} dead letters and {} sessions: {}",
+                 r.telemetry, r.server_telemetry, r.dead_letters, r.sessions, message_of(err));
   else
-    spdlog::info("retention deletes {} telemetry rows, {} server telemetry rows and {} "
-                 "expired sessions",
-                 r.telemetry, r.server_telemetry, r.sessions);
+    spdlog::info("retention deletes {} telemetry rows, {} server telemetry rows, {} dead "
+                 "letters and {} expired sessions",
+                 r.telemetry, r.server_telemetry, r.dead_letters, r.sessions);
   for (auto& rp : st.waiters) {
     if (err)
       rp.deliver(err);
@@ -65,7 +65,15 @@ void delete_sessions(retention_pointer self) {
       [self](caf::error& err) { finish_pass(self, err); });
 }
 
-/// Starts a pass unless one runs: per-slice telemetry, host telemetry, alerts, sessions.
+void prune_dead_letters(retention_pointer self) {
+  auto& st = self->state;
+  auto cutoff = st.clock() - st.config.dead_letter_retention;
+  prune_batches(self, admin::prune_dead_letters{cutoff, st.config.batch},
+                &retention_report::dead_letters, [self] { delete_sessions(self); });
+}
+
+/// Starts a pass unless one runs: per-slice telemetry, host telemetry, alerts, dead letters,
+/// sessions.
 void start_pass(retention_pointer self) {
   auto& st = self->state;
   if (st.running)
@@ -80,7 +88,7 @@ void start_pass(retention_pointer self) {
                                 &retention_report::server_telemetry, [self, cutoff, batch] {
                                   prune_batches(self, admin::prune_alerts{cutoff, batch},
                                                 &retention_report::alerts,
-                                                [self] { delete_sessions(self); });
+                                                [self] { prune_dead_letters(self); });
                                 });
                 });
 }

@@ -20,6 +20,8 @@ struct retention_config {
   caf::timespan interval = std::chrono::hours{1};
   /// Sessions older than this go whatever their expiry (the absolute cap).
   caf::timespan session_max_age = std::chrono::hours{24 * 90};
+  /// Dead letters (rejected inbound events, with their bodies) older than this go.
+  caf::timespan dead_letter_retention = std::chrono::hours{24 * 30};
   /// Rows per transaction: 10k rows take some 50 ms, short enough for the locks and for the
   /// requests waiting behind each batch at the persistence actor.
   int32_t batch = 10000;

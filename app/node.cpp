@@ -21,6 +21,7 @@
 #include "messages/error.hpp"
 #include "persistence/persistence.hpp"
 #include "persistence/provisioner.hpp"
+#include "persistence/request_queue.hpp"
 #include "runtime/driver.hpp"
 #include "web/metrics.hpp"
 
@@ -88,7 +89,8 @@ node_config make_node_config(const settings& s) {
   c.daemon.scheduler_threads = s.scheduler_threads;
 
   c.persistence.database_url = s.database_url;
-  c.persistence.queue_limit = static_cast<size_t>(s.persistence_queue_limit);
+  c.persistence_queue.limit = static_cast<size_t>(s.persistence_queue_limit);
+  c.persistence_queue.max_wait = s.persistence_max_wait;
   c.persistence.statement_timeout = s.statement_timeout;
   c.persistence.lock_timeout = s.lock_timeout;
   c.persistence.idle_in_transaction_timeout = s.idle_in_transaction_timeout;
@@ -172,6 +174,7 @@ node_config make_node_config(const settings& s) {
   c.retention.retention = s.retention;
   c.retention.interval = s.retention_interval;
   c.retention.session_max_age = s.session_max_age;
+  c.retention.dead_letter_retention = s.dead_letter_retention;
 
   c.billing_timeout = s.request_timeout;
   return c;
@@ -186,6 +189,7 @@ struct node::impl {
   escalation on_escalation;
 
   persistence_actor db;
+  persistence_actor db_worker;
   provisioner_actor provisioner_handle;
   std::unique_ptr<nats_bridge> bridge;
   std::unique_ptr<web::http_server> http;
@@ -232,7 +236,11 @@ int node::impl::start(const stop_wait& wait) {
   // 1. Persistence: everything else reads and writes through it. Detached: it blocks on
   //    PostgreSQL. Policy: escalate (every component holds its handle; its state is the
   //    database itself, so a fresh daemon loses nothing).
-  db = sys.spawn<caf::detached>(persistence, cfg.persistence);
+  // Callers talk to the queue in front of the worker that owns the connection; the two are
+  // linked, so either's end is persistence's.
+  db_worker = sys.spawn<caf::detached>(persistence, cfg.persistence);
+  db = caf::actor_cast<persistence_actor>(
+    sys.spawn(request_queue, db_worker, cfg.persistence_queue, system_clock()));
   supervise("persistence", restart_policy::escalate, db);
   if (!until_done(wait, "migrate the gateway database", [&] {
         auto applied = ask<std::vector<int32_t>>(sys, db, migrate_timeout, db::migrate{});
@@ -433,7 +441,8 @@ void node::impl::stop() {
   stop_actors({caf::actor_cast<caf::actor>(runtime_handle),
                caf::actor_cast<caf::actor>(janitor_handle), caf::actor_cast<caf::actor>(writer)},
               left());
-  stop_actors({caf::actor_cast<caf::actor>(db), caf::actor_cast<caf::actor>(provisioner_handle)},
+  stop_actors({caf::actor_cast<caf::actor>(db), caf::actor_cast<caf::actor>(db_worker),
+               caf::actor_cast<caf::actor>(provisioner_handle)},
               left());
   stop_actors({caf::actor_cast<caf::actor>(supervisor_handle)}, 1s);
   bridge.reset();

@@ -37,6 +37,7 @@ class runtime_driver;
 struct node_config {
   daemon_config daemon;
   persistence_config persistence;
+  request_queue_config persistence_queue;
   provisioner_config provisioner;
   runtime_config runtime;
   bridge_config bridge;

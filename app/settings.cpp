@@ -86,6 +86,9 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "persistence-queue-limit", s.persistence_queue_limit,
       "Database requests that may wait; more are answered 503 at once (0: no limit)")
     ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  add_duration(app, "persistence-max-wait", s.persistence_max_wait,
+               "A database request that waited longer is answered 503 without being run: its "
+               "caller gave up (keep it at request-timeout; 0s: never)");
   add_duration(app, "statement-timeout", s.statement_timeout,
                "Longest statement on the gateway connection (0s: no limit)");
   add_duration(app, "lock-timeout", s.lock_timeout,
@@ -121,6 +124,8 @@ void add_settings(CLI::App& app, settings& s) {
   add_duration(app, "events-retention", s.events_retention,
                "How long the inbound event stream keeps events (0s: for ever); other limits "
                "an operator set on the stream are kept");
+  add_duration(app, "dead-letter-retention", s.dead_letter_retention,
+               "How long rejected inbound events are kept for replay (slicectl dead-letters)");
   add(app, "service-name", s.service_name, "Name in the NATS micro protocol");
   add(app, "runtime", s.runtime, "How slices run: process, docker or external")
     ->check(CLI::IsMember({"process", "docker", "external"}));

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bridge/consumers.hpp"
 #include "bridge/subjects.hpp"
 #include "messages/admin.hpp"
 #include "messages/error.hpp"
@@ -580,6 +581,192 @@ void on_overview(bridge_pointer self, pending_request req, string_view payload) 
     overview);
 }
 
+// -- dead letters -----------------------------------------------------------------------------
+
+/// Whether `bytes` is well-formed UTF-8 (no overlong form, no surrogate, nothing past U+10FFFF).
+bool valid_utf8(const std::vector<uint8_t>& bytes) {
+  static constexpr uint32_t smallest[] = {0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < bytes.size()) {
+    auto c = bytes[i];
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (bytes.size() - i <= n)
+      return false;
+    for (size_t k = 1; k <= n; ++k) {
+      if ((bytes[i + k] & 0xC0) != 0x80)
+        return false;
+      cp = (cp << 6) | (bytes[i + k] & 0x3F);
+    }
+    if (cp < smallest[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string base64(const std::vector<uint8_t>& bytes) {
+  static constexpr char alphabet[]
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t chunk = uint32_t{bytes[i]} << 16;
+    if (i + 1 < bytes.size())
+      chunk |= uint32_t{bytes[i + 1]} << 8;
+    if (i + 2 < bytes.size())
+      chunk |= bytes[i + 2];
+    out += alphabet[(chunk >> 18) & 0x3F];
+    out += alphabet[(chunk >> 12) & 0x3F];
+    out += i + 1 < bytes.size() ? alphabet[(chunk >> 6) & 0x3F] : '=';
+    out += i + 2 < bytes.size() ? alphabet[chunk & 0x3F] : '=';
+  }
+  return out;
+}
+
+/// A dead letter with its body as text, or as `payload_base64` when the body is not UTF-8.
+json dead_letter(const admin::dead_letter& x) {
+  json j{{"id", x.id},
+         {"subject", x.subject},
+         {"event_id", optional_value(x.event_id)},
+         {"reason", x.reason},
+         {"stream_sequence", optional_value(x.stream_sequence)},
+         {"deliveries", x.deliveries},
+         {"rejected_at", codec::format_time(x.rejected_at)},
+         {"replayed_at", optional_time(x.replayed_at)},
+         {"replays", x.replays}};
+  if (valid_utf8(x.payload))
+    j["payload"] = std::string{x.payload.begin(), x.payload.end()};
+  else
+    j["payload_base64"] = base64(x.payload);
+  return j;
+}
+
+void on_dead_letters_list(bridge_pointer self, pending_request req, string_view payload) {
+  admin_verb<std::vector<admin::dead_letter>, admin::list_dead_letters>(
+    self, std::move(req), payload, to_persistence,
+    [](codec::fields& f, const json&, admin::list_dead_letters& msg, const user_record&) {
+      optional<int64_t> after;
+      optional<int64_t> limit;
+      optional<bool> all;
+      f.integer("after", after, 0, INT64_MAX)
+        .integer("limit", limit, 1, admin::max_dead_letter_page)
+        .boolean("include_replayed", all);
+      msg.after = after ? *after : 0;
+      msg.limit = limit ? static_cast<int32_t>(*limit) : msg.limit;
+      msg.include_replayed = all && *all;
+      return caf::error{};
+    },
+    [](const std::vector<admin::dead_letter>& xs) {
+      auto list = json::array();
+      for (auto& x : xs)
+        list.push_back(dead_letter(x));
+      return json{{"dead_letters", std::move(list)},
+                  {"next_after", xs.empty() ? json(nullptr) : json(xs.back().id)}};
+    });
+}
+
+void on_dead_letters_get(bridge_pointer self, pending_request req, string_view payload) {
+  admin_verb<admin::dead_letter, admin::get_dead_letter>(
+    self, std::move(req), payload, to_persistence,
+    [](codec::fields& f, const json&, admin::get_dead_letter& msg, const user_record&) {
+      f.integer("id", msg.id, 1, INT64_MAX);
+      return caf::error{};
+    },
+    [](const admin::dead_letter& x) { return json{{"dead_letter", dead_letter(x)}}; });
+}
+
+/// The running consumer that takes events on `subject`, or null.
+event_consumer_actor consumer_of(const bridge_state& st, const std::string& subject) {
+  auto& table = consumer_table();
+  for (auto& slot : st.consumers)
+    if (subjects::event(st.config.subject_prefix, table[slot.entry].kind) == subject)
+      return slot.actor;
+  return {};
+}
+
+/// Publishes a dead letter's body again on its subject, through the consumer of that subject,
+/// and stamps it replayed. The consumers are idempotent per event id, so a replay that races
+/// another applies the event once.
+void replay_dead_letter(bridge_pointer self, pending_request req, admin::dead_letter letter) {
+  auto consumer = consumer_of(self->state, letter.subject);
+  if (!consumer) {
+    fail(self, req,
+         make_error(ec::unavailable, "no consumer takes " + letter.subject + " now"));
+    return;
+  }
+  auto timeout = self->state.config.request_timeout;
+  auto id = letter.id;
+  self->request(consumer, timeout, replay_atom_v, letter.subject, letter.payload)
+    .then(
+      [self, req, id, timeout](uint64_t sequence) {
+        auto store = available(self->state).persistence;
+        if (!store) {
+          fail(self, req, make_error(ec::unavailable, "the service is starting or stopping"));
+          return;
+        }
+        self->request(store, timeout, admin::mark_replayed{id})
+          .then(
+            [self, req, sequence](admin::dead_letter& x) {
+              reply(self, req,
+                    json{{"dead_letter", dead_letter(x)}, {"stream_sequence", sequence}});
+            },
+            [self, req](caf::error& err) { fail(self, req, err); });
+      },
+      [self, req](caf::error& err) { fail(self, req, err); });
+}
+
+void on_dead_letters_replay(bridge_pointer self, pending_request req, string_view payload) {
+  as_admin(self, std::move(req), payload,
+           [](bridge_pointer self, pending_request req, const json& body, const user_record&) {
+             codec::fields f{body};
+             int64_t id = 0;
+             optional<bool> force;
+             f.integer("id", id, 1, INT64_MAX).boolean("force", force);
+             if (auto err = f.error()) {
+               fail(self, req, err);
+               return;
+             }
+             auto store = available(self->state).persistence;
+             if (!store) {
+               fail(self, req,
+                    make_error(ec::unavailable, "the service is starting or stopping"));
+               return;
+             }
+             auto again = force && *force;
+             self->request(store, self->state.config.request_timeout, admin::get_dead_letter{id})
+               .then(
+                 [self, req, again](admin::dead_letter& x) {
+                   if (x.replayed_at && !again) {
+                     fail(self, req,
+                          make_error(ec::conflict,
+                                     "dead letter " + std::to_string(x.id) + " was replayed at "
+                                       + codec::format_time(*x.replayed_at)
+                                       + "; set force to replay it again"));
+                     return;
+                   }
+                   replay_dead_letter(self, req, std::move(x));
+                 },
+                 [self, req](caf::error& err) { fail(self, req, err); });
+           });
+}
+
 /// `<p>.admin.<Resource>.<Verb>`, or `<p>.admin.<Resource>` without a verb.
 template <const char* Resource, const char* Verb = nullptr>
 std::string admin_subject(string_view prefix) {
@@ -605,6 +792,8 @@ constexpr char revoke_sessions[] = "revoke_sessions";
 constexpr char slice[] = "slice";
 constexpr char server[] = "server";
 constexpr char overview_verb[] = "overview";
+constexpr char dead_letters[] = "dead_letters";
+constexpr char replay[] = "replay";
 } // namespace names
 
 } // namespace
@@ -631,6 +820,9 @@ std::vector<endpoint> admin_endpoints() {
     {"admin_telemetry_slice", admin_subject<telemetry, slice>, on_telemetry_slice},
     {"admin_telemetry_server", admin_subject<telemetry, server>, on_telemetry_server},
     {"admin_overview", admin_subject<overview_verb>, on_overview},
+    {"admin_dead_letters_list", admin_subject<dead_letters, list>, on_dead_letters_list},
+    {"admin_dead_letters_get", admin_subject<dead_letters, get>, on_dead_letters_get},
+    {"admin_dead_letters_replay", admin_subject<dead_letters, replay>, on_dead_letters_replay},
   };
 }
 

@@ -597,6 +597,8 @@ json to_json(const events::event_rejected& x) {
   if (x.event_id)
     result["event_id"] = *x.event_id;
   result["reason"] = x.reason;
+  if (x.dead_letter_id)
+    result["dead_letter_id"] = *x.dead_letter_id;
   return result;
 }
 

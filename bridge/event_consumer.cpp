@@ -8,6 +8,7 @@
 
 #include "bridge/codec.hpp"
 #include "bridge/link.hpp"
+#include "messages/admin.hpp"
 #include "messages/error.hpp"
 
 namespace slicegate::bridge {
@@ -123,18 +124,32 @@ void finish(event_consumer_pointer self) {
   self->quit();
 }
 
-void report_rejection(event_consumer_state& st, const char* subject, const outcome& result) {
-  events::event_rejected report{subject, result.event_id, result.reason};
+void report_rejection(event_consumer_state& st, const char* subject, const outcome& result,
+                      optional<int64_t> dead_letter_id) {
+  events::event_rejected report{subject, result.event_id, result.reason, dead_letter_id};
   auto body = codec::dump(codec::to_json(report));
   natsConnection_Publish(st.nc, st.spec.rejected_subject.c_str(), body.data(),
                          static_cast<int>(body.size()));
 }
 
-/// Settles event `number` with JetStream, if it is still the one at hand, and goes on.
-void settle(event_consumer_pointer self, uint64_t number, outcome result) {
+/// `text` with every NUL replaced by U+FFFD: PostgreSQL text cannot hold one.
+std::string without_nul(std::string text) {
+  std::string result;
+  result.reserve(text.size());
+  for (auto c : text) {
+    if (c == '\0')
+      result += "\xEF\xBF\xBD";
+    else
+      result += c;
+  }
+  return result;
+}
+
+/// Settles the event at hand with JetStream and goes on; `dead_letter_id` names the stored
+/// copy of a rejected event.
+void conclude(event_consumer_pointer self, const outcome& result,
+              optional<int64_t> dead_letter_id = caf::none) {
   auto& st = self->state;
-  if (st.msg == nullptr || number != st.event_number)
-    return; // settled already; a late answer
   auto msg = st.msg;
   // Counted first: whoever sees the acknowledgement on the server then sees the count too.
   switch (result.what) {
@@ -145,9 +160,9 @@ void settle(event_consumer_pointer self, uint64_t number, outcome result) {
   switch (result.what) {
     case verdict::done: natsMsg_Ack(msg, nullptr); break;
     case verdict::rejected:
-      spdlog::warn("consumer {} rejects an event on {}: {}", st.spec.durable,
-                   natsMsg_GetSubject(msg), result.reason);
-      report_rejection(st, natsMsg_GetSubject(msg), result);
+      spdlog::warn("consumer {} rejects an event on {} (dead letter {}): {}", st.spec.durable,
+                   natsMsg_GetSubject(msg), dead_letter_id ? *dead_letter_id : 0, result.reason);
+      report_rejection(st, natsMsg_GetSubject(msg), result, dead_letter_id);
       natsMsg_Ack(msg, nullptr);
       break;
     case verdict::retry_later: {
@@ -164,6 +179,91 @@ void settle(event_consumer_pointer self, uint64_t number, outcome result) {
     finish(self);
   else
     resume(self);
+}
+
+/// Keeps the rejected event at hand as a dead letter, then acknowledges it; an event whose
+/// dead letter cannot be stored is put back and comes again: nothing is acknowledged that is
+/// not applied or kept.
+void keep(event_consumer_pointer self, uint64_t number, outcome result) {
+  auto& st = self->state;
+  if (!st.store) {
+    conclude(self, retry_later("rejected (" + result.reason
+                               + "), and persistence is not running to keep it"));
+    return;
+  }
+  admin::record_dead_letter letter;
+  letter.subject = without_nul(natsMsg_GetSubject(st.msg));
+  if (result.event_id)
+    letter.event_id = without_nul(*result.event_id);
+  if (auto size = natsMsg_GetDataLength(st.msg); size > 0) {
+    auto data = reinterpret_cast<const uint8_t*>(natsMsg_GetData(st.msg));
+    letter.payload.assign(data, data + size);
+  }
+  letter.reason = without_nul(result.reason);
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, st.msg) == NATS_OK) {
+    letter.stream_sequence = static_cast<int64_t>(meta->Sequence.Stream);
+    letter.deliveries = static_cast<int64_t>(meta->NumDelivered);
+    jsMsgMetaData_Destroy(meta);
+  }
+  st.storing = true;
+  st.deadline = std::chrono::steady_clock::now() + st.spec.handler_timeout;
+  self->request(st.store, st.spec.handler_timeout, std::move(letter))
+    .then(
+      [self, number, result](int64_t id) {
+        auto& st = self->state;
+        st.storing = false;
+        if (st.msg != nullptr && number == st.event_number)
+          conclude(self, result, id);
+      },
+      [self, number, result](caf::error& err) {
+        auto& st = self->state;
+        st.storing = false;
+        if (st.msg != nullptr && number == st.event_number)
+          conclude(self, retry_later("rejected (" + result.reason
+                                     + "), and its dead letter cannot be stored: "
+                                     + message_of(err)));
+      });
+}
+
+/// Settles event `number`, if it is still the one at hand and not being kept as a dead letter
+/// already, and goes on.
+void settle(event_consumer_pointer self, uint64_t number, outcome result) {
+  auto& st = self->state;
+  if (st.msg == nullptr || number != st.event_number || st.storing)
+    return; // settled already, or being kept; a late answer
+  if (result.what == verdict::rejected)
+    keep(self, number, std::move(result));
+  else
+    conclude(self, result);
+}
+
+/// Publishes a dead letter's body again into the events stream.
+caf::expected<uint64_t> replay(event_consumer_state& st, const std::string& subject,
+                               const std::vector<uint8_t>& payload) {
+  if (st.nc == nullptr)
+    st.nc = st.nats->bulk();
+  if (!connected(st.nc))
+    return make_error(ec::unavailable, "NATS is not connected");
+  if (st.js == nullptr && (st.js = open_context(st.nc)) == nullptr)
+    return make_error(ec::unavailable, "JetStream is not available");
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.ExpectStream = st.spec.stream.name.c_str();
+  jsPubAck* ack = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  auto s = js_Publish(&ack, st.js, subject.c_str(), payload.data(),
+                      static_cast<int>(payload.size()), &po, &jerr);
+  if (s != NATS_OK) {
+    jsPubAck_Destroy(ack);
+    return make_error(ec::unavailable, "stream " + st.spec.stream.name
+                                         + " did not take the event: " + last_error(s, jerr));
+  }
+  auto sequence = ack->Sequence;
+  jsPubAck_Destroy(ack);
+  spdlog::info("consumer {} replays a dead letter on {} as stream sequence {}", st.spec.durable,
+               subject, sequence);
+  return sequence;
 }
 
 /// Hands the event to the handler; it is settled once the handler completes.
@@ -253,6 +353,7 @@ void tick(event_consumer_pointer self, uint64_t number) {
 }
 
 void make_handler(event_consumer_state& st, const bridge_targets& targets) {
+  st.store = targets.persistence;
   auto handler = st.make(st.config, targets);
   st.handler = handler ? std::move(*handler) : event_handler{};
 }
@@ -298,6 +399,13 @@ event_consumer_actor::behavior_type event_consumer(event_consumer_pointer self,
         spdlog::info("consumer {} resumes", st.spec.durable);
       // The event at hand keeps its request; the next one goes to the new target.
       resume(self);
+    },
+    [self](replay_atom, const std::string& subject,
+           const std::vector<uint8_t>& payload) -> caf::result<uint64_t> {
+      auto result = replay(self->state, subject, payload);
+      if (!result)
+        return std::move(result.error());
+      return *result;
     },
     [self](stop_atom) -> caf::result<bool> {
       auto& st = self->state;

@@ -10,8 +10,14 @@
 // next `fetch`, or a delayed one after a failure, with the back-off of jetstream.hpp. With an
 // event at hand it fetches nothing. The handler asks its target with `self->request`, and the
 // answer settles the event on this actor's thread: done → Ack; retry later → NakWithDelay;
-// rejected → report on `<p>.events.rejected`, then Ack. Only then does the loop go on. While
-// the handler works, a `tick` every ack_wait/3 tells JetStream that the event is in progress.
+// rejected → kept as a dead letter by persistence (`gateway.dead_letters`, with the original
+// body), reported on `<p>.events.rejected`, and only then acknowledged; an event whose dead
+// letter cannot be stored is put back like one to retry. Only then does the loop go on. While
+// the handler or the dead letter's store works, a `tick` every ack_wait/3 tells JetStream that
+// the event is in progress.
+//
+// `replay` publishes a dead letter's body again on its subject with a JetStream publish, so
+// that the stream has it (or the caller hears why not) before the reply.
 //
 // Stopping: `stop` lets the event at hand settle (at most the handler timeout) and then quits.
 // An exit from outside quits at once; the event at hand, never acknowledged, comes back after
@@ -53,7 +59,9 @@ using event_consumer_actor = caf::typed_actor<
   // event at hand, and its events wait in the stream.
   caf::reacts_to<bridge_targets>,
   // Settles the event at hand, then quits; replies just before.
-  caf::replies_to<stop_atom>::with<bool>>;
+  caf::replies_to<stop_atom>::with<bool>,
+  // Publishes `payload` on `subject` into the events stream; replies with its sequence.
+  caf::replies_to<replay_atom, std::string, std::vector<uint8_t>>::with<uint64_t>>;
 
 using event_consumer_pointer = event_consumer_actor::stateful_pointer<event_consumer_state>;
 
@@ -104,6 +112,11 @@ struct event_consumer_state {
   handler_factory make = nullptr;
   /// Empty while the target is not running.
   event_handler handler;
+  /// Keeps the dead letters; null while persistence is not running (a rejected event then
+  /// waits in the stream).
+  persistence_actor store;
+  /// The event at hand is rejected and its dead letter is being stored.
+  bool storing = false;
   consumer_parent_actor parent;
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;

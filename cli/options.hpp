@@ -61,6 +61,12 @@ struct options {
   /// limit).
   std::string events_since;
   int64_t events_count = 0;
+  /// `dead-letters`: the page's start, whether replayed ones count, the one to show or
+  /// replay, and whether to replay it again.
+  int64_t after = 0;
+  bool include_replayed = false;
+  int64_t dead_letter_id = 0;
+  bool force = false;
 };
 
 /// Something the user should see, with the exit code it implies.

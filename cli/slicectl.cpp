@@ -16,6 +16,8 @@
 //   slicectl overview                     slices, health, waiting queue, users, server, alerts
 //   slicectl top [--interval 2s] [--sort status|memory|cpu|disk|id|user]
 //                                         a live full-screen view (needs a terminal)
+//   slicectl dead-letters list [--after ID] [--limit N] [--all] | show ID | replay ID [--force]
+//                                         rejected inbound events; publish one again
 //
 // Anyone who may subscribe:
 //   slicectl events [--since 1h] [--count N]
@@ -34,6 +36,7 @@
 
 #include "bridge/subjects.hpp"
 #include "cli/account.hpp"
+#include "cli/dead_letters.hpp"
 #include "cli/events.hpp"
 #include "cli/options.hpp"
 #include "cli/overview.hpp"
@@ -188,6 +191,26 @@ int main(int argc, char** argv) {
                          "(a duration: 10m, 1h), then follow");
   events_cmd->add_option("--count", o.events_count, "Leave after this many events");
 
+  auto dead_cmd = app.add_subcommand(
+    "dead-letters", "Inbound events slicegate rejected, with their original body (needs an "
+                    "admin's --session)");
+  dead_cmd->require_subcommand(1);
+  auto dead_list = dead_cmd->add_subcommand(
+    "list", "List dead letters not yet replayed, oldest first (the last line says how to get "
+            "the next page)");
+  dead_list->add_option("--after", o.after, "Only ids above this")->check(CLI::NonNegativeNumber);
+  dead_list->add_option("--limit", o.limit, "Dead letters per page (1-500, default 50)")
+    ->check(CLI::Range(1, 500));
+  dead_list->add_flag("--all", o.include_replayed, "Replayed ones too");
+  auto dead_show = dead_cmd->add_subcommand("show", "Show a dead letter with its body");
+  auto dead_replay = dead_cmd->add_subcommand(
+    "replay", "Publish a dead letter's body again on its subject, to be processed anew");
+  dead_replay->add_flag("--force", o.force, "Even if it was replayed before");
+  for (auto cmd : {dead_show, dead_replay})
+    cmd->add_option("id", o.dead_letter_id, "Dead letter id")
+      ->required()
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -219,6 +242,8 @@ int main(int argc, char** argv) {
       return top(o);
     if (events_cmd->parsed())
       return events(o);
+    if (dead_cmd->parsed())
+      return dead_letters(o, dead_cmd->get_subcommands().front()->get_name());
   } catch (const failure& f) {
     std::cerr << "slicectl: " << f.message << '\n';
     return f.code;

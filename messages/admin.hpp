@@ -433,4 +433,127 @@ inline bool operator==(const prune_alerts& x, const prune_alerts& y) {
   return std::tie(x.cutoff, x.batch) == std::tie(y.cutoff, y.batch);
 }
 
+// -- dead letters -----------------------------------------------------------------------------
+
+/// An inbound event that could never be processed, kept with its original body for an
+/// operator to list and replay (`<p>.admin.dead_letters.*`).
+struct dead_letter {
+  int64_t id = 0;
+  /// The subject it arrived on, e.g. "gateway.events.signup".
+  std::string subject;
+  /// The body's `id`, when it has one.
+  optional<std::string> event_id;
+  /// The body exactly as it arrived; bytes, not text.
+  std::vector<uint8_t> payload;
+  std::string reason;
+  /// Its sequence in the events stream, and how often it had been delivered.
+  optional<int64_t> stream_sequence;
+  int64_t deliveries = 0;
+  timestamp rejected_at;
+  /// The last replay, and how many there were.
+  optional<timestamp> replayed_at;
+  int32_t replays = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dead_letter& x) {
+  return f(caf::meta::type_name("admin::dead_letter"), x.id, x.subject, x.event_id, x.payload,
+           x.reason, x.stream_sequence, x.deliveries, x.rejected_at, x.replayed_at, x.replays);
+}
+
+inline bool operator==(const dead_letter& x, const dead_letter& y) {
+  return std::tie(x.id, x.subject, x.event_id, x.payload, x.reason, x.stream_sequence,
+                  x.deliveries, x.rejected_at, x.replayed_at, x.replays)
+         == std::tie(y.id, y.subject, y.event_id, y.payload, y.reason, y.stream_sequence,
+                     y.deliveries, y.rejected_at, y.replayed_at, y.replays);
+}
+
+/// Keeps a rejected event; replies with its row's id. A redelivery of the same stream message
+/// updates its row.
+struct record_dead_letter {
+  std::string subject;
+  optional<std::string> event_id;
+  std::vector<uint8_t> payload;
+  std::string reason;
+  optional<int64_t> stream_sequence;
+  int64_t deliveries = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_dead_letter& x) {
+  return f(caf::meta::type_name("admin::record_dead_letter"), x.subject, x.event_id, x.payload,
+           x.reason, x.stream_sequence, x.deliveries);
+}
+
+inline bool operator==(const record_dead_letter& x, const record_dead_letter& y) {
+  return std::tie(x.subject, x.event_id, x.payload, x.reason, x.stream_sequence, x.deliveries)
+         == std::tie(y.subject, y.event_id, y.payload, y.reason, y.stream_sequence,
+                     y.deliveries);
+}
+
+/// Most dead letters one `list_dead_letters` returns.
+constexpr int32_t max_dead_letter_page = 500;
+
+/// Lists dead letters with an id above `after`, oldest first, at most `limit`; replayed ones
+/// only with `include_replayed`. Replies with a `std::vector<dead_letter>`.
+struct list_dead_letters {
+  int64_t after = 0;
+  int32_t limit = 50;
+  bool include_replayed = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, list_dead_letters& x) {
+  return f(caf::meta::type_name("admin::list_dead_letters"), x.after, x.limit,
+           x.include_replayed);
+}
+
+inline bool operator==(const list_dead_letters& x, const list_dead_letters& y) {
+  return std::tie(x.after, x.limit, x.include_replayed)
+         == std::tie(y.after, y.limit, y.include_replayed);
+}
+
+/// Reads one dead letter; `not_found` for an unknown id.
+struct get_dead_letter {
+  int64_t id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_dead_letter& x) {
+  return f(caf::meta::type_name("admin::get_dead_letter"), x.id);
+}
+
+inline bool operator==(const get_dead_letter& x, const get_dead_letter& y) {
+  return x.id == y.id;
+}
+
+/// Stamps a dead letter as published again now; replies with its row.
+struct mark_replayed {
+  int64_t id = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mark_replayed& x) {
+  return f(caf::meta::type_name("admin::mark_replayed"), x.id);
+}
+
+inline bool operator==(const mark_replayed& x, const mark_replayed& y) {
+  return x.id == y.id;
+}
+
+/// Deletes one batch of dead letters rejected before `cutoff`; replies with the rows deleted.
+struct prune_dead_letters {
+  timestamp cutoff;
+  int32_t batch = 10000;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, prune_dead_letters& x) {
+  return f(caf::meta::type_name("admin::prune_dead_letters"), x.cutoff, x.batch);
+}
+
+inline bool operator==(const prune_dead_letters& x, const prune_dead_letters& y) {
+  return std::tie(x.cutoff, x.batch) == std::tie(y.cutoff, y.batch);
+}
+
 } // namespace slicegate::admin

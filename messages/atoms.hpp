@@ -39,5 +39,9 @@ SLICEGATE_ATOM(stop_atom, "stop");
 SLICEGATE_ATOM(restart_atom, "restart");
 /// Asks the bridge for one of its JetStream consumers.
 SLICEGATE_ATOM(consumer_atom, "consumer");
+/// Publishes a dead letter's body again on its subject (an event consumer).
+SLICEGATE_ATOM(replay_atom, "replay");
+/// Answered once every message before it has been handled (the persistence worker).
+SLICEGATE_ATOM(barrier_atom, "barrier");
 
 } // namespace slicegate

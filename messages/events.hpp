@@ -110,15 +110,19 @@ struct event_rejected {
   std::string subject;
   optional<std::string> event_id;
   std::string reason;
+  /// Its row in `gateway.dead_letters`, from which an operator may replay it.
+  optional<int64_t> dead_letter_id;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_rejected& x) {
-  return f(caf::meta::type_name("events::event_rejected"), x.subject, x.event_id, x.reason);
+  return f(caf::meta::type_name("events::event_rejected"), x.subject, x.event_id, x.reason,
+           x.dead_letter_id);
 }
 
 inline bool operator==(const event_rejected& x, const event_rejected& y) {
-  return std::tie(x.subject, x.event_id, x.reason) == std::tie(y.subject, y.event_id, y.reason);
+  return std::tie(x.subject, x.event_id, x.reason, x.dead_letter_id)
+         == std::tie(y.subject, y.event_id, y.reason, y.dead_letter_id);
 }
 
 /// `gateway.server.telemetry`: one host sample, the `gateway.server_telemetry` row.

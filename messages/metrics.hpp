@@ -124,19 +124,25 @@ struct persistence_stats {
   uint64_t connect_failures = 0;
   /// Whether the last attempt reached the database.
   bool up = false;
-  /// Requests in its mailbox when it answered this one.
+  /// Requests waiting when it answered this one.
   uint64_t queued = 0;
+  /// Requests answered `unavailable` at once because the queue was full, and requests dropped
+  /// unrun because they waited longer than their callers do.
+  uint64_t shed = 0;
+  uint64_t dropped = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, persistence_stats& x) {
   return f(caf::meta::type_name("metrics::persistence_stats"), x.connects, x.connections_lost,
-           x.connect_failures, x.up, x.queued);
+           x.connect_failures, x.up, x.queued, x.shed, x.dropped);
 }
 
 inline bool operator==(const persistence_stats& x, const persistence_stats& y) {
-  return std::tie(x.connects, x.connections_lost, x.connect_failures, x.up, x.queued)
-         == std::tie(y.connects, y.connections_lost, y.connect_failures, y.up, y.queued);
+  return std::tie(x.connects, x.connections_lost, x.connect_failures, x.up, x.queued, x.shed,
+                  x.dropped)
+         == std::tie(y.connects, y.connections_lost, y.connect_failures, y.up, y.queued, y.shed,
+                     y.dropped);
 }
 
 } // namespace slicegate::metrics

@@ -150,17 +150,18 @@ struct retention_report {
   int64_t server_telemetry = 0;
   int64_t alerts = 0;
   int64_t sessions = 0;
+  int64_t dead_letters = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retention_report& x) {
   return f(caf::meta::type_name("telemetry::retention_report"), x.telemetry, x.server_telemetry,
-           x.alerts, x.sessions);
+           x.alerts, x.sessions, x.dead_letters);
 }
 
 inline bool operator==(const retention_report& x, const retention_report& y) {
-  return std::tie(x.telemetry, x.server_telemetry, x.alerts, x.sessions)
-         == std::tie(y.telemetry, y.server_telemetry, y.alerts, y.sessions);
+  return std::tie(x.telemetry, x.server_telemetry, x.alerts, x.sessions, x.dead_letters)
+         == std::tie(y.telemetry, y.server_telemetry, y.alerts, y.sessions, y.dead_letters);
 }
 
 } // namespace slicegate::telemetry

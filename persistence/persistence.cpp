@@ -12,6 +12,7 @@
 #include "messages/error.hpp"
 #include "persistence/admin.hpp"
 #include "persistence/billing.hpp"
+#include "persistence/dead_letters.hpp"
 #include "persistence/database.hpp"
 #include "persistence/detail/errors.hpp"
 #include "persistence/detail/link.hpp"
@@ -84,30 +85,12 @@ bool contains_nul(const Request& x) {
   return f.found();
 }
 
-/// Whether persistence has more requests waiting than it may: a request that would wait behind
-/// them is answered `unavailable` at once, which callers retry later, instead of every caller
-/// timing out while the queue grows.
-struct admission {
-  caf::scheduled_actor* self;
-  size_t limit;
-
-  bool full() const {
-    return limit > 0 && self->mailbox().size() > limit;
-  }
-};
-
-caf::error busy(const char* op) {
-  return make_error(ec::unavailable, std::string{op} + ": persistence is busy");
-}
-
 /// The handler of one request: checks the request, runs `fn` on the database and turns every
 /// exception into an error reply, so that no exception crosses a message.
 template <class T, class Request>
-auto serve(admission gate, database* store, const char* op,
+auto serve(database* store, const char* op,
            caf::expected<T> (database::*fn)(const Request&)) {
-  return [gate, store, op, fn](const Request& x) -> caf::result<T> {
-    if (gate.full())
-      return busy(op);
+  return [store, op, fn](const Request& x) -> caf::result<T> {
     if (contains_nul(x))
       return make_error(ec::invalid_request, std::string{op} + ": text contains a NUL");
     try {
@@ -121,11 +104,9 @@ auto serve(admission gate, database* store, const char* op,
 /// The handler of a request served by a store function on the gateway link
 /// (persistence/telemetry.hpp), with the same checks and error mapping.
 template <class T, class Request>
-auto serve(admission gate, database* store, const char* op,
+auto serve(database* store, const char* op,
            caf::expected<T> (*fn)(detail::link&, const Request&)) {
-  return [gate, store, op, fn](const Request& x) -> caf::result<T> {
-    if (gate.full())
-      return busy(op);
+  return [store, op, fn](const Request& x) -> caf::result<T> {
     if (contains_nul(x))
       return make_error(ec::invalid_request, std::string{op} + ": text contains a NUL");
     try {
@@ -148,51 +129,58 @@ persistence(persistence_actor::stateful_pointer<persistence_state> self,
   self->state.config = cfg;
   self->state.db = std::make_unique<database>(std::move(cfg));
   auto store = self->state.db.get();
-  admission gate{self, self->state.config.queue_limit};
   return {
-    serve(gate, store, "ping", &database::ping),
-    serve(gate, store, "migrate", &database::migrate),
-    serve(gate, store, "create_user", &database::create_user),
-    serve(gate, store, "find_credentials", &database::find_credentials),
-    serve(gate, store, "find_credentials_by_id", &database::find_credentials_by_id),
-    serve(gate, store, "get_user", &database::get_user),
-    serve(gate, store, "record_login", &database::record_login),
-    serve(gate, store, "set_password", &database::set_password),
-    serve(gate, store, "find_session", &database::find_session),
-    serve(gate, store, "extend_session", &database::extend_session),
-    serve(gate, store, "delete_session", &database::delete_session),
-    serve(gate, store, "delete_user_sessions", &database::delete_user_sessions),
-    serve(gate, store, "delete_expired_sessions", &database::delete_expired_sessions),
-    serve(gate, store, "set_admin", &database::set_admin),
-    serve(gate, store, "apply_billing_event", &billing_store::apply),
-    serve(gate, store, "insert_telemetry", &telemetry_store::insert),
-    serve(gate, store, "update_slice_health", &telemetry_store::update_slice_health),
-    serve(gate, store, "insert_server_samples", &telemetry_store::insert_server_samples),
-    serve(gate, store, "slice_counts", &telemetry_store::slice_counts),
-    serve(gate, store, "prune_telemetry", &telemetry_store::prune),
-    serve(gate, store, "prune_server_telemetry", &telemetry_store::prune_server),
-    serve(gate, store, "insert_slices", &pool_store::insert_slices),
-    serve(gate, store, "list_slices", &pool_store::list_slices),
-    serve(gate, store, "get_slice_detail", &pool_store::get_slice_detail),
-    serve(gate, store, "transition_slice", &pool_store::transition_slice),
-    serve(gate, store, "assign_next", &pool_store::assign_next),
-    serve(gate, store, "assign_user", &pool_store::assign_user),
-    serve(gate, store, "get_placement", &pool_store::get_placement),
-    serve(gate, store, "due_actions", &pool_store::due_actions),
-    serve(gate, store, "count_pool", &pool_store::count_pool),
-    serve(gate, store, "list_users", &admin_store::list_users),
-    serve(gate, store, "get_user_detail", &admin_store::get_user),
-    serve(gate, store, "slice_series", &admin_store::slice_series),
-    serve(gate, store, "server_series", &admin_store::server_series),
-    serve(gate, store, "list_slice_views", &admin_store::list_slice_views),
-    serve(gate, store, "overview", &admin_store::overview),
-    serve(gate, store, "insert_alerts", &admin_store::insert_alerts),
-    serve(gate, store, "prune_alerts", &admin_store::prune_alerts),
+    serve(store, "ping", &database::ping),
+    serve(store, "migrate", &database::migrate),
+    serve(store, "create_user", &database::create_user),
+    serve(store, "find_credentials", &database::find_credentials),
+    serve(store, "find_credentials_by_id", &database::find_credentials_by_id),
+    serve(store, "get_user", &database::get_user),
+    serve(store, "record_login", &database::record_login),
+    serve(store, "set_password", &database::set_password),
+    serve(store, "find_session", &database::find_session),
+    serve(store, "extend_session", &database::extend_session),
+    serve(store, "delete_session", &database::delete_session),
+    serve(store, "delete_user_sessions", &database::delete_user_sessions),
+    serve(store, "delete_expired_sessions", &database::delete_expired_sessions),
+    serve(store, "set_admin", &database::set_admin),
+    serve(store, "apply_billing_event", &billing_store::apply),
+    serve(store, "insert_telemetry", &telemetry_store::insert),
+    serve(store, "update_slice_health", &telemetry_store::update_slice_health),
+    serve(store, "insert_server_samples", &telemetry_store::insert_server_samples),
+    serve(store, "slice_counts", &telemetry_store::slice_counts),
+    serve(store, "prune_telemetry", &telemetry_store::prune),
+    serve(store, "prune_server_telemetry", &telemetry_store::prune_server),
+    serve(store, "insert_slices", &pool_store::insert_slices),
+    serve(store, "list_slices", &pool_store::list_slices),
+    serve(store, "get_slice_detail", &pool_store::get_slice_detail),
+    serve(store, "transition_slice", &pool_store::transition_slice),
+    serve(store, "assign_next", &pool_store::assign_next),
+    serve(store, "assign_user", &pool_store::assign_user),
+    serve(store, "get_placement", &pool_store::get_placement),
+    serve(store, "due_actions", &pool_store::due_actions),
+    serve(store, "count_pool", &pool_store::count_pool),
+    serve(store, "list_users", &admin_store::list_users),
+    serve(store, "get_user_detail", &admin_store::get_user),
+    serve(store, "slice_series", &admin_store::slice_series),
+    serve(store, "server_series", &admin_store::server_series),
+    serve(store, "list_slice_views", &admin_store::list_slice_views),
+    serve(store, "overview", &admin_store::overview),
+    serve(store, "insert_alerts", &admin_store::insert_alerts),
+    serve(store, "prune_alerts", &admin_store::prune_alerts),
+    serve(store, "record_dead_letter", &dead_letter_store::record),
+    serve(store, "list_dead_letters", &dead_letter_store::list),
+    serve(store, "get_dead_letter", &dead_letter_store::get),
+    serve(store, "mark_replayed", &dead_letter_store::mark_replayed),
+    serve(store, "prune_dead_letters", &dead_letter_store::prune),
     [self, store](stats_atom) {
       auto& link = store->gateway();
-      return metrics::persistence_stats{link.connects(), link.losses(), link.connect_failures(),
-                                        link.up(), self->mailbox().size()};
+      return metrics::persistence_stats{link.connects(),         link.losses(),
+                                        link.connect_failures(),  link.up(),
+                                        self->mailbox().size(),   0,
+                                        0};
     },
+    [](barrier_atom) { return true; },
   };
 }
 

@@ -17,8 +17,6 @@ struct persistence_config {
   std::string database_url;
   /// Seconds libpq waits for a connection before the request fails with `unavailable`.
   int connect_timeout_seconds = 2;
-  /// Requests that may wait; one more is answered `unavailable` at once (0: no limit).
-  size_t queue_limit = 5000;
   /// Server-side bounds on every statement of the gateway connection, so that one statement
   /// stuck behind an operator's open transaction, or a half-open connection, cannot freeze
   /// every login, resolve, payment and telemetry write (0: no limit).

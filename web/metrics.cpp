@@ -131,6 +131,12 @@ void write_persistence(exposition& out, const metrics::persistence_stats& p) {
   out.family("slicegate_persistence_queue_length", "gauge",
              "Requests waiting for the persistence actor.");
   out.sample("slicegate_persistence_queue_length", {}, static_cast<double>(p.queued));
+  out.family("slicegate_persistence_shed_total", "counter",
+             "Database requests answered 503 at once because the queue was full.");
+  out.sample("slicegate_persistence_shed_total", {}, static_cast<double>(p.shed));
+  out.family("slicegate_persistence_dropped_total", "counter",
+             "Database requests dropped unrun because they waited longer than callers wait.");
+  out.sample("slicegate_persistence_dropped_total", {}, static_cast<double>(p.dropped));
 }
 
 void write_hasher(exposition& out, const metrics::hasher_stats& h) {

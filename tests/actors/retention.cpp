@@ -23,12 +23,14 @@ struct store_world {
   int64_t old_telemetry = 0;
   int64_t old_server_telemetry = 0;
   int64_t old_alerts = 0;
+  int64_t old_dead_letters = 0;
   int64_t expired_sessions = 0;
   /// Fails the n-th telemetry batch (1-based) when set.
   int fail_batch = 0;
   std::vector<db::prune_telemetry> telemetry_batches;
   std::vector<db::prune_server_telemetry> server_batches;
   std::vector<admin::prune_alerts> alert_batches;
+  std::vector<admin::prune_dead_letters> dead_letter_batches;
   std::vector<db::delete_expired_sessions> session_requests;
 };
 
@@ -56,6 +58,10 @@ pruner_actor::behavior_type mock_store(pruner_actor::pointer, world_ptr w) {
       w->alert_batches.push_back(x);
       return take(w->old_alerts, x.batch);
     },
+    [w](admin::prune_dead_letters& x) -> caf::result<int64_t> {
+      w->dead_letter_batches.push_back(x);
+      return take(w->old_dead_letters, x.batch);
+    },
     [w](db::delete_expired_sessions& x) -> caf::result<int64_t> {
       w->session_requests.push_back(x);
       return std::exchange(w->expired_sessions, 0);
@@ -74,6 +80,7 @@ struct fixture : test::deterministic_system {
     config.retention = std::chrono::hours{24 * 7};
     config.interval = 1h;
     config.session_max_age = std::chrono::hours{24 * 90};
+    config.dead_letter_retention = std::chrono::hours{24 * 30};
     config.batch = 100;
   }
 
@@ -97,6 +104,7 @@ BOOST_AUTO_TEST_CASE(a_pass_at_start_deletes_in_batches_until_one_comes_back_sho
   w->old_telemetry = 250;
   w->old_server_telemetry = 100;
   w->old_alerts = 30;
+  w->old_dead_letters = 120;
   w->expired_sessions = 7;
   start();
   // 100 + 100 + 50: the short third batch ends it.
@@ -111,6 +119,10 @@ BOOST_AUTO_TEST_CASE(a_pass_at_start_deletes_in_batches_until_one_comes_back_sho
   BOOST_REQUIRE_EQUAL(w->alert_batches.size(), 1u);
   BOOST_TEST((w->alert_batches[0].cutoff == cutoff));
   BOOST_TEST(w->old_alerts == 0);
+  // Dead letters keep their own, longer period.
+  BOOST_REQUIRE_EQUAL(w->dead_letter_batches.size(), 2u);
+  BOOST_TEST((w->dead_letter_batches[0].cutoff == now - std::chrono::hours{24 * 30}));
+  BOOST_TEST(w->old_dead_letters == 0);
   BOOST_REQUIRE_EQUAL(w->session_requests.size(), 1u);
   BOOST_TEST((w->session_requests[0].now == now));
   BOOST_TEST((w->session_requests[0].max_age == config.session_max_age));

@@ -42,6 +42,9 @@ const std::vector<std::pair<std::string, json>>& every_admin_verb() {
     {"telemetry.slice", {{"slice_id", 1}}},
     {"telemetry.server", json::object()},
     {"overview", json::object()},
+    {"dead_letters.list", json::object()},
+    {"dead_letters.get", {{"id", 1}}},
+    {"dead_letters.replay", {{"id", 1}}},
   };
   return verbs;
 }

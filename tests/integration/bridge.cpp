@@ -51,6 +51,14 @@ struct script {
   std::set<std::string> seen_once;
   /// Answers held back for `held@example.com` logins.
   std::vector<caf::typed_response_promise<auth::signed_in>> held_logins;
+  /// Dead letters kept, and how many more times keeping one fails.
+  std::vector<admin::record_dead_letter> dead_letters;
+  int dead_letter_failures = 0;
+
+  size_t dead_letter_count() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return dead_letters.size();
+  }
 
   size_t signup_events() {
     std::lock_guard<std::mutex> guard{mtx};
@@ -200,6 +208,22 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
   };
 }
 
+/// Persistence as far as the consumers use it: keeps dead letters, or fails to while
+/// `dead_letter_failures` lasts.
+caf::behavior mock_dead_letters(caf::event_based_actor*, std::shared_ptr<script> plan) {
+  return {
+    [plan](admin::record_dead_letter& x) -> caf::result<int64_t> {
+      std::lock_guard<std::mutex> guard{plan->mtx};
+      if (plan->dead_letter_failures > 0) {
+        --plan->dead_letter_failures;
+        return make_error(ec::unavailable, "database down");
+      }
+      plan->dead_letters.push_back(std::move(x));
+      return static_cast<int64_t>(plan->dead_letters.size());
+    },
+  };
+}
+
 // -- fixture ----------------------------------------------------------------------------------
 
 /// Each test gets its own subject prefix and streams on the shared server, so that nothing a
@@ -221,6 +245,7 @@ struct fixture {
     bridge_cfg.slices_stream = "T" + n + "_SLICES";
     bridge_cfg.event_retry_delay = 200ms;
     sessions = sys.spawn(mock_sessions, plan);
+    store = caf::actor_cast<persistence_actor>(sys.spawn(mock_dead_letters, plan));
     client = std::make_unique<test::nats_client>(servers.nats_url());
   }
 
@@ -230,6 +255,7 @@ struct fixture {
       bridge->drain(5s);
     bridge.reset();
     caf::anon_send_exit(sessions, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(store, caf::exit_reason::user_shutdown);
   }
 
   void start(bridge_targets targets) {
@@ -244,7 +270,7 @@ struct fixture {
   }
 
   void start() {
-    start(bridge_targets{sessions, {}, {}, {}});
+    start(bridge_targets{sessions, {}, store, {}});
   }
 
   std::string subject(const std::string& suffix) const {
@@ -291,6 +317,7 @@ struct fixture {
   caf::actor_system sys;
   std::shared_ptr<script> plan;
   session_manager_actor sessions;
+  persistence_actor store;
   bridge_config bridge_cfg;
   std::string prefix;
   std::unique_ptr<nats_bridge> bridge;
@@ -649,6 +676,49 @@ BOOST_AUTO_TEST_CASE(unprocessable_signup_events_are_rejected_and_acked) {
   auto stats = client->request("$SRV.STATS.slicegate", std::string{}).json()["metadata"];
   BOOST_CHECK_EQUAL(stats["consumer_slicegate_signup_rejected"], "3");
   BOOST_CHECK_EQUAL(stats["consumer_slicegate_signup_done"], "1");
+  // Each was kept, with its body, before it was acknowledged; the notice names the copy.
+  std::lock_guard<std::mutex> guard{plan->mtx};
+  BOOST_REQUIRE_EQUAL(plan->dead_letters.size(), 3u);
+  auto& kept = plan->dead_letters[0];
+  BOOST_CHECK_EQUAL(std::string(kept.payload.begin(), kept.payload.end()), "not json");
+  BOOST_CHECK_EQUAL(kept.subject, subject("events.signup"));
+  BOOST_CHECK(kept.stream_sequence == int64_t{1});
+  BOOST_CHECK_EQUAL(plan->dead_letters[1].event_id.value_or(""), "e2");
+  BOOST_CHECK_EQUAL(first["dead_letter_id"], 1);
+  BOOST_CHECK_EQUAL(third["dead_letter_id"], 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_rejected_event_that_cannot_be_kept_is_not_acknowledged) {
+  {
+    std::lock_guard<std::mutex> guard{plan->mtx};
+    plan->dead_letter_failures = 2;
+  }
+  start();
+  client->subscribe(subject("events.rejected"));
+  client->js_publish(subject("events.signup"), "not json");
+  client->js_publish(subject("events.signup"), signup_event("e2", "after@example.com"));
+  // Two failed attempts to keep it, 200 ms apart, then kept; the next event waited.
+  auto got = client->wait_for(1);
+  BOOST_REQUIRE_EQUAL(got.size(), 1u);
+  BOOST_CHECK(eventually([&] { return plan->signup_events() == 1; }));
+  BOOST_CHECK_EQUAL(plan->dead_letter_count(), 1u);
+  auto stats = client->request("$SRV.STATS.slicegate", std::string{}).json()["metadata"];
+  BOOST_CHECK_EQUAL(stats["consumer_slicegate_signup_retried"], "2");
+  BOOST_CHECK_EQUAL(stats["consumer_slicegate_signup_rejected"], "1");
+  BOOST_CHECK(eventually([&] {
+    auto i = signup_consumer();
+    return i["num_ack_pending"] == 0 && i["ack_floor"]["stream_seq"] == 2;
+  }));
+}
+
+BOOST_AUTO_TEST_CASE(a_rejected_event_waits_while_persistence_is_not_running) {
+  start(bridge_targets{sessions, {}, {}, {}});
+  client->subscribe(subject("events.rejected"));
+  client->js_publish(subject("events.signup"), "not json");
+  std::this_thread::sleep_for(1s);
+  // Never acknowledged nor reported: it waits in the stream for a store.
+  BOOST_CHECK_EQUAL(client->messages().size(), 0u);
+  BOOST_CHECK_EQUAL(signup_consumer()["ack_floor"]["stream_seq"], 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_consumer_without_its_actor_leaves_events_in_the_stream) {

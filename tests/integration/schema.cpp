@@ -276,6 +276,7 @@ BOOST_AUTO_TEST_CASE(primary_keys_unique_constraints_and_foreign_keys) {
                             "gateway.billing_events|PRIMARY KEY (event_id)",
                             "gateway.signup_events|PRIMARY KEY (event_id)",
                             "gateway.slice_alerts|PRIMARY KEY (id)",
+                            "gateway.dead_letters|PRIMARY KEY (id)",
                             "gateway.schema_migrations|PRIMARY KEY (version)"};
   BOOST_CHECK(constraints('p') == pks);
   // The seed's UNIQUE columns, and one user per slice and one slice per user.

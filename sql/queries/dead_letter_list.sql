@@ -1,0 +1,9 @@
+-- At most $3 dead letters with an id above $1, oldest first; replayed ones only if $2.
+SELECT id, subject, event_id, payload, reason, stream_sequence, deliveries,
+       (extract(epoch FROM rejected_at) * 1000000)::bigint AS rejected_us,
+       (extract(epoch FROM replayed_at) * 1000000)::bigint AS replayed_us,
+       replays
+FROM gateway.dead_letters
+WHERE id > $1 AND ($2 OR replayed_at IS NULL)
+ORDER BY id
+LIMIT $3
