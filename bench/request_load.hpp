@@ -277,6 +277,17 @@ inline void merge(load_result& total, load_result more) {
                      total.latencies_us.end());
 }
 
+/// The median of `xs` (the mean of the middle two for an even count); 0 for none. Benchmarks
+/// that alternate rounds report the median of the per-round ratios: one round slowed by
+/// something else on the machine moves it much less than it moves a ratio of totals.
+inline double median(std::vector<double> xs) {
+  if (xs.empty())
+    return 0.0;
+  std::sort(xs.begin(), xs.end());
+  auto n = xs.size();
+  return n % 2 == 1 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
 /// "12345 req/s  p50 1.23 ms  p99 4.56 ms  (n ok, m failed)".
 inline std::string describe(const load_result& r, const char* unit = "req/s") {
   char buf[256];
