@@ -314,7 +314,14 @@ using session_manager_actor = caf::typed_actor<
   // Ends every session of a user at once (admin); replies with the number ended.
   caf::replies_to<admin::revoke_sessions>::with<int32_t>,
   // Forgets cached resolves of a user whose row or slice changed.
-  caf::reacts_to<auth::user_changed>>;
+  caf::reacts_to<auth::user_changed>,
+  // Forgets cached resolves another instance revoked or changed.
+  caf::reacts_to<auth::forget_cached>>;
+
+/// Where the session manager announces what other instances must forget (the bridge).
+using session_peers_actor = caf::typed_actor<
+  // Sessions and users revoked or changed here, after the commit.
+  caf::reacts_to<auth::forget_cached>>;
 
 /// The NATS edge: inbound messages in, events and replies out.
 using bridge_actor = event_sink_actor::extend<
@@ -325,7 +332,9 @@ using bridge_actor = event_sink_actor::extend<
   // A component went down or came back: its endpoints answer 503 at once meanwhile.
   caf::reacts_to<bus::component_state>,
   // Request, event and connection counters (for /metrics).
-  caf::replies_to<stats_atom>::with<metrics::bridge_stats>>;
+  caf::replies_to<stats_atom>::with<metrics::bridge_stats>,
+  // Tells every other instance to forget these cached sessions and users.
+  caf::reacts_to<auth::forget_cached>>;
 
 /// Probes slices over HTTP and measures their disk usage, never on the scheduler's threads:
 /// probes run in one libcurl multi loop on a thread of its own, disk walks in a detached

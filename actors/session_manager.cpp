@@ -83,6 +83,15 @@ void invalidate_session(self_ptr self, const std::string& id) {
   self->state.revoked.revoke_session(id);
 }
 
+/// Tells the other instances to forget what they cached of these sessions and users; call it
+/// after the change committed, so that what they read next is the new state.
+void announce(self_ptr self, std::vector<std::string> session_ids,
+              std::vector<int32_t> user_ids) {
+  if (self->state.peers)
+    self->send(self->state.peers, auth::forget_cached{std::move(session_ids),
+                                                      std::move(user_ids)});
+}
+
 /// Caches a session read or written by the read that began at `mark`, unless its user or the
 /// session was revoked since.
 void cache_fresh(self_ptr self, const session_account& acc, uint64_t mark) {
@@ -391,6 +400,7 @@ void revoke_all(self_ptr self, int32_t user_id, promise<int32_t> rp) {
     .then(
       [self, rp, user_id](std::vector<std::string>& ids) mutable {
         invalidate_user(self, user_id);
+        announce(self, {}, {user_id});
         spdlog::debug("session-manager revokes {} sessions of user {}", ids.size(), user_id);
         rp.deliver(static_cast<int32_t>(ids.size()));
       },
@@ -420,6 +430,7 @@ void store_password(self_ptr self, password_change change) {
           .then(
             [self, rp = change.rp, user_id](std::vector<std::string>& revoked) mutable {
               invalidate_user(self, user_id);
+              announce(self, {}, {user_id});
               spdlog::debug("session-manager changes the password of user {} and revokes "
                             "{} other sessions",
                             user_id, revoked.size());
@@ -471,12 +482,13 @@ void change_password(self_ptr self, password_change change) {
 session_manager_actor::behavior_type
 session_manager(session_manager_actor::stateful_pointer<session_manager_state> self,
                 session_config cfg, persistence_actor db, hasher_full_actor hasher,
-                slice_manager_actor slices) {
+                slice_manager_actor slices, session_peers_actor peers) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.db = std::move(db);
   st.hasher = std::move(hasher);
   st.slices = std::move(slices);
+  st.peers = std::move(peers);
   st.dummy_hash = bcrypt_dummy_hash(st.cfg.bcrypt_cost);
   st.cache = session_cache{st.cfg.cache_size};
   st.unknown = negative_cache{st.cfg.unknown_capacity, st.cfg.unknown_ttl};
@@ -534,7 +546,16 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
       if (!id)
         return bad_session();
       invalidate_session(self, *id);
-      return self->delegate(self->state.db, db::delete_session{std::move(*id)});
+      auto rp = self->make_response_promise<bool>();
+      self->request(self->state.db, self->state.cfg.request_timeout, db::delete_session{*id})
+        .then(
+          [self, rp, id = *id](bool deleted) mutable {
+            if (deleted)
+              announce(self, {id}, {});
+            rp.deliver(deleted);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
     },
     [self](auth::logout_all& req) -> caf::result<int32_t> {
       auto rp = self->make_response_promise<int32_t>();
@@ -669,6 +690,7 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
         .then(
           [self, rp, req](user_record& user) mutable {
             invalidate_user(self, user.id);
+            announce(self, {}, {user.id});
             spdlog::info("session-manager: admin {} {} admin rights of user {}", req.by,
                          req.is_admin ? "grants" : "withdraws", user.id);
             rp.deliver(std::move(user));
@@ -689,7 +711,16 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
-    [self](auth::user_changed& x) { invalidate_user(self, x.user_id); },
+    [self](auth::user_changed& x) {
+      invalidate_user(self, x.user_id);
+      announce(self, {}, {x.user_id});
+    },
+    [self](auth::forget_cached& x) {
+      for (auto& id : x.session_ids)
+        invalidate_session(self, id);
+      for (auto id : x.user_ids)
+        invalidate_user(self, id);
+    },
   };
 }
 

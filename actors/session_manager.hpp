@@ -68,6 +68,9 @@ struct session_manager_state {
   hasher_full_actor hasher;
   /// May be null: signups then succeed without a placement.
   slice_manager_actor slices;
+  /// Told what other instances must forget once a revocation or change committed; may be null
+  /// (one instance, or tests).
+  session_peers_actor peers;
   /// A hash at the configured cost that no password matches; an unknown e-mail is verified
   /// against it so that it costs the same time as a wrong password.
   std::string dummy_hash;
@@ -84,10 +87,12 @@ struct session_manager_state {
 
 /// Signs users up and in, resolves sessions and revokes them. bcrypt runs on `hasher`'s
 /// threads, so a login flood never delays a resolve, and a cached resolve costs no database
-/// round trip.
+/// round trip. Every revocation (logout, revoke, password change) and change of a user
+/// (rights, row, slice) is announced to `peers` after its commit, so that other instances drop
+/// what they cached; what `peers` hears from them arrives as `forget_cached`.
 session_manager_actor::behavior_type
 session_manager(session_manager_actor::stateful_pointer<session_manager_state> self,
                 session_config cfg, persistence_actor db, hasher_full_actor hasher,
-                slice_manager_actor slices);
+                slice_manager_actor slices, session_peers_actor peers);
 
 } // namespace slicegate

@@ -315,7 +315,8 @@ int node::impl::start(const stop_wait& wait) {
   supervise("slices", restart_policy::escalate, slices);
   hasher_handle = sys.spawn(hasher, cfg.hasher);
   supervise("hasher", restart_policy::escalate, hasher_handle);
-  sessions = sys.spawn(session_manager, cfg.sessions, db, hasher_handle, slices);
+  sessions = sys.spawn(session_manager, cfg.sessions, db, hasher_handle, slices,
+                       caf::actor_cast<session_peers_actor>(bridge->handle()));
   supervise("sessions", restart_policy::escalate, sessions);
   billing = sys.spawn(billing_manager, db, slices, sessions, cfg.billing_timeout);
   supervise("billing", restart_policy::escalate, billing);

@@ -140,6 +140,9 @@ caf::error nats_bridge::serve(bridge_targets targets) {
   for (auto& subject : bridge::catch_all_subjects(prefix))
     if (auto err = d.nats->subscribe(subject, bridge::queue_group))
       return err;
+  // Every instance hears what the others revoked: no queue group.
+  if (auto err = d.nats->subscribe(subjects::forget_sessions(prefix), {}))
+    return err;
   // Every instance answers discovery: no queue group.
   for (auto verb :
        {subjects::micro_verb::ping, subjects::micro_verb::info, subjects::micro_verb::stats})

@@ -154,10 +154,44 @@ void answer_micro(bridge_pointer self, const bus::inbound& in) {
   st.nats->reply(in.reply, codec::dump(body));
 }
 
+/// Another instance revoked or changed these sessions and users: the session manager forgets
+/// what it cached of them. Our own announcements come back too and are ignored.
+void hear_forget(bridge_pointer self, const bus::inbound& in) {
+  auto& st = self->state;
+  auto body = codec::parse_object(in.payload, true);
+  if (!body)
+    return;
+  std::string instance;
+  codec::fields f{*body};
+  f.text("instance", instance, codec::limits::token, codec::charset::printable);
+  if (f.error() || instance == st.config.service_id)
+    return;
+  auth::forget_cached x;
+  auto sessions = body->find("sessions");
+  if (sessions != body->end() && sessions->is_array())
+    for (auto& id : *sessions)
+      if (id.is_string() && id.get_ref<const std::string&>().size() <= codec::limits::token)
+        x.session_ids.push_back(id.get<std::string>());
+  auto users = body->find("users");
+  if (users != body->end() && users->is_array())
+    for (auto& id : *users)
+      if (id.is_number_integer() && id.get<int64_t>() > 0 && id.get<int64_t>() <= INT32_MAX)
+        x.user_ids.push_back(static_cast<int32_t>(id.get<int64_t>()));
+  if (x.session_ids.empty() && x.user_ids.empty())
+    return;
+  if (auto sessions_target = available(st).sessions)
+    self->send(sessions_target, std::move(x));
+}
+
 void dispatch(bridge_pointer self, bus::inbound& in) {
   auto& st = self->state;
   if (starts_with(in.subject, micro_prefix)) {
     answer_micro(self, in);
+    finished(self);
+    return;
+  }
+  if (in.subject == st.forget_subject) {
+    hear_forget(self, in);
     finished(self);
     return;
   }
@@ -409,6 +443,7 @@ bridge_internal_actor::behavior_type bridge(bridge_pointer self, bridge_config c
                                             std::shared_ptr<link> nats) {
   auto& st = self->state;
   st.config = std::move(cfg);
+  st.forget_subject = subjects::forget_sessions(st.config.subject_prefix);
   st.nats = std::move(nats);
   st.restarts = restart_budget{st.config.consumer_max_restarts,
                                std::chrono::duration_cast<restart_budget::clock::duration>(
@@ -439,6 +474,18 @@ bridge_internal_actor::behavior_type bridge(bridge_pointer self, bridge_config c
     [self, prefix](events::slice_alert& x) {
       publish(self, subjects::slice(prefix, subjects::slice_kind::alert, x.slice_id),
               codec::to_json(x));
+    },
+    [self, prefix](auth::forget_cached& x) {
+      // The session manager sends this before it answers the request that revoked: on the
+      // connection the answer takes, the others hear of it before the caller hears the answer,
+      // and before anything the caller asks next reaches them.
+      auto& st = self->state;
+      auto body = codec::dump(codec::json{
+        {"instance", st.config.service_id}, {"sessions", x.session_ids}, {"users", x.user_ids}});
+      if (st.nats->publish_before_replies(st.forget_subject, body))
+        ++st.events_published;
+      else
+        ++st.events_failed;
     },
     [self, prefix](events::event_rejected& x) {
       publish(self, subjects::event(prefix, subjects::event_kind::rejected), codec::to_json(x));

@@ -94,6 +94,8 @@ struct bridge_state {
   static inline const char* name = "bridge";
 
   bridge_config config;
+  /// `<p>.internal.sessions.forget`, compared with every inbound subject.
+  std::string forget_subject;
   std::shared_ptr<link> nats;
   /// As `serve` handed them over; null until then.
   bridge_targets targets;

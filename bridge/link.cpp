@@ -384,13 +384,15 @@ void link::on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* cl
   // Nothing may throw into C; an allocation failure drops this one message.
   try {
     auto limit = self->max_in_flight_.load();
-    if (limit > 0 && self->in_flight.load() >= limit) {
+    auto reply_to = natsMsg_GetReply(msg);
+    auto is_request = reply_to != nullptr && *reply_to != '\0';
+    // Only requests are shed: a message without a reply (another instance's revocation) is
+    // cheap, and losing it would leave a revoked session cached here.
+    if (limit > 0 && is_request && self->in_flight.load() >= limit) {
       self->counters.shed.fetch_add(1);
-      if (auto reply = natsMsg_GetReply(msg); reply != nullptr && *reply != '\0') {
-        static const std::string busy = codec::dump(codec::error_body(
-          ec::unavailable, "the service is busy; try again", std::chrono::seconds{1}));
-        self->reply_error(reply, busy, "the service is busy; try again", 503);
-      }
+      static const std::string busy = codec::dump(codec::error_body(
+        ec::unavailable, "the service is busy; try again", std::chrono::seconds{1}));
+      self->reply_error(reply_to, busy, "the service is busy; try again", 503);
       natsMsg_Destroy(msg);
       return;
     }

@@ -84,6 +84,12 @@ class link {
   /// Sends a reply on the rpc connection; false if it could not be queued.
   bool reply(const std::string& to, std::string_view body);
 
+  /// Publishes on the rpc connection, in order with the replies sent after it: a message that
+  /// must reach other instances before a caller who got the next reply can ask them anything.
+  bool publish_before_replies(const std::string& subject, std::string_view body) {
+    return reply(subject, body);
+  }
+
   /// Sends an error reply with the micro protocol's headers `Nats-Service-Error` and
   /// `Nats-Service-Error-Code`.
   bool reply_error(const std::string& to, std::string_view body, std::string_view description,

@@ -66,6 +66,10 @@ std::string user_slice_wildcard(std::string_view prefix) {
   return join({prefix, "user", "slice", ">"});
 }
 
+std::string forget_sessions(std::string_view prefix) {
+  return join({prefix, "internal", "sessions", "forget"});
+}
+
 std::string server_wildcard(std::string_view prefix) {
   return join({prefix, "server", ">"});
 }

@@ -87,6 +87,11 @@ std::string slice_wildcard(std::string_view prefix);
 std::string user_slice_wildcard(std::string_view prefix);
 std::string server_wildcard(std::string_view prefix);
 
+/// `<p>.internal.sessions.forget`: between slicegate instances only, every one subscribed
+/// (no queue group). Body `{instance, sessions: [session id], users: [user id]}`: what the
+/// sender revoked or changed, which the others must not answer from their caches.
+std::string forget_sessions(std::string_view prefix);
+
 /// `$SRV.<verb>`, `$SRV.<verb>.<name>` or `$SRV.<verb>.<name>.<id>` (empty parts omitted).
 std::string micro(std::string_view verb, std::string_view name = {}, std::string_view id = {});
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <caf/meta/omittable.hpp>
 
@@ -136,6 +137,24 @@ typename Inspector::result_type inspect(Inspector& f, signup_event& x) {
 inline bool operator==(const signup_event& x, const signup_event& y) {
   return std::tie(x.event_id, x.email, x.password_hash, x.stripe_customer)
          == std::tie(y.event_id, y.email, y.password_hash, y.stripe_customer);
+}
+
+/// Sessions and users whose cached resolves must be read again. The session manager sends it
+/// to its peers (the bridge, which tells every other instance) once a revocation or a change
+/// of a user committed; the bridge hands it to the session manager when another instance sent
+/// it, and the session manager then forgets them without telling anyone.
+struct forget_cached {
+  std::vector<std::string> session_ids;
+  std::vector<int32_t> user_ids;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forget_cached& x) {
+  return f(caf::meta::type_name("auth::forget_cached"), x.session_ids, x.user_ids);
+}
+
+inline bool operator==(const forget_cached& x, const forget_cached& y) {
+  return x.session_ids == y.session_ids && x.user_ids == y.user_ids;
 }
 
 /// Tells the session manager that a user's row or slice changed, so that cached resolves of

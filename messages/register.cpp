@@ -64,6 +64,7 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<auth::authorize_admin>("slicegate::auth::authorize_admin")
     .add_message_type<auth::signup_event>("slicegate::auth::signup_event")
     .add_message_type<auth::user_changed>("slicegate::auth::user_changed")
+    .add_message_type<auth::forget_cached>("slicegate::auth::forget_cached")
     .add_message_type<auth::hash_password>("slicegate::auth::hash_password")
     .add_message_type<auth::verify_password>("slicegate::auth::verify_password")
     .add_message_type<auth::signed_in>("slicegate::auth::signed_in")

@@ -282,6 +282,18 @@ caf::behavior fake_slices(caf::event_based_actor*, std::shared_ptr<fake_slices_d
   };
 }
 
+/// The bridge as the session manager's peers see it: records what other instances are told.
+struct fake_peers_data {
+  std::vector<auth::forget_cached> told;
+};
+
+session_peers_actor::behavior_type fake_peers(session_peers_actor::pointer,
+                                              std::shared_ptr<fake_peers_data> d) {
+  return {
+    [d](auth::forget_cached& x) { d->told.push_back(std::move(x)); },
+  };
+}
+
 // -- fixture ----------------------------------------------------------------------------------
 
 struct fixture : test::deterministic_system {
@@ -290,10 +302,12 @@ struct fixture : test::deterministic_system {
   std::shared_ptr<fake_db_data> db_data = std::make_shared<fake_db_data>();
   std::shared_ptr<fake_hasher_data> hasher_data = std::make_shared<fake_hasher_data>();
   std::shared_ptr<fake_slices_data> slices_data = std::make_shared<fake_slices_data>();
+  std::shared_ptr<fake_peers_data> peers_data = std::make_shared<fake_peers_data>();
 
   persistence_actor db;
   hasher_full_actor hasher;
   slice_manager_actor slices;
+  session_peers_actor peers;
   session_config sm_cfg;
   session_manager_actor sm;
 
@@ -302,6 +316,7 @@ struct fixture : test::deterministic_system {
     db = caf::actor_cast<persistence_actor>(spawn(fake_db, db_data));
     hasher = caf::actor_cast<hasher_full_actor>(spawn(fake_hasher, hasher_data));
     slices = caf::actor_cast<slice_manager_actor>(spawn(fake_slices, slices_data));
+    peers = spawn(fake_peers, peers_data);
     sm_cfg.now = [clock = now] {
       return *clock;
     };
@@ -323,7 +338,7 @@ struct fixture : test::deterministic_system {
   void start(slice_manager_actor with_slices) {
     if (sm)
       caf::anon_send_exit(sm, caf::exit_reason::user_shutdown);
-    sm = spawn(session_manager, sm_cfg, db, hasher, with_slices);
+    sm = spawn(session_manager, sm_cfg, db, hasher, with_slices, peers);
     run();
   }
 
@@ -993,6 +1008,63 @@ BOOST_AUTO_TEST_CASE(revoke_sessions_revokes_every_session_cached_or_not) {
   BOOST_TEST(code(resolve(first)) == ec::unauthorized);
   BOOST_TEST(code(resolve(second->token)) == ec::unauthorized);
   BOOST_TEST(db_data->count("find_session") > lookups);
+}
+
+BOOST_AUTO_TEST_CASE(every_revocation_and_change_is_announced_to_the_other_instances) {
+  auto token = account("alice@example.com");
+  auto user_id = db_data->by_email("alice@example.com")->user.id;
+  auto second = login("alice@example.com", "password1");
+  BOOST_REQUIRE(second);
+  peers_data->told.clear();
+  // A logout names its session, once the delete committed.
+  BOOST_REQUIRE(ok(ask<bool>(auth::logout{second->token})));
+  BOOST_REQUIRE_EQUAL(peers_data->told.size(), 1u);
+  BOOST_TEST(peers_data->told[0].session_ids.size() == 1u);
+  BOOST_TEST(db_data->sessions.count(peers_data->told[0].session_ids[0]) == 0u);
+  BOOST_TEST(peers_data->told[0].user_ids.empty());
+  // A logout of nothing announces nothing.
+  BOOST_REQUIRE(ok(ask<bool>(auth::logout{second->token})));
+  BOOST_TEST(peers_data->told.size() == 1u);
+  // Rights, a revocation and a changed row name the user.
+  BOOST_REQUIRE(ok(ask<user_record>(admin::update_user{99, user_id, true})));
+  BOOST_REQUIRE(ok(ask<int32_t>(admin::revoke_sessions{99, user_id})));
+  caf::anon_send(sm, auth::user_changed{user_id});
+  run();
+  BOOST_REQUIRE_EQUAL(peers_data->told.size(), 4u);
+  for (size_t i = 1; i < 4; ++i) {
+    BOOST_TEST(peers_data->told[i].session_ids.empty());
+    BOOST_TEST(peers_data->told[i].user_ids == std::vector<int32_t>{user_id});
+  }
+  BOOST_TEST(code(resolve(token)) == ec::unauthorized);
+}
+
+BOOST_AUTO_TEST_CASE(what_another_instance_revoked_is_forgotten_and_not_announced_again) {
+  auto token = account("alice@example.com");
+  auto user_id = db_data->by_email("alice@example.com")->user.id;
+  BOOST_REQUIRE(ok(resolve(token)));
+  BOOST_REQUIRE(ok(resolve(token)));
+  auto lookups = db_data->count("find_session");
+  peers_data->told.clear();
+  // Another instance logged this session out: the database no longer has it, and the cache
+  // must not answer for it.
+  auto id = db_data->sessions.begin()->first;
+  db_data->sessions.clear();
+  caf::anon_send(sm, auth::forget_cached{{id}, {}});
+  run();
+  BOOST_TEST(code(resolve(token)) == ec::unauthorized);
+  BOOST_TEST(db_data->count("find_session") == lookups + 1);
+  // A user another instance changed is read again too.
+  auto other = account("bob@example.com");
+  BOOST_REQUIRE(ok(resolve(other)));
+  lookups = db_data->count("find_session");
+  auto bob_id = db_data->by_email("bob@example.com")->user.id;
+  BOOST_TEST(bob_id != user_id);
+  caf::anon_send(sm, auth::forget_cached{{}, {bob_id}});
+  run();
+  BOOST_REQUIRE(ok(resolve(other)));
+  BOOST_TEST(db_data->count("find_session") == lookups + 1);
+  // Nothing is echoed back to the others.
+  BOOST_TEST(peers_data->told.empty());
 }
 
 BOOST_AUTO_TEST_CASE(revoke_sessions_of_an_unknown_user_is_not_found) {

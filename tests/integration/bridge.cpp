@@ -205,6 +205,7 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
     [](admin::update_user&) -> caf::result<user_record> { return user_record{}; },
     [](admin::revoke_sessions&) -> caf::result<int32_t> { return 0; },
     [](auth::user_changed&) {},
+    [](auth::forget_cached&) {},
   };
 }
 

@@ -396,6 +396,10 @@ BOOST_AUTO_TEST_CASE(each_caller_may_publish_its_own_subjects) {
   expect_delivered(slicegate, "gateway.slice.alert.7", admin, "gateway.slice.>");
   expect_delivered(slicegate, "gateway.user.slice.3", dashboard, "gateway.user.slice.>");
   expect_delivered(slicegate, "gateway.server.telemetry", dashboard, "gateway.server.telemetry");
+  // Instances tell each other what they revoked.
+  peer other_instance{nats, "slicegate"};
+  expect_delivered(slicegate, "gateway.internal.sessions.forget", other_instance,
+                   "gateway.internal.>");
   // Events go into stream GATEWAY_EVENTS, which only the daemon reads.
   ensure_events_stream(slicegate);
   auto before = stream_messages(slicegate, "GATEWAY_EVENTS");
@@ -419,6 +423,10 @@ BOOST_AUTO_TEST_CASE(the_server_refuses_what_a_caller_may_not_publish) {
   expect_refused(webapp, "gateway.slice.status.1", dashboard, "gateway.slice.>");
   expect_refused(admin, "gateway.user.slice.1", dashboard, "gateway.user.slice.>");
   expect_refused(dashboard, "gateway.server.telemetry", admin, "gateway.server.telemetry");
+  // Forged revocations between instances.
+  expect_refused(webapp, "gateway.internal.sessions.forget", slicegate, "gateway.internal.>");
+  expect_refused(dashboard, "gateway.internal.sessions.forget", slicegate,
+                 "gateway.internal.>");
   // Forged signups and payments: nothing reaches the stream the daemon consumes.
   ensure_events_stream(slicegate);
   auto before = stream_messages(slicegate, "GATEWAY_EVENTS");
@@ -449,6 +457,8 @@ BOOST_AUTO_TEST_CASE(the_server_refuses_what_a_caller_may_not_read) {
   // Admin requests carry admin sessions.
   expect_subscribe_refused(admin, "gateway.admin.>", dashboard, "gateway.admin.overview");
   expect_subscribe_refused(signup, "gateway.slice.>", slicegate, "gateway.slice.status.1");
+  expect_subscribe_refused(admin, "gateway.internal.>", slicegate,
+                           "gateway.internal.sessions.forget");
   // The dashboard needs no password over WebSocket, so it may read its own inboxes only: not
   // the replies (session tokens) of the web app.
   expect_subscribe_refused(dashboard, "_INBOX.>", slicegate, "_INBOX.webapp-reply");
