@@ -22,6 +22,7 @@
 #include "messages/db_telemetry.hpp"
 #include "messages/events.hpp"
 #include "messages/janitor.hpp"
+#include "messages/lease.hpp"
 #include "messages/metrics.hpp"
 #include "messages/pool.hpp"
 #include "messages/records.hpp"
@@ -182,7 +183,10 @@ using slice_manager_full_actor = slice_manager_actor::extend<
   // Self-message: try to reach the pool floor again after a failure.
   caf::reacts_to<retry_atom>,
   // Self-message: start this slice again after it died.
-  caf::reacts_to<retry_atom, int32_t>>;
+  caf::reacts_to<retry_atom, int32_t>,
+  // This instance took or lost the singleton lease: it reconciles, sweeps, keeps the floor
+  // and watches the slices only while it holds it.
+  caf::reacts_to<lease::state>>;
 
 /// The part of `event_sink_actor` the slice manager needs.
 using pool_event_sink_actor = caf::typed_actor<
@@ -334,7 +338,9 @@ using bridge_actor = event_sink_actor::extend<
   // Request, event and connection counters (for /metrics).
   caf::replies_to<stats_atom>::with<metrics::bridge_stats>,
   // Tells every other instance to forget these cached sessions and users.
-  caf::reacts_to<auth::forget_cached>>;
+  caf::reacts_to<auth::forget_cached>,
+  // Where the singleton lease stands, for `$SRV.STATS`.
+  caf::reacts_to<lease::state>>;
 
 /// Probes slices over HTTP and measures their disk usage, never on the scheduler's threads:
 /// probes run in one libcurl multi loop on a thread of its own, disk walks in a detached
@@ -428,7 +434,9 @@ using retention_actor = caf::typed_actor<
   // Self-message: run a pass now.
   caf::reacts_to<tick_atom>,
   // Runs a pass now; replies with what it deleted.
-  caf::replies_to<telemetry::prune_now>::with<telemetry::retention_report>>;
+  caf::replies_to<telemetry::prune_now>::with<telemetry::retention_report>,
+  // This instance took or lost the singleton lease: passes run only while it is held.
+  caf::reacts_to<lease::state>>;
 
 /// The part of `persistence_actor` the billing actor needs.
 using billing_store_actor = caf::typed_actor<
@@ -450,5 +458,19 @@ using user_cache_actor = caf::typed_actor<
 using billing_actor = caf::typed_actor<
   // Maps the event's status and applies it; replies with what became of the event.
   caf::replies_to<billing::stripe_event>::with<billing::outcome>>;
+
+/// Hears where the singleton lease stands (the slice manager, retention, the bridge).
+using lease_listener_actor = caf::typed_actor<
+  // The lease was taken or lost by this instance.
+  caf::reacts_to<lease::state>>;
+
+/// Holds the singleton lease for this instance when it can (persistence/lease.hpp).
+using lease_keeper_actor = caf::typed_actor<
+  // Self-message: try to take the lease, or check that it is still held.
+  caf::reacts_to<tick_atom>,
+  // Where the lease stands; tries to take it first if it is not held.
+  caf::replies_to<lease_atom>::with<lease::state>,
+  // Tells `listener` of every change from now on, and of the state now.
+  caf::reacts_to<lease_listener_actor>>;
 
 } // namespace slicegate

@@ -102,12 +102,23 @@ retention(retention_actor::stateful_pointer<retention_state> self, retention_con
   st.config = std::move(config);
   st.store = std::move(store);
   st.clock = std::move(clock);
+  st.leader = !st.config.wait_for_lease;
   // A daemon restarted more often than hourly would otherwise never prune.
   self->send(self, tick_atom_v);
   return {
     [self](tick_atom) {
       self->delayed_send(self, self->state.config.interval, tick_atom_v);
-      start_pass(self);
+      if (self->state.leader)
+        start_pass(self);
+    },
+    [self](lease::state& x) {
+      auto& st = self->state;
+      if (st.config.wait_for_lease && x.held != st.leader) {
+        st.leader = x.held;
+        // A new holder prunes at once, as a freshly started daemon does.
+        if (st.leader)
+          start_pass(self);
+      }
     },
     [self](telemetry::prune_now) -> caf::result<retention_report> {
       auto rp = self->make_response_promise<retention_report>();

@@ -25,6 +25,9 @@ struct retention_config {
   /// Rows per transaction: 10k rows take some 50 ms, short enough for the locks and for the
   /// requests waiting behind each batch at the persistence actor.
   int32_t batch = 10000;
+  /// Whether passes wait for the singleton lease (several instances); otherwise they run
+  /// from the start.
+  bool wait_for_lease = false;
   /// How long one batch may take.
   caf::timespan request_timeout = std::chrono::seconds{60};
 };
@@ -35,6 +38,8 @@ struct retention_state {
   retention_config config;
   pruner_actor store;
   clock_fn clock;
+  /// Whether timed passes run: this instance holds the lease, or needs none.
+  bool leader = true;
   /// A pass runs; what it deleted so far.
   bool running = false;
   telemetry::retention_report report;

@@ -159,6 +159,9 @@ void watch(self_ptr self, const slice_record& slice, bool started) {
   auto& st = self->state;
   if (!st.config.watchers)
     return;
+  // Only the lease holder watches: one instance probes each slice and writes its telemetry.
+  if (!st.leader)
+    return unwatch(self, slice.id);
   if (!watched(slice.status))
     return unwatch(self, slice.id);
   auto now = st.clock();
@@ -493,7 +496,8 @@ void retry_floor_later(self_ptr self, const std::string& why) {
 /// as ready soon, and never past `max_slices`. Failures back off exponentially.
 void ensure_floor(self_ptr self) {
   auto& st = self->state;
-  if (st.config.min_available <= 0 || !st.started || st.provisioning || st.floor_retry_pending)
+  if (st.config.min_available <= 0 || !st.started || !st.leader || st.provisioning
+      || st.floor_retry_pending)
     return;
   st.provisioning = true;
   self->request(st.db, st.config.request_timeout, db::count_pool{})
@@ -797,6 +801,42 @@ void restart(self_ptr self, int32_t slice_id) {
       });
 }
 
+/// This instance does the pool's own work from now on: reconciles the pool (adopting what runs,
+/// finishing interrupted wipes, watching what should be watched), then sweeps and keeps the
+/// floor. `done` gets the number of wipes finished.
+void take_over(self_ptr self, std::function<void(caf::expected<int32_t>)> done) {
+  auto& st = self->state;
+  self->request(st.db, st.config.request_timeout, db::list_slices{})
+    .then(
+      [self, done](std::vector<slice_record>& slices) {
+        reconcile(self, std::move(slices), [self, done](int32_t wiped) {
+          auto& st = self->state;
+          if (!st.started) {
+            st.started = true;
+            self->delayed_send(self, st.config.sweep_interval, tick_atom_v);
+          }
+          spdlog::info("slice-manager reconciled the pool ({} wipe(s) finished)", wiped);
+          done(wiped);
+          request_assignment(self);
+          ensure_floor(self);
+        });
+      },
+      [done](caf::error& err) { done(std::move(err)); });
+}
+
+/// Another instance holds the lease now: stop watching; sweeps and the floor pause.
+void stand_by(self_ptr self) {
+  auto& st = self->state;
+  std::vector<int32_t> ids;
+  for (auto& kv : st.watchers)
+    ids.push_back(kv.first);
+  for (auto id : ids)
+    unwatch(self, id);
+  spdlog::warn("slice-manager stands by: it no longer holds the lease ({} watcher(s) "
+               "stopped)",
+               ids.size());
+}
+
 template <class T>
 auto deliver_to(caf::typed_response_promise<T> rp) {
   return [rp](caf::expected<T> x) mutable {
@@ -829,6 +869,7 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
   st.janitor = std::move(janitor);
   st.events = std::move(events);
   st.clock = clock ? std::move(clock) : system_clock();
+  st.leader = !st.config.wait_for_lease;
   // Watchers are linked, so they end with this actor. One that fails is spawned again from
   // what it was spawned with (its state is the slice row and the next probe), within a
   // restart budget; past it, the slice stays unwatched until its next transition. Any other
@@ -942,42 +983,57 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
             auto& st = self->state;
             if (created)
               spdlog::info("slice-manager created the slice template database");
-            self->request(st.db, st.config.request_timeout, db::list_slices{})
-              .then(
-                [self, rp](std::vector<slice_record>& slices) mutable {
-                  reconcile(self, std::move(slices), [self, rp](int32_t wiped) mutable {
-                    auto& st = self->state;
-                    if (!st.started) {
-                      st.started = true;
-                      self->delayed_send(self, st.config.sweep_interval, tick_atom_v);
-                    }
-                    spdlog::info("slice-manager reconciled the pool ({} wipe(s) finished)",
-                                 wiped);
-                    rp.deliver(wiped);
-                    request_assignment(self);
-                    ensure_floor(self);
-                  });
-                },
-                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+            st.start_done = true;
+            if (!st.leader) {
+              spdlog::info("slice-manager stands by: another instance holds the lease");
+              rp.deliver(int32_t{0});
+              return;
+            }
+            take_over(self, [rp](caf::expected<int32_t> wiped) mutable {
+              if (wiped)
+                rp.deliver(*wiped);
+              else
+                rp.deliver(std::move(wiped.error()));
+            });
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
     [self](const rt::exited& x) {
-      // An operation holding the slice starts, stops or removes it anyway.
-      if (self->state.busy.count(x.slice_id) > 0)
+      // An operation holding the slice starts, stops or removes it anyway; and only the lease
+      // holder restarts slices.
+      if (self->state.busy.count(x.slice_id) > 0 || !self->state.leader)
         return;
       schedule_restart(self, x);
     },
     [self](tick_atom) {
       self->delayed_send(self, self->state.config.sweep_interval, tick_atom_v);
-      sweep(self);
+      if (self->state.leader)
+        sweep(self);
+    },
+    [self](lease::state& x) {
+      auto& st = self->state;
+      if (!st.config.wait_for_lease || x.held == st.leader)
+        return;
+      st.leader = x.held;
+      if (!st.leader)
+        return stand_by(self);
+      spdlog::info("slice-manager takes over the pool in lease term {}", x.term);
+      if (st.start_done)
+        take_over(self, [](caf::expected<int32_t> wiped) {
+          if (!wiped)
+            spdlog::warn("slice-manager cannot reconcile the pool it took over: {}",
+                         message_of(wiped.error()));
+        });
     },
     [self](retry_atom) {
       self->state.floor_retry_pending = false;
       ensure_floor(self);
     },
-    [self](retry_atom, int32_t slice_id) { restart(self, slice_id); },
+    [self](retry_atom, int32_t slice_id) {
+      if (self->state.leader)
+        restart(self, slice_id);
+    },
   };
 }
 

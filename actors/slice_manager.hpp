@@ -33,6 +33,9 @@ watcher_factory spawn_watchers(caf::actor_system& sys, slice_watcher_peers peers
 /// What the slice manager needs to know: the pool settings of DESIGN.md §5, its own pacing,
 /// and how to watch slices.
 struct slice_manager_config {
+  /// Whether reconciliation, sweeps, the pool floor, restarts and watchers wait for the
+  /// singleton lease (several instances on one database); otherwise they start at once.
+  bool wait_for_lease = false;
   /// Ports of new slices: `port_base + k * port_step`, smallest free k first.
   int32_t port_base = 5001;
   int32_t port_step = 2;
@@ -123,6 +126,10 @@ struct slice_manager_state {
   clock_fn clock;
   /// Whether start-up reconciliation has run: sweeps and the pool floor wait for it.
   bool started = false;
+  /// `start` has prepared the template: a lease taken from now on reconciles at once.
+  bool start_done = false;
+  /// Whether this instance does the pool's own work: it holds the lease, or needs none.
+  bool leader = true;
   /// Slices with a lifecycle operation in flight. The database keeps every single step
   /// consistent; this keeps two multi-step operations (runtime + SQL) off one slice.
   std::set<int32_t> busy;

@@ -21,6 +21,7 @@
 #include "messages/error.hpp"
 #include "persistence/persistence.hpp"
 #include "persistence/provisioner.hpp"
+#include "persistence/lease.hpp"
 #include "persistence/request_queue.hpp"
 #include "runtime/driver.hpp"
 #include "web/metrics.hpp"
@@ -41,6 +42,9 @@ constexpr caf::timespan reconcile_timeout = 600s;
 
 /// The telemetry writer is asked to flush again after this while the database fails.
 constexpr caf::timespan flush_retry = 250ms;
+/// With the process runtime, how often start-up tries the lease before it refuses: enough to
+/// outwait a predecessor whose connection is still closing.
+constexpr int process_lease_attempts = 10;
 
 std::string log_dir_beside(const std::string& data_root) {
   // Logs live beside the slices' data directories, not in them: a slice's data directory
@@ -175,6 +179,9 @@ node_config make_node_config(const settings& s) {
   c.retention.interval = s.retention_interval;
   c.retention.session_max_age = s.session_max_age;
   c.retention.dead_letter_retention = s.dead_letter_retention;
+  c.retention.wait_for_lease = true;
+  c.slices.wait_for_lease = true;
+  c.lease.interval = s.lease_interval;
 
   c.billing_timeout = s.request_timeout;
   return c;
@@ -190,6 +197,7 @@ struct node::impl {
 
   persistence_actor db;
   persistence_actor db_worker;
+  lease_keeper_actor lease;
   provisioner_actor provisioner_handle;
   std::unique_ptr<nats_bridge> bridge;
   std::unique_ptr<web::http_server> http;
@@ -273,6 +281,33 @@ int node::impl::start(const stop_wait& wait) {
   }
   bridge = std::move(*started_bridge);
   auto events = bridge->events();
+
+  // 2b. The singleton lease, on a connection of its own: several instances may share the
+  //     database, and only the holder reconciles, sweeps, keeps the floor, prunes and watches.
+  //     The process runtime's slices are this daemon's children, which no other instance can
+  //     stop or adopt: with it, an instance that cannot take the lease refuses to start.
+  auto lease_cfg = cfg.lease;
+  lease_cfg.database_url = cfg.persistence.database_url;
+  lease_cfg.holder = bridge->service_id();
+  lease = sys.spawn<caf::detached>(lease_keeper, lease_cfg);
+  supervise("lease", restart_policy::escalate, lease);
+  if (cfg.runtime.kind == "process") {
+    optional<lease::state> now;
+    for (int attempt = 0; attempt < process_lease_attempts && !(now && now->held); ++attempt) {
+      if (attempt > 0)
+        std::this_thread::sleep_for(cfg.lease.interval);
+      if (auto x = ask<lease::state>(sys, lease, 5s, lease_atom_v))
+        now = *x;
+    }
+    if (!now || !now->held) {
+      spdlog::error("node refuses to start: another slicegate instance ({}) holds the lease on "
+                    "this database, and the process runtime's slices can only be run by one "
+                    "instance (use the docker or external runtime for several)",
+                    now && !now->holder.empty() ? now->holder : "unknown");
+      return 2;
+    }
+  }
+  caf::anon_send(lease, caf::actor_cast<lease_listener_actor>(bridge->handle()));
   supervise("bridge", restart_policy::escalate, bridge->handle());
 
   // 3. The runtime and the janitor: detached, they block on processes, the Docker Engine and
@@ -297,7 +332,11 @@ int node::impl::start(const stop_wait& wait) {
   monitor = spawn_monitor();
   supervise("server-monitor", restart_policy::restart, monitor,
             [spawn_monitor] { return caf::actor_cast<caf::actor>(spawn_monitor()); });
-  auto spawn_pruner = [this] { return sys.spawn(retention, cfg.retention, db, system_clock()); };
+  auto spawn_pruner = [this] {
+    auto pruner = sys.spawn(retention, cfg.retention, db, system_clock());
+    caf::anon_send(lease, caf::actor_cast<lease_listener_actor>(pruner));
+    return pruner;
+  };
   pruner = spawn_pruner();
   supervise("retention", restart_policy::restart, pruner,
             [spawn_pruner] { return caf::actor_cast<caf::actor>(spawn_pruner()); });
@@ -313,6 +352,7 @@ int node::impl::start(const stop_wait& wait) {
   slices = sys.spawn(slice_manager, std::move(pool_cfg), db, provisioner_handle, runtime_handle,
                      janitor_handle, events, system_clock());
   supervise("slices", restart_policy::escalate, slices);
+  caf::anon_send(lease, caf::actor_cast<lease_listener_actor>(slices));
   hasher_handle = sys.spawn(hasher, cfg.hasher);
   supervise("hasher", restart_policy::escalate, hasher_handle);
   sessions = sys.spawn(session_manager, cfg.sessions, db, hasher_handle, slices,
@@ -434,6 +474,15 @@ void node::impl::stop() {
       if (auto h = ask<caf::actor>(sys, supervisor_handle, 1s, lookup_atom_v, std::string{name}))
         producers.push_back(*h);
   stop_actors(producers, left());
+  // The lease goes back as soon as nothing here does the pool's own work, so that a standby
+  // takes over within its lease interval. The process runtime's slices are stopped first,
+  // below: the next holder may start them again on the same ports.
+  auto release_lease = [&] {
+    stop_actors({caf::actor_cast<caf::actor>(lease)}, left());
+    lease = nullptr;
+  };
+  if (cfg.runtime.kind != "process")
+    release_lease();
   // 3. What the telemetry writer holds is written while the grace lasts.
   flush_telemetry(deadline);
   // 4. The runtime and the janitor, then the writer, then persistence, last. Docker and
@@ -442,6 +491,8 @@ void node::impl::stop() {
   stop_actors({caf::actor_cast<caf::actor>(runtime_handle),
                caf::actor_cast<caf::actor>(janitor_handle), caf::actor_cast<caf::actor>(writer)},
               left());
+  if (lease)
+    release_lease();
   stop_actors({caf::actor_cast<caf::actor>(db), caf::actor_cast<caf::actor>(db_worker),
                caf::actor_cast<caf::actor>(provisioner_handle)},
               left());

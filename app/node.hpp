@@ -26,6 +26,7 @@
 #include "actors/telemetry_writer.hpp"
 #include "app/settings.hpp"
 #include "app/supervisor.hpp"
+#include "persistence/lease.hpp"
 #include "web/http_server.hpp"
 
 namespace slicegate {
@@ -38,6 +39,7 @@ struct node_config {
   daemon_config daemon;
   persistence_config persistence;
   request_queue_config persistence_queue;
+  lease_config lease;
   provisioner_config provisioner;
   runtime_config runtime;
   bridge_config bridge;

@@ -89,6 +89,8 @@ void add_settings(CLI::App& app, settings& s) {
   add_duration(app, "persistence-max-wait", s.persistence_max_wait,
                "A database request that waited longer is answered 503 without being run: its "
                "caller gave up (keep it at request-timeout; 0s: never)");
+  add_duration(app, "lease-interval", s.lease_interval,
+               "How often the singleton lease is tried or checked (several instances)");
   add_duration(app, "statement-timeout", s.statement_timeout,
                "Longest statement on the gateway connection (0s: no limit)");
   add_duration(app, "lock-timeout", s.lock_timeout,

@@ -18,6 +18,7 @@
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
 #include "actors/slice_watcher.hpp"
+#include "persistence/lease.hpp"
 #include "persistence/request_queue.hpp"
 #include "bridge/bridge.hpp"
 #include "common/database_url.hpp"
@@ -68,6 +69,7 @@ struct settings {
   caf::timespan dead_letter_retention = retention_config{}.dead_letter_retention;
   int64_t persistence_queue_limit = static_cast<int64_t>(request_queue_config{}.limit);
   caf::timespan persistence_max_wait = request_queue_config{}.max_wait;
+  caf::timespan lease_interval = lease_config{}.interval;
   caf::timespan statement_timeout = persistence_config{}.statement_timeout;
   caf::timespan lock_timeout = persistence_config{}.lock_timeout;
   caf::timespan idle_in_transaction_timeout = persistence_config{}.idle_in_transaction_timeout;

@@ -132,6 +132,11 @@ micro::identity identity(const bridge_state& st, bool with_counters) {
   for (auto& name : st.down)
     down += (down.empty() ? "" : ",") + name;
   m["components_down"] = down;
+  if (st.lease)
+    m["lease_singleton"] = st.lease->held ? "held, term " + std::to_string(st.lease->term)
+                                          : "standby" + (st.lease->holder.empty()
+                                                           ? std::string{}
+                                                           : ", held by " + st.lease->holder);
   return who;
 }
 
@@ -475,6 +480,7 @@ bridge_internal_actor::behavior_type bridge(bridge_pointer self, bridge_config c
       publish(self, subjects::slice(prefix, subjects::slice_kind::alert, x.slice_id),
               codec::to_json(x));
     },
+    [self](lease::state& x) { self->state.lease = std::move(x); },
     [self, prefix](auth::forget_cached& x) {
       // The session manager sends this before it answers the request that revoked: on the
       // connection the answer takes, the others hear of it before the caller hears the answer,

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -96,6 +97,8 @@ struct bridge_state {
   bridge_config config;
   /// `<p>.internal.sessions.forget`, compared with every inbound subject.
   std::string forget_subject;
+  /// The singleton lease as this instance's keeper last reported it (`$SRV.STATS`).
+  std::optional<lease::state> lease;
   std::shared_ptr<link> nats;
   /// As `serve` handed them over; null until then.
   bridge_targets targets;

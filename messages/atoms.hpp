@@ -43,5 +43,7 @@ SLICEGATE_ATOM(consumer_atom, "consumer");
 SLICEGATE_ATOM(replay_atom, "replay");
 /// Answered once every message before it has been handled (the persistence worker).
 SLICEGATE_ATOM(barrier_atom, "barrier");
+/// Asks the lease keeper where the lease stands.
+SLICEGATE_ATOM(lease_atom, "lease");
 
 } // namespace slicegate

@@ -11,6 +11,7 @@
 #include "messages/error.hpp"
 #include "messages/events.hpp"
 #include "messages/janitor.hpp"
+#include "messages/lease.hpp"
 #include "messages/metrics.hpp"
 #include "messages/pool.hpp"
 #include "messages/records.hpp"
@@ -65,6 +66,7 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<auth::signup_event>("slicegate::auth::signup_event")
     .add_message_type<auth::user_changed>("slicegate::auth::user_changed")
     .add_message_type<auth::forget_cached>("slicegate::auth::forget_cached")
+    .add_message_type<lease::state>("slicegate::lease::state")
     .add_message_type<auth::hash_password>("slicegate::auth::hash_password")
     .add_message_type<auth::verify_password>("slicegate::auth::verify_password")
     .add_message_type<auth::signed_in>("slicegate::auth::signed_in")

@@ -6,7 +6,9 @@
 // Requests go to either instance, so every check is repeated until both were asked many times.
 
 #include <chrono>
+#include <csignal>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -53,6 +55,21 @@ struct fixture : test::running_daemon {
       if (m.subject == "test.instances")
         ids.insert(m.json().value("id", ""));
     return ids.size();
+  }
+
+  /// The service id a daemon logged when it began to serve.
+  static std::string id_of(const test::daemon& d) {
+    static const std::regex serves{R"(serves on \S+ as (\S+))"};
+    std::smatch m;
+    auto log = d.log();
+    return std::regex_search(log, m, serves) ? m[1].str() : std::string{};
+  }
+
+  /// Who holds the singleton lease, as recorded.
+  std::string holder() {
+    auto rows = test::sql(servers.database_url(),
+                          "SELECT holder FROM gateway.leases WHERE name = 'singleton'");
+    return rows.empty() ? std::string{} : rows[0][0].as<std::string>();
   }
 
   /// How many of `rounds` resolves of `token` succeed.
@@ -137,6 +154,68 @@ BOOST_AUTO_TEST_CASE(a_forged_announcement_only_costs_a_database_read) {
   BOOST_CHECK_EQUAL(resolves(token), rounds);
   BOOST_CHECK(daemon->running());
   BOOST_CHECK(second->running());
+}
+
+BOOST_AUTO_TEST_CASE(one_instance_holds_the_lease_and_hands_it_over_when_it_goes) {
+  auto first_id = id_of(*daemon);
+  auto second_id = id_of(*second);
+  BOOST_REQUIRE(!first_id.empty() && !second_id.empty() && first_id != second_id);
+  BOOST_REQUIRE(test::eventually([&] { return !holder().empty(); }, 10s));
+  // The first one started first and took it; the second stands by.
+  BOOST_REQUIRE_EQUAL(holder(), first_id);
+  BOOST_CHECK(test::eventually(
+    [&] { return second->log().find("slice-manager stands by") != std::string::npos; }, 10s));
+  auto stats = client->request("$SRV.STATS.slicegate." + first_id, std::string{});
+  BOOST_CHECK_MESSAGE(stats.body.find("held, term") != std::string::npos, stats.body);
+  stats = client->request("$SRV.STATS.slicegate." + second_id, std::string{});
+  BOOST_CHECK_MESSAGE(stats.body.find("standby, held by " + first_id) != std::string::npos,
+                      stats.body);
+
+  // A clean stop gives it back: the standby holds it within a second of the signal.
+  auto signalled = std::chrono::steady_clock::now();
+  ::kill(daemon->pid(), SIGTERM);
+  BOOST_REQUIRE(test::eventually([&] { return holder() == second_id; }, 10s));
+  auto handover = std::chrono::steady_clock::now() - signalled;
+  BOOST_TEST_MESSAGE("clean handover after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(handover).count()
+                     << " ms");
+  BOOST_CHECK(handover < 1s);
+  BOOST_CHECK_EQUAL(daemon->stop(), 0);
+  BOOST_CHECK(test::eventually(
+    [&] { return second->log().find("slice-manager takes over the pool") != std::string::npos; },
+    10s));
+
+  // Started again, the first stands by; killed, the holder's lease passes within 15 s.
+  daemon.emplace(test::daemon_args(servers));
+  BOOST_REQUIRE(test::eventually([&] { return !id_of(*daemon).empty(); }, 30s));
+  auto third_id = id_of(*daemon);
+  BOOST_CHECK_EQUAL(holder(), second_id);
+  auto killed = std::chrono::steady_clock::now();
+  second->kill();
+  BOOST_REQUIRE(test::eventually([&] { return holder() == third_id; }, 20s));
+  auto takeover = std::chrono::steady_clock::now() - killed;
+  BOOST_TEST_MESSAGE("takeover after a kill: "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(takeover).count()
+                     << " ms");
+  BOOST_CHECK(takeover < 15s);
+  BOOST_CHECK_EQUAL(test::scalar(servers.database_url(),
+                                 "SELECT term FROM gateway.leases WHERE name = 'singleton'"),
+                    3);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_process_runtime_instance_refuses_to_start) {
+  std::vector<std::string> args;
+  for (auto& arg : test::daemon_args(servers))
+    if (arg.rfind("--slice-database-url=", 0) != 0 && arg.rfind("--runtime=", 0) != 0)
+      args.push_back(arg);
+  args.push_back("--runtime=process");
+  args.push_back("--slice-command=/bin/true");
+  args.push_back("--slice-database-url=postgresql://wa_slice@127.0.0.1:1/x");
+  test::daemon third{args};
+  BOOST_REQUIRE(test::eventually([&] { return !third.running(); }, 30s));
+  BOOST_CHECK_EQUAL(third.stop(), 2);
+  BOOST_CHECK_MESSAGE(third.log().find("another slicegate instance") != std::string::npos,
+                      third.log());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
