@@ -230,8 +230,11 @@ BOOST_AUTO_TEST_CASE(slicectl_runs_the_pool_verbs_for_an_admin) {
   auto token = login("admin@example.com", "admin-password-1");
   auto slicectl = "env -u SLICEGATE_SESSION " + test::slicectl_binary() + " --nats-url "
                   + servers.nats_url() + " --timeout 30s --session " + token + " ";
-  auto created = json::parse(test::capture(slicectl + "--json slices create --count 2"));
+  // --wait shows the slices once they are ready, not as the daemon first answered.
+  auto created = json::parse(test::capture(slicectl + "--json slices create --count 2 --wait"));
   BOOST_REQUIRE_EQUAL(created["slices"].size(), 2u);
+  for (auto& s : created["slices"])
+    BOOST_CHECK_NE(s["status"], "destroying");
   auto id = std::to_string(created["slices"][0]["id"].get<int>());
 
   // The table: a header and one row per slice.
