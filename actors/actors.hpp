@@ -75,8 +75,9 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<db::prune_telemetry>::with<int64_t>,
   // Deletes one batch of old host telemetry; replies with the rows deleted.
   caf::replies_to<db::prune_server_telemetry>::with<int64_t>,
-  // Inserts slices on the next free ports, in status destroying until wiped.
-  caf::replies_to<db::insert_slices>::with<std::vector<slice_record>>,
+  // Inserts slices on the next free ports, in status destroying until wiped; with an
+  // idempotency key seen before, replies with that request's slices instead.
+  caf::replies_to<db::insert_slices>::with<db::inserted_slices>,
   // Lists slices.
   caf::replies_to<db::list_slices>::with<std::vector<slice_record>>,
   // Reads a slice with its newest telemetry sample.
@@ -212,8 +213,9 @@ using provisioner_actor = caf::typed_actor<
 
 /// The part of `persistence_actor` the slice manager needs.
 using pool_store_actor = caf::typed_actor<
-  // Inserts slices on the next free ports, in status destroying until wiped.
-  caf::replies_to<db::insert_slices>::with<std::vector<slice_record>>,
+  // Inserts slices on the next free ports, in status destroying until wiped; with an
+  // idempotency key seen before, replies with that request's slices instead.
+  caf::replies_to<db::insert_slices>::with<db::inserted_slices>,
   // Lists slices.
   caf::replies_to<db::list_slices>::with<std::vector<slice_record>>,
   // Reads a slice with its newest telemetry sample.

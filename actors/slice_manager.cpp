@@ -446,20 +446,25 @@ void destroy(self_ptr self, int32_t slice_id, std::string reason, slice_continua
 
 // -- provisioning and the pool floor ---------------------------------------------------------
 
-/// Inserts `count` slices as `destroying` and wipes each; `done` gets them in their final
-/// state once every wipe has ended (`destroying` for a wipe that failed: the sweep retries).
-void provision(self_ptr self, int32_t count,
-               std::function<void(caf::expected<std::vector<slice_record>>)> done) {
+using slices_continuation = std::function<void(caf::expected<std::vector<slice_record>>)>;
+
+/// Inserts `request.count` slices as `destroying` and wipes each. `inserted` gets the new
+/// rows as soon as the insert commits (`slices.create` answers then: the wipes may take
+/// longer than its caller waits); `done` gets them in their final state once every wipe has
+/// ended (`destroying` for a wipe that failed: the sweep retries). A repeated idempotency key
+/// wipes nothing: both get the earlier request's slices as they are now. Should the insert
+/// fail, both get the error.
+void provision(self_ptr self, db::insert_slices request, slices_continuation inserted,
+               slices_continuation done) {
   auto& st = self->state;
-  auto& cfg = st.config;
-  self
-    ->request(
-      st.db, cfg.request_timeout,
-      db::insert_slices{count, cfg.port_base, cfg.port_step, cfg.max_slices, cfg.data_root})
+  self->request(st.db, st.config.request_timeout, std::move(request))
     .then(
-      [self, done](std::vector<slice_record>& rows) {
-        if (rows.empty())
+      [self, inserted, done](db::inserted_slices& result) {
+        auto& rows = result.slices;
+        if (result.repeated || rows.empty()) {
+          inserted(rows);
           return done(std::move(rows));
+        }
         spdlog::info("slice-manager provisions {} slice(s) on ports {} to {}", rows.size(),
                      rows.front().port, rows.back().port);
         struct batch {
@@ -467,9 +472,13 @@ void provision(self_ptr self, int32_t count,
           size_t pending;
         };
         auto shared = std::make_shared<batch>(batch{rows, rows.size()});
+        // Claimed before anyone hears of them: an admin acting on a new slice at once finds
+        // it busy rather than racing its wipe.
+        for (auto& row : rows)
+          claim(self, row.id);
+        inserted(rows);
         for (size_t i = 0; i < rows.size(); ++i) {
           auto id = rows[i].id;
-          claim(self, id);
           wipe(self, std::move(rows[i]),
                [self, shared, i, id, done](caf::expected<slice_record> result) {
                  release(self, id);
@@ -480,7 +489,18 @@ void provision(self_ptr self, int32_t count,
                });
         }
       },
-      [done](caf::error& err) { done(std::move(err)); });
+      [inserted, done](caf::error& err) {
+        inserted(err);
+        done(std::move(err));
+      });
+}
+
+/// The insert request for `count` new slices under the manager's pool settings.
+db::insert_slices insert_request(self_ptr self, int32_t count,
+                                 optional<std::string> idempotency_key = caf::none) {
+  auto& cfg = self->state.config;
+  return db::insert_slices{count,          cfg.port_base, cfg.port_step,
+                           cfg.max_slices, cfg.data_root, std::move(idempotency_key)};
 }
 
 void retry_floor_later(self_ptr self, const std::string& why) {
@@ -512,7 +532,9 @@ void ensure_floor(self_ptr self) {
           st.provisioning = false;
           return;
         }
-        provision(self, wanted, [self](caf::expected<std::vector<slice_record>> slices) {
+        // The floor counts slices being wiped as ready soon, so it needs to hear when the
+        // wipes end, not when the rows exist.
+        auto wiped = [self](caf::expected<std::vector<slice_record>> slices) {
           auto& st = self->state;
           st.provisioning = false;
           if (!slices)
@@ -525,7 +547,9 @@ void ensure_floor(self_ptr self) {
           st.floor_delay = caf::timespan::zero();
           // Waiting users may have taken the new slices already.
           ensure_floor(self);
-        });
+        };
+        provision(self, insert_request(self, wanted),
+                  [](const caf::expected<std::vector<slice_record>>&) {}, wiped);
       },
       [self](caf::error& err) {
         self->state.provisioning = false;
@@ -662,6 +686,41 @@ void apply_policy(self_ptr self, optional<int32_t> user_id, std::function<void()
       });
 }
 
+/// Brings the watchers in line with the slices as recorded: with several instances, a slice
+/// that another instance created, assigned or suspended changed without this one hearing of
+/// it. Slices busy with an operation here are left to it.
+void sync_watchers(self_ptr self) {
+  auto& st = self->state;
+  if (!st.config.watchers || !st.leader)
+    return;
+  self->request(st.db, st.config.request_timeout, db::list_slices{})
+    .then(
+      [self](std::vector<slice_record>& slices) {
+        auto& st = self->state;
+        if (!st.leader)
+          return;
+        std::set<int32_t> present;
+        for (auto& s : slices) {
+          present.insert(s.id);
+          if (st.busy.count(s.id) > 0)
+            continue;
+          auto known = st.watching.find(s.id);
+          if (known == st.watching.end() ? watched(s.status) : known->second.status != s.status)
+            watch(self, s, false);
+        }
+        std::vector<int32_t> gone;
+        for (auto& kv : st.watchers)
+          if (present.count(kv.first) == 0)
+            gone.push_back(kv.first);
+        for (auto id : gone)
+          unwatch(self, id);
+      },
+      [](caf::error& err) {
+        spdlog::debug("slice-manager cannot list the slices to check its watchers: {}",
+                      message_of(err));
+      });
+}
+
 void sweep(self_ptr self) {
   auto& st = self->state;
   if (st.sweeping) {
@@ -673,6 +732,8 @@ void sweep(self_ptr self) {
     self->state.sweeping = false;
     request_assignment(self);
     ensure_floor(self);
+    if (self->state.config.wait_for_lease)
+      sync_watchers(self);
   });
 }
 
@@ -909,7 +970,11 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
         return make_error(ec::invalid_request,
                           "count must be between 1 and " + std::to_string(max_create));
       auto rp = self->make_response_promise<std::vector<slice_record>>();
-      provision(self, x.count, deliver_to(rp));
+      // The answer goes out once the rows exist: the wipes go on behind it, and the slices'
+      // status events (or `slices.get`) tell when each is available. A failed wipe says so
+      // itself and the sweep retries it, so nobody waits for the end here.
+      auto ended = [](const caf::expected<std::vector<slice_record>>&) {};
+      provision(self, insert_request(self, x.count, x.idempotency_key), deliver_to(rp), ended);
       return rp;
     },
     [self](const pool::list_slices& x) -> caf::result<std::vector<slice_record>> {

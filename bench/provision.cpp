@@ -4,7 +4,8 @@
 //              inserted as `destroying`, then wiped into `available` (runtime remove, DROP
 //              DATABASE IF EXISTS, the slice's role, CREATE DATABASE … TEMPLATE … OWNER that
 //              role, its objects handed to it, empty data directory, a fresh password, runtime
-//              start, status), timed until the reply;
+//              start, status), timed until the last of them is no longer `destroying`
+//              (the reply comes once the rows exist; the slice list is polled after it);
 //   bare       as many `CREATE DATABASE … TEMPLATE … OWNER wa_slice` statements, one after
 //              the other on a connection of their own: the floor.
 // The runtime is `external` (starting a slice is someone else's business), so the comparison
@@ -30,6 +31,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -138,10 +140,30 @@ void clear_slices(pqxx::connection& admin, pqxx::connection& gateway) {
   tx.commit();
 }
 
+/// How often the slicegate target looks whether its wipes have ended: small against the
+/// seconds a round takes.
+constexpr auto wipe_poll_interval = std::chrono::milliseconds{5};
+/// A wipe that failed stays `destroying` until a sweep retries it: give up on the round.
+constexpr auto wipe_patience = std::chrono::minutes{10};
+
 double through_slicegate(caf::actor_system& sys, const slice_manager_full_actor& mgr, int n) {
   auto start = bench::clock::now();
-  auto slices = must<std::vector<slice_record>>(sys, mgr, pool::create_slices{n});
+  auto created = must<std::vector<slice_record>>(sys, mgr, pool::create_slices{n});
+  // Every slice in the pool is this round's (the previous round's were cleared).
+  for (;;) {
+    auto waiting = must<std::vector<slice_record>>(sys, mgr,
+                                                   pool::list_slices{slice_status::destroying});
+    if (waiting.empty())
+      break;
+    if (bench::clock::now() - start > wipe_patience)
+      throw std::runtime_error(std::to_string(waiting.size()) + " slices still destroying");
+    std::this_thread::sleep_for(wipe_poll_interval);
+  }
   auto seconds = std::chrono::duration<double>(bench::clock::now() - start).count();
+  auto slices = must<std::vector<slice_record>>(sys, mgr, pool::list_slices{});
+  if (slices.size() != created.size())
+    throw std::runtime_error("the pool holds " + std::to_string(slices.size())
+                             + " slices, not the " + std::to_string(created.size()) + " made");
   for (auto& s : slices)
     if (s.status != slice_status::available)
       throw std::runtime_error("slice " + std::to_string(s.id) + " ended "

@@ -366,7 +366,16 @@ void on_slices_create(bridge_pointer self, pending_request req, string_view payl
       int64_t count = 0;
       f.integer("count", count, 1, 1000);
       msg.count = static_cast<int32_t>(count);
-      if (!f.error())
+      f.text("idempotency_key", msg.idempotency_key, codec::limits::idempotency_key,
+             codec::charset::printable);
+      if (f.error())
+        return caf::error{};
+      if (msg.idempotency_key && msg.idempotency_key->empty())
+        return make_error(ec::invalid_request, "field 'idempotency_key' must not be empty");
+      if (msg.idempotency_key)
+        spdlog::info("bridge: admin {} provisions {} slices (idempotency key {})", admin.id,
+                     msg.count, *msg.idempotency_key);
+      else
         spdlog::info("bridge: admin {} provisions {} slices", admin.id, msg.count);
       return caf::error{};
     },

@@ -40,6 +40,8 @@ constexpr size_t event_id = 255;
 constexpr size_t password_hash = 255;
 /// Stripe ids (`cus_…`, `sub_…`, `evt_…`).
 constexpr size_t stripe_id = 255;
+/// The idempotency key of `slices.create`: enough for a UUID with a caller's prefix.
+constexpr size_t idempotency_key = 200;
 } // namespace limits
 
 /// Which characters a string field accepts.

@@ -21,6 +21,8 @@ constexpr int ok = 0;
 constexpr int error_reply = 1;
 /// No slicegate to talk to: no connection, no responders, timeout.
 constexpr int transport = 2;
+/// `slices create --wait` gave up: the slices exist, some are still being made ready.
+constexpr int not_ready = 3;
 /// The command line was wrong; nothing was sent.
 constexpr int usage = 64;
 } // namespace exit_code
@@ -44,6 +46,11 @@ struct options {
   int32_t count = 0;
   int32_t user_id = 0;
   std::string reason;
+  /// `slices create`: the request's idempotency key (empty: none), and whether to wait, and
+  /// how long, until the new slices are no longer `destroying`.
+  std::string idempotency_key;
+  bool wait = false;
+  std::string wait_timeout = "120s";
   /// `users list` filters and paging.
   bool waiting = false;
   bool admins = false;

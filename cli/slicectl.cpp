@@ -5,8 +5,9 @@
 //   slicectl whoami | logout              use the session of --session / SLICEGATE_SESSION
 //
 // As an admin (--session of an admin):
-//   slicectl slices list [--status S] | get ID | create --count N | suspend ID | resume ID
-//            | destroy ID | assign --user U [ID]
+//   slicectl slices list [--status S] | get ID
+//            | create --count N [--idempotency-key K] [--wait [--wait-timeout 120s]]
+//            | suspend ID | resume ID | destroy ID | assign --user U [ID]
 //                                         the slice pool
 //   slicectl users list [--status S] [--waiting] [--admins] [--email-prefix P] [--limit N]
 //            [--cursor C] [--oldest] | get ID | promote ID | demote ID | revoke-sessions ID
@@ -25,7 +26,7 @@
 //
 // Human-readable output by default, the raw JSON replies with --json.
 // Exit codes: 0 success, 1 error reply, 2 transport failure (no connection, no responders,
-// timeout), 64 usage error.
+// timeout), 3 `slices create --wait` gave up before the slices were ready, 64 usage error.
 
 #include <cstdlib>
 #include <iostream>
@@ -113,6 +114,20 @@ int main(int argc, char** argv) {
   slices_create->add_option("--count", o.count, "How many (1-1000)")
     ->required()
     ->check(CLI::Range(1, 1000));
+  slices_create
+    ->add_option("--idempotency-key", o.idempotency_key,
+                 "A key of 1-200 bytes: a repeat with the same key within 24 hours "
+                 "creates nothing and shows the slices the first one created")
+    ->check(CLI::Validator(
+      [](std::string& key) { return key.empty() ? std::string{"must not be empty"} : ""; },
+      "KEY"));
+  slices_create->add_flag("--wait", o.wait,
+                          "Wait until the new slices are ready (no longer destroying), then "
+                          "show them");
+  slices_create
+    ->add_option("--wait-timeout", o.wait_timeout,
+                 "How long --wait waits (exit code 3 when it gives up)")
+    ->capture_default_str();
   auto slices_suspend = slices_cmd->add_subcommand("suspend", "Stop a slice, keeping its data");
   auto slices_resume = slices_cmd->add_subcommand("resume", "Start a suspended slice again");
   auto slices_destroy

@@ -1,6 +1,12 @@
 #include "cli/slices.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +31,57 @@ void print_slices(const json& slices) {
   print_table(rows);
 }
 
+/// How often `create --wait` looks at the new slices again.
+constexpr auto wait_poll_interval = std::chrono::seconds{1};
+
+/// The ids of `slices` (objects with an `id`).
+std::vector<int64_t> ids_of(const json& slices) {
+  std::vector<int64_t> result;
+  for (auto& s : slices)
+    result.push_back(s.at("id").get<int64_t>());
+  return result;
+}
+
+/// Polls `slices.list` until none of `ids` is `destroying`; returns their records in the
+/// order of `ids`. Gives up after `--wait-timeout` with exit code `not_ready`.
+json wait_until_ready(const options& o, const std::vector<int64_t>& ids) {
+  auto limit = positive_duration(o.wait_timeout, "--wait-timeout");
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  connection nc{o, timeout_of(o)};
+  for (;;) {
+    auto listed = admin_call(nc, o, "slices", "list", json::object());
+    std::map<int64_t, json> by_id;
+    for (auto& s : listed.at("slices"))
+      by_id[s.at("id").get<int64_t>()] = s;
+    auto result = json::array();
+    std::vector<int64_t> pending;
+    for (auto id : ids) {
+      auto i = by_id.find(id);
+      if (i == by_id.end())
+        throw failure{exit_code::error_reply,
+                      "slice " + std::to_string(id) + " is not in the pool any more"};
+      if (i->second.value("status", "") == "destroying")
+        pending.push_back(id);
+      result.push_back(i->second);
+    }
+    if (pending.empty())
+      return result;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      std::string list;
+      for (auto id : pending)
+        list += (list.empty() ? "" : ", ") + std::to_string(id);
+      throw failure{exit_code::not_ready,
+                    "gave up waiting after " + o.wait_timeout + ": slice(s) " + list
+                      + " still being provisioned (status destroying); the slices exist, see "
+                        "`slicectl slices get ID`"};
+    }
+    // The last look comes at the deadline, not a poll interval after it.
+    std::this_thread::sleep_for(
+      std::min<std::chrono::steady_clock::duration>(wait_poll_interval, deadline - now));
+  }
+}
+
 } // namespace
 
 int slices(const options& o, const std::string& verb) {
@@ -34,6 +91,10 @@ int slices(const options& o, const std::string& verb) {
       fields["status"] = o.status;
   } else if (verb == "create") {
     fields["count"] = o.count;
+    if (!o.idempotency_key.empty())
+      fields["idempotency_key"] = o.idempotency_key;
+    if (o.wait)
+      positive_duration(o.wait_timeout, "--wait-timeout"); // a usage error, before creating
   } else if (verb == "assign") {
     fields["user_id"] = o.user_id;
     if (o.slice_id > 0)
@@ -44,6 +105,10 @@ int slices(const options& o, const std::string& verb) {
       fields["reason"] = o.reason;
   }
   auto reply = admin_call(o, "slices", verb, fields);
+  // The daemon answers once the rows exist, in status destroying; --wait follows them until
+  // their wipes end.
+  if (verb == "create" && o.wait)
+    reply = json{{"slices", wait_until_ready(o, ids_of(reply.at("slices")))}};
   if (o.json) {
     print_json(reply);
     return exit_code::ok;

@@ -4,6 +4,7 @@
 // one operation; its reply type is listed with the persistence interface in actors/actors.hpp
 // (and with `pool_store_actor`, the part of it the slice manager uses).
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -14,29 +15,57 @@
 
 namespace slicegate::db {
 
+/// How long an idempotency key of `insert_slices` is remembered: a repeat within this window
+/// replies with the first request's slices, a later one provisions anew.
+constexpr auto idempotency_window = std::chrono::hours{24};
+
 /// Inserts `count` slices on the smallest free ports `port_base + k * port_step`, in status
 /// `destroying` with reason "provisioning" and data directory `<data_root>/slice-<id>`;
-/// replies with the new rows. The wipe that follows makes each one available, and a crash
-/// before then leaves a row that start-up reconciliation finishes, so provisioning never
+/// replies with an `inserted_slices`. The wipe that follows makes each one available, and a
+/// crash before then leaves a row that start-up reconciliation finishes, so provisioning never
 /// leaves anything half-made. `ec::conflict` when the pool would grow past `max_slices`
 /// (0: no limit) or the ports run out; then nothing is inserted.
+///
+/// With `idempotency_key`, the key is looked up and recorded in the same transaction as the
+/// insert: a key seen within `idempotency_window` inserts nothing and replies with the slices
+/// of its first request (`repeated`). Keys past the window are deleted by that transaction.
 struct insert_slices {
   int32_t count = 1;
   int32_t port_base = 5001;
   int32_t port_step = 2;
   int32_t max_slices = 0;
   std::string data_root;
+  optional<std::string> idempotency_key;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, insert_slices& x) {
   return f(caf::meta::type_name("db::insert_slices"), x.count, x.port_base, x.port_step,
-           x.max_slices, x.data_root);
+           x.max_slices, x.data_root, x.idempotency_key);
 }
 
 inline bool operator==(const insert_slices& x, const insert_slices& y) {
-  return std::tie(x.count, x.port_base, x.port_step, x.max_slices, x.data_root)
-         == std::tie(y.count, y.port_base, y.port_step, y.max_slices, y.data_root);
+  return std::tie(x.count, x.port_base, x.port_step, x.max_slices, x.data_root,
+                  x.idempotency_key)
+         == std::tie(y.count, y.port_base, y.port_step, y.max_slices, y.data_root,
+                     y.idempotency_key);
+}
+
+/// Reply to `insert_slices`: the new rows, or with `repeated` the slices an earlier request
+/// with the same idempotency key made, as they are now (nothing was inserted: they need no
+/// wipe from this request).
+struct inserted_slices {
+  std::vector<slice_record> slices;
+  bool repeated = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inserted_slices& x) {
+  return f(caf::meta::type_name("db::inserted_slices"), x.slices, x.repeated);
+}
+
+inline bool operator==(const inserted_slices& x, const inserted_slices& y) {
+  return x.slices == y.slices && x.repeated == y.repeated;
 }
 
 /// Lists slices by id, all or those in one status; replies with a

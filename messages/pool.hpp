@@ -39,18 +39,23 @@ inline bool operator==(const placement& x, const placement& y) {
   return x.slice == y.slice && x.waiting_position == y.waiting_position;
 }
 
-/// Admin: provision `count` more slices. Replies with the new slices.
+/// Admin: provision `count` more slices. Replies with the new slices as soon as their rows
+/// exist, in status `destroying`; each turns `available` once its wipe ends. With
+/// `idempotency_key`, a repeat of an earlier request with the same key (within
+/// `db::idempotency_window`) creates nothing and replies with that request's slices as they
+/// are now.
 struct create_slices {
   int32_t count = 1;
+  optional<std::string> idempotency_key;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, create_slices& x) {
-  return f(caf::meta::type_name("pool::create_slices"), x.count);
+  return f(caf::meta::type_name("pool::create_slices"), x.count, x.idempotency_key);
 }
 
 inline bool operator==(const create_slices& x, const create_slices& y) {
-  return x.count == y.count;
+  return x.count == y.count && x.idempotency_key == y.idempotency_key;
 }
 
 /// Admin: list slices, optionally of one status.

@@ -119,6 +119,7 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<billing::outcome>("slicegate::billing::outcome")
     .add_message_type<db::apply_billing_event>("slicegate::db::apply_billing_event")
     .add_message_type<db::insert_slices>("slicegate::db::insert_slices")
+    .add_message_type<db::inserted_slices>("slicegate::db::inserted_slices")
     .add_message_type<db::list_slices>("slicegate::db::list_slices")
     .add_message_type<db::get_slice_detail>("slicegate::db::get_slice_detail")
     .add_message_type<db::transition_slice>("slicegate::db::transition_slice")

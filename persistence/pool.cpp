@@ -1,5 +1,6 @@
 #include "persistence/pool.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,10 @@ using detail::to_sql;
 /// Most slices one request may provision; a larger pool is grown in several requests, so no
 /// single transaction holds the port lock for long.
 constexpr int32_t max_insert = 1000;
+
+/// How long an idempotency key is remembered, as create_request_prune takes it.
+constexpr auto window_seconds
+  = std::chrono::duration_cast<std::chrono::seconds>(db::idempotency_window).count();
 
 /// Most users one assignment transaction pairs; keeps its row locks short-lived.
 constexpr int32_t max_assign_batch = 1000;
@@ -36,6 +41,17 @@ std::string status_list(const std::vector<slice_status>& xs) {
     if (!result.empty())
       result += ',';
     result += to_sql(x);
+  }
+  return result;
+}
+
+/// The ids of `xs` as create_request_insert takes them, e.g. "4,5,6".
+std::string id_list(const std::vector<slice_record>& xs) {
+  std::string result;
+  for (auto& x : xs) {
+    if (!result.empty())
+      result += ',';
+    result += std::to_string(x.id);
   }
   return result;
 }
@@ -64,8 +80,8 @@ optional<pool::verb> to_verb(const std::string& x) {
 
 } // namespace
 
-caf::expected<std::vector<slice_record>> insert_slices(detail::link& gateway,
-                                                       const db::insert_slices& x) {
+caf::expected<db::inserted_slices> insert_slices(detail::link& gateway,
+                                                 const db::insert_slices& x) {
   if (x.count < 1 || x.count > max_insert)
     return make_error(ec::invalid_request,
                       "count must be between 1 and " + std::to_string(max_insert));
@@ -75,20 +91,37 @@ caf::expected<std::vector<slice_record>> insert_slices(detail::link& gateway,
     return make_error(ec::invalid_request, "max-slices must not be negative");
   if (x.data_root.empty())
     return make_error(ec::invalid_request, "no data root configured");
-  return gateway.run([&x](pqxx::connection& c) -> caf::expected<std::vector<slice_record>> {
+  if (x.idempotency_key && x.idempotency_key->empty())
+    return make_error(ec::invalid_request, "an idempotency key must not be empty");
+  return gateway.run([&x](pqxx::connection& c) -> caf::expected<db::inserted_slices> {
     pqxx::work tx{c};
+    // Lock order: the key, then the ports. A repeat of a key waits for its first request
+    // to commit or roll back, then finds its slices or makes them.
+    if (x.idempotency_key)
+      tx.exec_prepared("create_request_lock", *x.idempotency_key);
     tx.exec_prepared("slice_lock_ports");
+    if (x.idempotency_key) {
+      tx.exec_prepared("create_request_prune", static_cast<int32_t>(window_seconds));
+      auto made = tx.exec_prepared("create_request_slices", *x.idempotency_key);
+      if (!made.empty()) {
+        tx.commit();
+        return db::inserted_slices{to_slices(made), true};
+      }
+    }
     auto rows = tx.exec_prepared("slice_insert", x.count, x.port_base, x.port_step,
                                  x.max_slices, x.data_root);
-    // Leaving without commit() rolls back: all or nothing.
+    // Leaving without commit() rolls back: all or nothing, the key included.
     if (rows.empty() && x.max_slices > 0)
       return make_error(ec::conflict, "the pool would grow past max-slices ("
                                         + std::to_string(x.max_slices) + ")");
     if (rows.size() < static_cast<pqxx::result::size_type>(x.count))
       return make_error(ec::conflict, "only " + std::to_string(rows.size())
                                         + " free slice ports are left below 65536");
+    auto slices = to_slices(rows);
+    if (x.idempotency_key)
+      tx.exec_prepared("create_request_insert", *x.idempotency_key, id_list(slices));
     tx.commit();
-    return to_slices(rows);
+    return db::inserted_slices{std::move(slices), false};
   });
 }
 

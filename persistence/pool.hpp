@@ -20,8 +20,10 @@
 namespace slicegate::pool_store {
 
 /// Inserts `x.count` slices in status `destroying` on the next free ports; all or nothing.
-caf::expected<std::vector<slice_record>> insert_slices(detail::link& gateway,
-                                                       const db::insert_slices& x);
+/// With an idempotency key seen within `db::idempotency_window`, inserts nothing and
+/// replies with that key's slices.
+caf::expected<db::inserted_slices> insert_slices(detail::link& gateway,
+                                                const db::insert_slices& x);
 
 /// Lists slices by id, all or those in `x.status`.
 caf::expected<std::vector<slice_record>> list_slices(detail::link& gateway,

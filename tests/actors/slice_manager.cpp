@@ -54,6 +54,8 @@ struct world {
   std::map<int32_t, slice_record> slices;
   std::map<int32_t, optional<std::string>> reasons;
   int32_t next_id = 1;
+  /// The slices each idempotency key of `insert_slices` made.
+  std::map<std::string, std::vector<int32_t>> create_requests;
   /// Answers of `assign_next`, one per call; none left: nobody waits.
   std::deque<std::vector<db::assignment>> assignments;
   std::map<int32_t, pool::placement> placements;
@@ -187,16 +189,26 @@ provisioner_actor::behavior_type fake_provisioner(provisioner_actor::pointer, wo
 
 pool_store_actor::behavior_type fake_store(pool_store_actor::pointer self, world_ptr w) {
   return {
-    [w](const db::insert_slices& x) -> caf::result<std::vector<slice_record>> {
+    [w](const db::insert_slices& x) -> caf::result<db::inserted_slices> {
       if (auto err = record(w, "db insert " + std::to_string(x.count)))
         return *err;
+      auto made = x.idempotency_key ? w->create_requests.find(*x.idempotency_key)
+                                    : w->create_requests.end();
+      if (made != w->create_requests.end()) {
+        db::inserted_slices repeat{{}, true};
+        for (auto id : made->second)
+          repeat.slices.push_back(w->slices[id]);
+        return repeat;
+      }
       if (x.max_slices > 0 && w->slices.size() + x.count > static_cast<size_t>(x.max_slices))
         return make_error(ec::conflict, "max-slices");
-      std::vector<slice_record> result;
+      db::inserted_slices result;
       for (int32_t i = 0; i < x.count; ++i) {
         auto id = w->next_id;
-        result.push_back(
+        result.slices.push_back(
           w->add_slice(id, slice_status::destroying, caf::none, std::string{"provisioning"}));
+        if (x.idempotency_key)
+          w->create_requests[*x.idempotency_key].push_back(id);
       }
       return result;
     },
@@ -480,7 +492,9 @@ BOOST_AUTO_TEST_CASE(provisioning_inserts_then_wipes_each_slice_into_available) 
   BOOST_REQUIRE(slices);
   BOOST_REQUIRE_EQUAL(slices->size(), 2u);
   for (auto& s : *slices) {
-    BOOST_TEST(s.status == slice_status::available);
+    // The reply shows the rows as inserted; the wipes ran behind it.
+    BOOST_TEST(s.status == slice_status::destroying);
+    BOOST_TEST(w->slices[s.id].status == slice_status::available);
     check_wiped_in_order(s.id);
     BOOST_TEST(transitions_of(s.id)
                == std::vector<std::string>{"destroying->available (provisioned)"});
@@ -491,6 +505,66 @@ BOOST_AUTO_TEST_CASE(provisioning_inserts_then_wipes_each_slice_into_available) 
   BOOST_TEST(w->position("db insert 2") < w->position("rt remove 1"));
   // A slice that became available is offered to the waiting queue.
   BOOST_TEST(w->count("db assign_next") >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(create_slices_answers_once_the_rows_exist_before_the_wipes_end) {
+  start();
+  w->hold.insert("rt start 1");
+  auto created = ask_later<std::vector<slice_record>>(pool::create_slices{2});
+  run();
+  // Slice 1's wipe hangs at its start; the caller has its answer all the same.
+  BOOST_REQUIRE(created.arrived());
+  auto& slices = **created.reply;
+  BOOST_REQUIRE(slices);
+  BOOST_REQUIRE_EQUAL(slices->size(), 2u);
+  BOOST_TEST((*slices)[0].id == 1);
+  BOOST_TEST((*slices)[1].id == 2);
+  for (auto& s : *slices)
+    BOOST_TEST(s.status == slice_status::destroying);
+  BOOST_TEST(w->slices[1].status == slice_status::destroying);
+  BOOST_TEST(w->count("db transition 1 destroying->available") == 0u);
+  // The slice stays claimed by its wipe: an admin's destroy meanwhile is refused, not raced.
+  auto destroyed = ask<slice_record>(pool::change_slice{1, pool::verb::destroy, ""});
+  BOOST_REQUIRE(!destroyed);
+  BOOST_TEST((code_of(destroyed.error()) == ec::conflict));
+  // Once the runtime answers, the wipe ends and the slice is available and announced.
+  release("rt start 1", true);
+  BOOST_TEST(w->slices[1].status == slice_status::available);
+  BOOST_TEST(w->slices[2].status == slice_status::available);
+  BOOST_TEST(transitions_of(1)
+             == std::vector<std::string>{"destroying->available (provisioned)"});
+  // And free for the next operation.
+  BOOST_TEST(
+    static_cast<bool>(ask<slice_record>(pool::change_slice{1, pool::verb::destroy, ""})));
+}
+
+BOOST_AUTO_TEST_CASE(a_repeated_idempotency_key_creates_and_wipes_nothing) {
+  start();
+  w->hold.insert("rt start 1");
+  auto first = ask<std::vector<slice_record>>(pool::create_slices{1, std::string{"k-1"}});
+  BOOST_REQUIRE(first);
+  BOOST_REQUIRE_EQUAL(first->size(), 1u);
+  // Retried while the first request's wipe still runs: the same slice, as it is now.
+  auto again = ask<std::vector<slice_record>>(pool::create_slices{1, std::string{"k-1"}});
+  BOOST_REQUIRE(again);
+  BOOST_REQUIRE_EQUAL(again->size(), 1u);
+  BOOST_TEST((*again)[0].id == (*first)[0].id);
+  BOOST_TEST((*again)[0].status == slice_status::destroying);
+  release("rt start 1", true);
+  // Retried after it ended: available now; one wipe in all, and no second slice.
+  auto late = ask<std::vector<slice_record>>(pool::create_slices{1, std::string{"k-1"}});
+  BOOST_REQUIRE(late);
+  BOOST_REQUIRE_EQUAL(late->size(), 1u);
+  BOOST_TEST((*late)[0].id == (*first)[0].id);
+  BOOST_TEST((*late)[0].status == slice_status::available);
+  BOOST_TEST(w->count("rt remove 1") == 1u);
+  BOOST_TEST(w->slices.size() == 1u);
+  // Another key is another request.
+  auto other = ask<std::vector<slice_record>>(pool::create_slices{1, std::string{"k-2"}});
+  BOOST_REQUIRE(other);
+  BOOST_REQUIRE_EQUAL(other->size(), 1u);
+  BOOST_TEST((*other)[0].id == 2);
+  BOOST_TEST(w->slices.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(create_slices_refuses_a_bad_count_and_reports_the_pool_ceiling) {

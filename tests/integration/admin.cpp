@@ -54,9 +54,12 @@ BOOST_AUTO_TEST_CASE(admins_provision_list_get_and_suspend_slices) {
   BOOST_REQUIRE_MESSAGE(created.error_code().empty(), created.body);
   BOOST_REQUIRE_EQUAL(created.json()["slices"].size(), 2u);
   auto first = created.json()["slices"][0];
-  BOOST_CHECK_EQUAL(first["status"], "available");
+  // The answer comes once the rows exist; each turns available when its wipe ends.
+  BOOST_CHECK_EQUAL(first["status"], "destroying");
   BOOST_CHECK_EQUAL(first["port"], 5001);
   BOOST_CHECK_EQUAL(created.json()["slices"][1]["port"], 5003);
+  wait_until_ready({first["id"].get<int>(), created.json()["slices"][1]["id"].get<int>()},
+                   token);
 
   auto listed = admin("list", json{{"session_id", token}});
   BOOST_CHECK_EQUAL(listed.json()["slices"].size(), 2u);
@@ -83,8 +86,7 @@ BOOST_AUTO_TEST_CASE(admins_provision_list_get_and_suspend_slices) {
 BOOST_AUTO_TEST_CASE(an_admin_action_over_nats_records_its_reason_with_one_admin_prefix) {
   auto token = login("admin@example.com", "admin-password-1");
   // Two: the admin, who waits for a slice too, takes the first.
-  auto created = admin("create", json{{"session_id", token}, {"count", 2}});
-  BOOST_REQUIRE_MESSAGE(created.error_code().empty(), created.body);
+  create_ready_slices(2, token);
   auto signup = client->request(
     "gateway.auth.signup", json{{"email", "user@example.com"}, {"password", "password-1"}});
   BOOST_REQUIRE_MESSAGE(signup.error_code().empty(), signup.body);
@@ -230,8 +232,11 @@ BOOST_AUTO_TEST_CASE(slicectl_runs_the_pool_verbs_for_an_admin) {
   auto token = login("admin@example.com", "admin-password-1");
   auto slicectl = "env -u SLICEGATE_SESSION " + test::slicectl_binary() + " --nats-url "
                   + servers.nats_url() + " --timeout 30s --session " + token + " ";
-  auto created = json::parse(test::capture(slicectl + "--json slices create --count 2"));
+  // --wait shows the slices once they are ready, not as the daemon first answered.
+  auto created = json::parse(test::capture(slicectl + "--json slices create --count 2 --wait"));
   BOOST_REQUIRE_EQUAL(created["slices"].size(), 2u);
+  for (auto& s : created["slices"])
+    BOOST_CHECK_NE(s["status"], "destroying");
   auto id = std::to_string(created["slices"][0]["id"].get<int>());
 
   // The table: a header and one row per slice.
@@ -263,6 +268,44 @@ BOOST_AUTO_TEST_CASE(slicectl_runs_the_pool_verbs_for_an_admin) {
                     1);
   // Usage errors are caught before anything is sent.
   BOOST_CHECK_EQUAL(test::run(slicectl + "slices create --count 0 >/dev/null 2>&1"), 64);
+  BOOST_CHECK_EQUAL(
+    test::run(slicectl + "slices create --count 1 --idempotency-key '' >/dev/null 2>&1"), 64);
+  BOOST_CHECK_EQUAL(
+    test::run(slicectl + "slices create --count 1 --wait --wait-timeout soon >/dev/null 2>&1"),
+    64);
+  BOOST_CHECK_EQUAL(test::scalar(servers.database_url(), "SELECT count(*) FROM gateway.slices"),
+                    2);
+}
+
+BOOST_AUTO_TEST_CASE(slicectl_create_with_a_key_is_safe_to_retry) {
+  auto token = login("admin@example.com", "admin-password-1");
+  auto slicectl = "env -u SLICEGATE_SESSION " + test::slicectl_binary() + " --nats-url "
+                  + servers.nats_url() + " --timeout 30s --session " + token + " ";
+  // Without --wait: what the daemon answered, the new slices still being made.
+  auto first = json::parse(
+    test::capture(slicectl + "--json slices create --count 2 --idempotency-key nightly-7"));
+  BOOST_REQUIRE_EQUAL(first["slices"].size(), 2u);
+  BOOST_CHECK_EQUAL(first["slices"][0]["status"], "destroying");
+  // The retry, waiting this time: the same two slices, ready.
+  auto again = json::parse(test::capture(
+    slicectl + "--json slices create --count 2 --idempotency-key nightly-7 --wait"));
+  BOOST_REQUIRE_EQUAL(again["slices"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    BOOST_CHECK_EQUAL(again["slices"][i]["id"], first["slices"][i]["id"]);
+    BOOST_CHECK_NE(again["slices"][i]["status"], "destroying");
+  }
+  BOOST_CHECK_EQUAL(test::scalar(servers.database_url(), "SELECT count(*) FROM gateway.slices"),
+                    2);
+  // A wait that gives up says so, with its own exit code; the slices exist all the same.
+  auto gave_up = test::run(slicectl + "slices create --count 3 --wait --wait-timeout 1ms 2>"
+                           + servers.dir() + "/wait.err >/dev/null");
+  BOOST_CHECK_EQUAL(gave_up, 3);
+  auto message = test::capture("cat " + servers.dir() + "/wait.err");
+  BOOST_CHECK_MESSAGE(message.find("gave up waiting") != std::string::npos
+                        && message.find("destroying") != std::string::npos,
+                      message);
+  BOOST_CHECK_EQUAL(test::scalar(servers.database_url(), "SELECT count(*) FROM gateway.slices"),
+                    5);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -66,6 +66,22 @@ struct fixture : test::running_daemon {
     return r.json();
   }
 
+  /// Signs `email` up while no slice is free, then provisions `count` slices: the waiting
+  /// admin and this user get the first two as soon as their wipes end, before the fast probes
+  /// find them unreachable and hold them back. Returns the signup reply with the user's slice.
+  json signup_then_provision(const std::string& email, int count, const std::string& token) {
+    auto reply = signup(email);
+    create_ready_slices(count, token);
+    auto user_id = reply["user"]["id"].get<int>();
+    BOOST_REQUIRE(test::eventually(
+      [&] {
+        reply["slice"] = must("users.get", {{"user_id", user_id}}, token)["slice"];
+        return reply["slice"].is_object();
+      },
+      30s));
+    return reply;
+  }
+
   test::reply call(const std::string& verb, json body) {
     return client->request("gateway.admin." + verb, body, 30s);
   }
@@ -138,12 +154,92 @@ BOOST_AUTO_TEST_CASE(every_admin_verb_puts_the_admin_rule_before_its_parameters)
   BOOST_CHECK_MESSAGE(resolved.error_code().empty(), resolved.body);
 }
 
+// -- slices.create ----------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(slices_create_answers_before_the_wipes_and_honours_an_idempotency_key) {
+  auto token = admin_token();
+  auto ids_of = [](const json& reply) {
+    std::vector<int> ids;
+    for (auto& s : reply["slices"])
+      ids.push_back(s["id"].get<int>());
+    return ids;
+  };
+  // The answer comes once the rows exist: every new slice still `destroying`.
+  auto first = must("slices.create", {{"count", 2}, {"idempotency_key", "batch-1"}}, token);
+  BOOST_REQUIRE_EQUAL(first["slices"].size(), 2u);
+  for (auto& s : first["slices"])
+    BOOST_CHECK_EQUAL(s["status"], "destroying");
+  auto ids = ids_of(first);
+  // A retry with the same key, even one asking for more, gets the same slices and makes none.
+  auto again = must("slices.create", {{"count", 2}, {"idempotency_key", "batch-1"}}, token);
+  BOOST_CHECK(ids_of(again) == ids);
+  auto more = must("slices.create", {{"count", 3}, {"idempotency_key", "batch-1"}}, token);
+  BOOST_CHECK(ids_of(more) == ids);
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.slices"), 2);
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.create_requests"), 1);
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.create_requests "
+                           "WHERE idempotency_key = 'batch-1' AND slice_ids = ARRAY["
+                           + std::to_string(ids[0]) + ", " + std::to_string(ids[1]) + "]"),
+                    1);
+  // The wipes go on behind the answer: both slices turn available (the waiting admin may
+  // take one at once), and a retry then shows them as they are now.
+  BOOST_REQUIRE(test::eventually(
+    [&] {
+      for (auto id : ids)
+        if (must("slices.get", {{"slice_id", id}}, token)["slice"]["status"] == "destroying")
+          return false;
+      return true;
+    },
+    60s));
+  auto late = must("slices.create", {{"count", 2}, {"idempotency_key", "batch-1"}}, token);
+  BOOST_CHECK(ids_of(late) == ids);
+  for (auto& s : late["slices"])
+    BOOST_CHECK(s["status"] == "available" || s["status"] == "assigned");
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.slices"), 2);
+
+  // Another key, and no key at all, are new requests.
+  auto other
+    = ids_of(must("slices.create", {{"count", 1}, {"idempotency_key", "batch-2"}}, token));
+  BOOST_REQUIRE_EQUAL(other.size(), 1u);
+  BOOST_CHECK(std::find(ids.begin(), ids.end(), other[0]) == ids.end());
+  auto keyless = ids_of(must("slices.create", {{"count", 1}}, token));
+  BOOST_REQUIRE_EQUAL(keyless.size(), 1u);
+  BOOST_CHECK_NE(keyless[0], other[0]);
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.slices"), 4);
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.create_requests"), 2);
+
+  // A key is remembered for 24 hours; after that it provisions anew.
+  exec("UPDATE gateway.create_requests SET created_at = now() - interval '25 hours' "
+       "WHERE idempotency_key = 'batch-1'");
+  auto renewed
+    = ids_of(must("slices.create", {{"count", 1}, {"idempotency_key", "batch-1"}}, token));
+  BOOST_REQUIRE_EQUAL(renewed.size(), 1u);
+  BOOST_CHECK(std::find(ids.begin(), ids.end(), renewed[0]) == ids.end());
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.slices"), 5);
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.create_requests WHERE "
+                           "idempotency_key = 'batch-1' AND slice_ids = ARRAY["
+                           + std::to_string(renewed[0]) + "]"),
+                    1);
+
+  // A bad key is a 400 that names the field, and changes nothing.
+  for (auto& bad : {json(""), json(std::string(201, 'k')), json("line\nbreak"), json(42),
+                    json::array({"k"})}) {
+    auto r
+      = call("slices.create", {{"session_id", token}, {"count", 1}, {"idempotency_key", bad}});
+    check_error(r, "invalid_request", 400, "idempotency key " + bad.dump());
+    BOOST_CHECK_MESSAGE(r.body.find("idempotency_key") != std::string::npos, r.body);
+  }
+  // 200 bytes is fine.
+  must("slices.create", {{"count", 1}, {"idempotency_key", std::string(200, 'k')}}, token);
+  BOOST_CHECK_EQUAL(scalar("SELECT count(*) FROM gateway.slices"), 6);
+}
+
 // -- users ------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(users_list_filters_and_pages_newest_first_without_secrets) {
   auto token = admin_token();
   // The admin, who waits for a slice too, takes the one slice; everyone after waits.
-  must("slices.create", {{"count", 1}}, token);
+  create_ready_slices(1, token);
   for (auto email :
        {"ann@example.com", "bob@example.com", "bo_b@example.com", "carl@example.com"})
     signup(email);
@@ -222,8 +318,7 @@ BOOST_AUTO_TEST_CASE(users_list_filters_and_pages_newest_first_without_secrets) 
 BOOST_AUTO_TEST_CASE(users_get_shows_slice_queue_sessions_and_billing) {
   auto token = admin_token();
   // One for the admin, one for the first user; the second waits.
-  must("slices.create", {{"count", 2}}, token);
-  auto served = signup("served@example.com");
+  auto served = signup_then_provision("served@example.com", 2, token);
   auto waiting = signup("waiting@example.com");
   login("waiting@example.com", "password-1");
   auto waiting_id = waiting["user"]["id"].get<int>();
@@ -459,8 +554,7 @@ BOOST_AUTO_TEST_CASE(the_overview_counts_the_pool_the_queue_and_the_alerts_of_th
   auto token = admin_token();
   // One slice for the admin, one for the first user; the second user cancels, the third
   // waits.
-  must("slices.create", {{"count", 2}}, token);
-  auto served = signup("served@example.com");
+  auto served = signup_then_provision("served@example.com", 2, token);
   BOOST_REQUIRE(served["slice"].is_object());
   signup("cancels@example.com");
   exec("UPDATE gateway.users SET subscription_status = 'cancelled' "
@@ -516,8 +610,7 @@ BOOST_AUTO_TEST_CASE(the_overview_counts_the_pool_the_queue_and_the_alerts_of_th
 
 BOOST_AUTO_TEST_CASE(the_live_slice_list_carries_each_slices_newest_sample_and_user) {
   auto token = admin_token();
-  must("slices.create", {{"count", 2}}, token);
-  auto served = signup("served@example.com");
+  auto served = signup_then_provision("served@example.com", 2, token);
   auto slice_id = served["slice"]["id"].get<int>();
   auto id = std::to_string(slice_id);
   exec("INSERT INTO gateway.telemetry (slice_id, \"timestamp\", rss_bytes, wa_state, "

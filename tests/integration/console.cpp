@@ -138,16 +138,9 @@ struct fixture : test::running_daemon {
     return r.json();
   }
 
-  /// Provisions `n` slices through the admin API; returns their ids.
+  /// Provisions `n` slices through the admin API; returns their ids once they are ready.
   std::vector<int> create_slices(int n) {
-    auto r = client->request("gateway.admin.slices.create",
-                             json{{"session_id", token}, {"count", n}}, 30s);
-    BOOST_REQUIRE_MESSAGE(r.ok() && r.error_code().empty(), r.body);
-    std::vector<int> ids;
-    auto created = r.json();
-    for (auto& s : created["slices"])
-      ids.push_back(s["id"].get<int>());
-    return ids;
+    return create_ready_slices(n, token);
   }
 
   /// slicectl pointed at this daemon with `session`, ready for a command.

@@ -565,9 +565,11 @@ BOOST_AUTO_TEST_CASE(the_daemon_serves_every_caller_as_user_slicegate) {
     session.pop_back();
   session = session.substr(session.find_last_of('\n') + 1);
   BOOST_REQUIRE_MESSAGE(session.size() == 64, out);
-  BOOST_CHECK_EQUAL(run_capturing(slicectl + "--session " + session + " slices create --count 1",
-                                  out),
-                    0);
+  // --wait follows the slice with `slices.list` until its wipe has ended.
+  BOOST_CHECK_EQUAL(
+    run_capturing(slicectl + "--session " + session + " slices create --count 1 --wait", out),
+    0);
+  BOOST_CHECK_MESSAGE(out.find("destroying") == std::string::npos, out);
   BOOST_TEST_MESSAGE(out);
   BOOST_CHECK_MESSAGE(!dashboard.wait_for(1, 20s).empty(), "no slice event reached the dashboard");
   BOOST_CHECK_EQUAL(run_capturing(slicectl + "ping", out), 0);

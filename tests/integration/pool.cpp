@@ -202,8 +202,20 @@ struct fixture {
     return must<db::user_created>(store ? store : db, x).user;
   }
 
+  /// Provisions `n` slices; returns them once every wipe has ended (`create_slices`
+  /// answers as soon as the rows exist, in status `destroying`).
   std::vector<slice_record> create_slices(int32_t n) {
-    return must<std::vector<slice_record>>(mgr, pool::create_slices{n});
+    auto created = must<std::vector<slice_record>>(mgr, pool::create_slices{n});
+    BOOST_REQUIRE(test::eventually(
+      [&] {
+        return std::none_of(created.begin(), created.end(), [&](const slice_record& x) {
+          return status_of(x.id) == slice_status::destroying;
+        });
+      },
+      60s));
+    for (auto& x : created)
+      x = must<pool::slice_detail>(mgr, pool::get_slice{x.id}).slice;
+    return created;
   }
 
   pool::placement place(int32_t user_id) {
@@ -382,6 +394,40 @@ BOOST_AUTO_TEST_CASE(a_thousand_users_from_two_streams_share_a_hundred_slices) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(two_creates_with_one_idempotency_key_make_one_set_of_slices) {
+  // Two persistence actors, two connections: the key's lock, not one mailbox, keeps the
+  // second request from inserting while the first has not committed.
+  auto db_b = spawn_persistence();
+  auto request = [&](persistence_actor store) {
+    db::insert_slices x{3, config.port_base, config.port_step, 0, data_root()};
+    x.idempotency_key = std::string{"same-key"};
+    return ask<db::inserted_slices>(pool_store_actor{store}, x);
+  };
+  for (int round = 0; round < 5; ++round) {
+    sql("DELETE FROM gateway.create_requests");
+    caf::expected<db::inserted_slices> a{caf::error{}};
+    caf::expected<db::inserted_slices> b{caf::error{}};
+    std::thread first{[&] { a = request(db); }};
+    std::thread second{[&] { b = request(db_b); }};
+    first.join();
+    second.join();
+    BOOST_REQUIRE_MESSAGE(a, test::describe(a));
+    BOOST_REQUIRE_MESSAGE(b, test::describe(b));
+    BOOST_TEST(a->repeated != b->repeated);
+    BOOST_TEST((a->slices == b->slices));
+    BOOST_TEST(a->slices.size() == 3u);
+    BOOST_TEST(sql("SELECT count(*) FROM gateway.slices")[0][0].as<int>() == 3 * (round + 1));
+  }
+  // A key is kept with the slices it made, and only for a day.
+  BOOST_TEST(sql("SELECT count(*) FROM gateway.create_requests")[0][0].as<int>() == 1);
+  sql("UPDATE gateway.create_requests SET created_at = now() - interval '25 hours'");
+  auto renewed = request(db);
+  BOOST_REQUIRE(renewed);
+  BOOST_TEST(!renewed->repeated);
+  BOOST_TEST(sql("SELECT count(*) FROM gateway.create_requests")[0][0].as<int>() == 1);
+  BOOST_TEST(sql("SELECT count(*) FROM gateway.slices")[0][0].as<int>() == 18);
+}
+
 BOOST_AUTO_TEST_CASE(every_transition_is_published_with_its_user_side) {
   start_manager();
   auto user = make_user("life@example.com");
@@ -450,9 +496,10 @@ BOOST_AUTO_TEST_CASE(start_up_finishes_slices_left_in_destroying) {
   auto used = create_slices(1)[0].id;
   BOOST_TEST(place(user.id).slice->id == used);
   caf::anon_send_exit(mgr, caf::exit_reason::kill);
-  auto half_made = must<std::vector<slice_record>>(
-    pool_store_actor{db},
-    db::insert_slices{1, config.port_base, config.port_step, 0, data_root()})[0];
+  auto half_made = must<db::inserted_slices>(
+                     pool_store_actor{db},
+                     db::insert_slices{1, config.port_base, config.port_step, 0, data_root()})
+                     .slices[0];
   sql("INSERT INTO contacts (wa_id) VALUES ('x@s.whatsapp.net')", slice_database_url(used));
   sql("UPDATE gateway.slices SET status = 'destroying', user_id = NULL WHERE id = "
       + std::to_string(used)

@@ -107,6 +107,10 @@ const std::map<std::string, columns>& expected_tables() {
       {"received_at", "timestamp with time zone"}}},
     {"schema_migrations",
      {{"version", "integer"}, {"name", "text"}, {"applied_at", "timestamp with time zone"}}},
+    {"create_requests",
+     {{"idempotency_key", "text"},
+      {"slice_ids", "ARRAY"},
+      {"created_at", "timestamp with time zone"}}},
   };
   return tables;
 }
@@ -277,6 +281,8 @@ BOOST_AUTO_TEST_CASE(primary_keys_unique_constraints_and_foreign_keys) {
                             "gateway.signup_events|PRIMARY KEY (event_id)",
                             "gateway.slice_alerts|PRIMARY KEY (id)",
                             "gateway.dead_letters|PRIMARY KEY (id)",
+                            "gateway.create_requests|PRIMARY KEY (idempotency_key)",
+                            "gateway.leases|PRIMARY KEY (name)",
                             "gateway.schema_migrations|PRIMARY KEY (version)"};
   BOOST_CHECK(constraints('p') == pks);
   // The seed's UNIQUE columns, and one user per slice and one slice per user.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,43 @@ struct running_daemon {
   /// A session of the admin made at set-up.
   std::string admin_token() {
     return login(fixture_admin_email, fixture_admin_password);
+  }
+
+  /// Waits until none of the slices `ids` is `destroying`: `slices.create` answers once the
+  /// rows exist, and their wipes go on behind it. Fails the test after `timeout`.
+  void wait_until_ready(const std::vector<int>& ids, const std::string& token,
+                        std::chrono::milliseconds timeout = std::chrono::seconds{60}) {
+    std::set<int> waiting{ids.begin(), ids.end()};
+    auto ready = eventually(
+      [&] {
+        auto r
+          = client->request("gateway.admin.slices.list", nlohmann::json{{"session_id", token}},
+                            std::chrono::seconds{10});
+        if (!r.ok() || !r.error_code().empty())
+          return false;
+        auto listed = r.json();
+        for (auto& s : listed["slices"])
+          if (s["status"] != "destroying")
+            waiting.erase(s["id"].get<int>());
+        return waiting.empty();
+      },
+      timeout);
+    BOOST_REQUIRE_MESSAGE(ready, waiting.size() << " new slice(s) still destroying");
+  }
+
+  /// `slices.create` of `count` slices as the admin of `token`; returns their ids once every
+  /// one is ready (available, or already assigned to a waiting user).
+  std::vector<int> create_ready_slices(int count, const std::string& token) {
+    auto r = client->request("gateway.admin.slices.create",
+                             nlohmann::json{{"session_id", token}, {"count", count}},
+                             std::chrono::seconds{30});
+    BOOST_REQUIRE_MESSAGE(r.ok() && r.error_code().empty(), r.body);
+    std::vector<int> ids;
+    auto created = r.json();
+    for (auto& s : created["slices"])
+      ids.push_back(s["id"].get<int>());
+    wait_until_ready(ids, token);
+    return ids;
   }
 };
 
