@@ -75,6 +75,8 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<db::prune_telemetry>::with<int64_t>,
   // Deletes one batch of old host telemetry; replies with the rows deleted.
   caf::replies_to<db::prune_server_telemetry>::with<int64_t>,
+  // Creates day partitions ahead and drops those older than the cutoff.
+  caf::replies_to<db::maintain_partitions>::with<db::partition_report>,
   // Inserts slices on the next free ports, in status destroying until wiped; with an
   // idempotency key seen before, replies with that request's slices instead.
   caf::replies_to<db::insert_slices>::with<db::inserted_slices>,
@@ -423,6 +425,8 @@ using pruner_actor = caf::typed_actor<
   caf::replies_to<db::prune_telemetry>::with<int64_t>,
   // Deletes one batch of old host telemetry; replies with the rows deleted.
   caf::replies_to<db::prune_server_telemetry>::with<int64_t>,
+  // Creates day partitions ahead and drops those older than the cutoff.
+  caf::replies_to<db::maintain_partitions>::with<db::partition_report>,
   // Deletes expired sessions in batches; replies with the number deleted.
   caf::replies_to<db::delete_expired_sessions>::with<int64_t>,
   // Deletes one batch of old alerts; replies with the rows deleted.
@@ -430,8 +434,9 @@ using pruner_actor = caf::typed_actor<
   // Deletes one batch of old dead letters; replies with the rows deleted.
   caf::replies_to<admin::prune_dead_letters>::with<int64_t>>;
 
-/// Deletes telemetry older than the retention period in bounded batches, and expired
-/// sessions, every retention interval.
+/// Every retention interval: creates telemetry day partitions ahead, drops the day partitions
+/// older than the retention period, deletes the rest of the boundary day in bounded batches,
+/// then old alerts and expired sessions.
 using retention_actor = caf::typed_actor<
   // Self-message: run a pass now.
   caf::reacts_to<tick_atom>,

@@ -18,13 +18,15 @@ void finish_pass(retention_pointer self, const caf::error& err) {
   st.running = false;
   auto& r = st.report;
   if (err)
-    spdlog::warn("retention stops a pass after deleting {} telemetry rows, {} server telemetry "
-                 "rows, {} dead letters and {} sessions: {}",
-                 r.telemetry, r.server_telemetry, r.dead_letters, r.sessions, message_of(err));
+    spdlog::warn("retention stops a pass after dropping {} day partitions and deleting {} "
+                 "telemetry rows, {} server telemetry rows, {} dead letters and {} sessions: {}",
+                 r.partitions_dropped, r.telemetry, r.server_telemetry, r.dead_letters,
+                 r.sessions, message_of(err));
   else
-    spdlog::info("retention deletes {} telemetry rows, {} server telemetry rows, {} dead "
-                 "letters and {} expired sessions",
-                 r.telemetry, r.server_telemetry, r.dead_letters, r.sessions);
+    spdlog::info("retention creates {} and drops {} day partitions, deletes {} telemetry rows, "
+                 "{} server telemetry rows, {} dead letters and {} expired sessions",
+                 r.partitions_created, r.partitions_dropped, r.telemetry, r.server_telemetry,
+                 r.dead_letters, r.sessions);
   for (auto& rp : st.waiters) {
     if (err)
       rp.deliver(err);
@@ -72,16 +74,10 @@ void prune_dead_letters(retention_pointer self) {
                 &retention_report::dead_letters, [self] { delete_sessions(self); });
 }
 
-/// Starts a pass unless one runs: per-slice telemetry, host telemetry, alerts, dead letters,
-/// sessions.
-void start_pass(retention_pointer self) {
-  auto& st = self->state;
-  if (st.running)
-    return;
-  st.running = true;
-  st.report = retention_report{};
-  auto cutoff = st.clock() - st.config.retention;
-  auto batch = st.config.batch;
+/// The rows of the boundary day older than `cutoff`, per-slice then host, then alerts, dead
+/// letters and sessions.
+void prune_rows(retention_pointer self, timestamp cutoff) {
+  auto batch = self->state.config.batch;
   prune_batches(self, db::prune_telemetry{cutoff, batch}, &retention_report::telemetry,
                 [self, cutoff, batch] {
                   prune_batches(self, db::prune_server_telemetry{cutoff, batch},
@@ -91,6 +87,32 @@ void start_pass(retention_pointer self) {
                                                 [self] { prune_dead_letters(self); });
                                 });
                 });
+}
+
+/// Starts a pass unless one runs: day partitions first (ahead and behind), then rows.
+void start_pass(retention_pointer self) {
+  auto& st = self->state;
+  if (st.running)
+    return;
+  st.running = true;
+  st.report = retention_report{};
+  auto now = st.clock();
+  auto cutoff = now - st.config.retention;
+  self
+    ->request(st.store, st.config.request_timeout,
+              db::maintain_partitions{now, st.config.partitions_ahead, cutoff})
+    .then(
+      [self, cutoff](db::partition_report& x) {
+        auto& r = self->state.report;
+        r.partitions_created = x.created;
+        r.partitions_dropped = x.dropped;
+        if (x.busy > 0)
+          spdlog::warn("retention leaves {} old day partitions to the next pass: readers "
+                       "held them",
+                       x.busy);
+        prune_rows(self, cutoff);
+      },
+      [self](caf::error& err) { finish_pass(self, err); });
 }
 
 } // namespace

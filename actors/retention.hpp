@@ -18,6 +18,9 @@ struct retention_config {
   /// Telemetry older than this goes.
   caf::timespan retention = std::chrono::hours{24 * 7};
   caf::timespan interval = std::chrono::hours{1};
+  /// Day partitions of the telemetry tables made ahead of today, so that inserts find theirs
+  /// even if passes stop for a while (no default partition catches a day without one).
+  int32_t partitions_ahead = 3;
   /// Sessions older than this go whatever their expiry (the absolute cap).
   caf::timespan session_max_age = std::chrono::hours{24 * 90};
   /// Dead letters (rejected inbound events, with their bodies) older than this go.
@@ -47,10 +50,12 @@ struct retention_state {
   std::vector<caf::typed_response_promise<telemetry::retention_report>> waiters;
 };
 
-/// Every retention interval, and once at start: deletes per-slice and host telemetry older
-/// than the retention period one batch per request, until a batch comes back short, then
-/// expired sessions; logs the counts. One batch per request lets the persistence actor serve
-/// others in between. `store` is the persistence actor (or a mock).
+/// Every retention interval, and once at start: makes the telemetry tables' missing day
+/// partitions, from the retention cutoff's day through `partitions_ahead` days after today,
+/// drops the day partitions wholly older than the retention period, then deletes the rest of the boundary day's old rows one batch per
+/// request until a batch comes back short, then old alerts and expired sessions; logs the
+/// counts. One batch per request lets the persistence actor serve others in between. `store`
+/// is the persistence actor (or a mock).
 retention_actor::behavior_type
 retention(retention_actor::stateful_pointer<retention_state> self, retention_config config,
           pruner_actor store, clock_fn clock);

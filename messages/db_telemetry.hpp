@@ -115,8 +115,9 @@ inline bool operator==(const slice_totals& x, const slice_totals& y) {
   return x.active == y.active && x.total == y.total;
 }
 
-/// Deletes at most `batch` rows of `gateway.telemetry` older than `cutoff`, in one
-/// transaction; replies with the number deleted. Fewer than `batch` means nothing is left.
+/// Deletes at most `batch` rows of `gateway.telemetry` older than `cutoff` and of the same
+/// UTC day as `cutoff`, in one transaction; replies with the number deleted. Fewer than
+/// `batch` means nothing is left. Older days go whole, as partitions (`maintain_partitions`).
 /// One batch per request, so that other requests get their turn between batches.
 struct prune_telemetry {
   timestamp cutoff;
@@ -130,6 +131,44 @@ typename Inspector::result_type inspect(Inspector& f, prune_telemetry& x) {
 
 inline bool operator==(const prune_telemetry& x, const prune_telemetry& y) {
   return x.cutoff == y.cutoff && x.batch == y.batch;
+}
+
+/// Looks after the day partitions of `gateway.telemetry` and `gateway.server_telemetry`
+/// (UTC days): creates the missing ones from the day of `cutoff` through `days_ahead` days
+/// after `now`, so that inserts of any sample within the retention period find their
+/// partition, and drops those whose whole day lies before `cutoff`; replies with a
+/// `partition_report`. Idempotent, and safe to run from two
+/// instances at once (the database functions take an advisory lock).
+struct maintain_partitions {
+  timestamp now;
+  int32_t days_ahead = 3;
+  timestamp cutoff;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, maintain_partitions& x) {
+  return f(caf::meta::type_name("db::maintain_partitions"), x.now, x.days_ahead, x.cutoff);
+}
+
+inline bool operator==(const maintain_partitions& x, const maintain_partitions& y) {
+  return std::tie(x.now, x.days_ahead, x.cutoff) == std::tie(y.now, y.days_ahead, y.cutoff);
+}
+
+/// Reply to `maintain_partitions`: partitions of both tables together.
+struct partition_report {
+  int32_t created = 0;
+  int32_t dropped = 0;
+  /// Old partitions left for the next pass because a reader held them (lock timeout).
+  int32_t busy = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, partition_report& x) {
+  return f(caf::meta::type_name("db::partition_report"), x.created, x.dropped, x.busy);
+}
+
+inline bool operator==(const partition_report& x, const partition_report& y) {
+  return std::tie(x.created, x.dropped, x.busy) == std::tie(y.created, y.dropped, y.busy);
 }
 
 /// As `prune_telemetry`, for `gateway.server_telemetry`.

@@ -106,6 +106,8 @@ void register_types(caf::actor_system_config& cfg) {
     .add_message_type<db::slice_totals>("slicegate::db::slice_totals")
     .add_message_type<db::prune_telemetry>("slicegate::db::prune_telemetry")
     .add_message_type<db::prune_server_telemetry>("slicegate::db::prune_server_telemetry")
+    .add_message_type<db::maintain_partitions>("slicegate::db::maintain_partitions")
+    .add_message_type<db::partition_report>("slicegate::db::partition_report")
     .add_message_type<events::server_telemetry>("slicegate::events::server_telemetry")
     .add_message_type<telemetry::health_check>("slicegate::telemetry::health_check")
     .add_message_type<telemetry::health_result>("slicegate::telemetry::health_result")

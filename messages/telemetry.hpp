@@ -146,22 +146,28 @@ inline bool operator==(const prune_now&, const prune_now&) {
 
 /// What one retention pass deleted.
 struct retention_report {
+  /// Rows deleted from the boundary day's partitions.
   int64_t telemetry = 0;
   int64_t server_telemetry = 0;
   int64_t alerts = 0;
   int64_t sessions = 0;
   int64_t dead_letters = 0;
+  /// Day partitions of both telemetry tables created ahead and dropped whole.
+  int32_t partitions_created = 0;
+  int32_t partitions_dropped = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, retention_report& x) {
   return f(caf::meta::type_name("telemetry::retention_report"), x.telemetry, x.server_telemetry,
-           x.alerts, x.sessions, x.dead_letters);
+           x.alerts, x.sessions, x.dead_letters, x.partitions_created, x.partitions_dropped);
 }
 
 inline bool operator==(const retention_report& x, const retention_report& y) {
-  return std::tie(x.telemetry, x.server_telemetry, x.alerts, x.sessions, x.dead_letters)
-         == std::tie(y.telemetry, y.server_telemetry, y.alerts, y.sessions, y.dead_letters);
+  return std::tie(x.telemetry, x.server_telemetry, x.alerts, x.sessions, x.dead_letters,
+                  x.partitions_created, x.partitions_dropped)
+         == std::tie(y.telemetry, y.server_telemetry, y.alerts, y.sessions, y.dead_letters,
+                     y.partitions_created, y.partitions_dropped);
 }
 
 } // namespace slicegate::telemetry

@@ -116,6 +116,35 @@ caf::expected<int64_t> prune(detail::link& gateway, const db::prune_telemetry& x
   });
 }
 
+caf::expected<db::partition_report> maintain_partitions(detail::link& gateway,
+                                                        const db::maintain_partitions& x) {
+  // A month ahead is already more partitions than anyone reads; more is a mistake.
+  if (x.days_ahead < 0 || x.days_ahead > 31)
+    return make_error(ec::invalid_request, "days_ahead must be within 0 and 31");
+  if (x.cutoff > x.now)
+    return make_error(ec::invalid_request, "the cutoff lies after now");
+  return gateway.run([&x](pqxx::connection& c) {
+    db::partition_report report;
+    // Creating and dropping commit apart: a drop that waits for a reader must not hold back
+    // the partitions that inserts need.
+    {
+      pqxx::work tx{c};
+      auto row = tx.exec_prepared1("telemetry_ensure_partitions", to_sql(x.cutoff),
+                                   to_sql(x.now), x.days_ahead);
+      tx.commit();
+      report.created = row["created"].as<int32_t>();
+    }
+    {
+      pqxx::work tx{c};
+      auto row = tx.exec_prepared1("telemetry_drop_partitions", to_sql(x.cutoff));
+      tx.commit();
+      report.dropped = row["dropped"].as<int32_t>();
+      report.busy = row["busy"].as<int32_t>();
+    }
+    return report;
+  });
+}
+
 caf::expected<int64_t> prune_server(detail::link& gateway,
                                     const db::prune_server_telemetry& x) {
   if (auto err = check_batch(x.batch))

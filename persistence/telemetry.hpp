@@ -1,7 +1,7 @@
 #pragma once
 
 // The persistence actor's time-series work: telemetry batches, slice health columns, host
-// samples, slice counts and retention batches. Internal to persistence/ (it names the link,
+// samples, slice counts, day partitions and retention batches. Internal to persistence/ (it names the link,
 // which includes libpqxx); the actor delegates one handler to each function.
 //
 // Like `database`, every function returns a domain outcome as a `caf::expected` error and
@@ -30,8 +30,13 @@ caf::expected<int64_t> insert_server_samples(detail::link& gateway,
 /// Counts assigned and all slices.
 caf::expected<db::slice_totals> slice_counts(detail::link& gateway, const db::slice_counts& x);
 
-/// Deletes one batch of per-slice samples older than `x.cutoff`.
+/// Deletes one batch of per-slice samples older than `x.cutoff` on the day of `x.cutoff`.
 caf::expected<int64_t> prune(detail::link& gateway, const db::prune_telemetry& x);
+
+/// Creates the day partitions of both telemetry tables ahead and drops those older than
+/// `x.cutoff`, through the functions of migration 009.
+caf::expected<db::partition_report> maintain_partitions(detail::link& gateway,
+                                                        const db::maintain_partitions& x);
 
 /// Deletes one batch of host samples older than `x.cutoff`.
 caf::expected<int64_t> prune_server(detail::link& gateway, const db::prune_server_telemetry& x);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -27,6 +28,14 @@ struct store_world {
   int64_t expired_sessions = 0;
   /// Fails the n-th telemetry batch (1-based) when set.
   int fail_batch = 0;
+  /// Fails partition maintenance when set.
+  bool fail_partitions = false;
+  /// What `maintain_partitions` replies.
+  db::partition_report partitions{4, 2, 0};
+  /// The requests in the order they came: "partitions", "telemetry", "server", "alerts",
+  /// "sessions".
+  std::vector<std::string> order;
+  std::vector<db::maintain_partitions> partition_requests;
   std::vector<db::prune_telemetry> telemetry_batches;
   std::vector<db::prune_server_telemetry> server_batches;
   std::vector<admin::prune_alerts> alert_batches;
@@ -44,17 +53,27 @@ int64_t take(int64_t& rows, int32_t batch) {
 
 pruner_actor::behavior_type mock_store(pruner_actor::pointer, world_ptr w) {
   return {
+    [w](db::maintain_partitions& x) -> caf::result<db::partition_report> {
+      w->order.push_back("partitions");
+      w->partition_requests.push_back(x);
+      if (w->fail_partitions)
+        return make_error(ec::unavailable, "database down");
+      return w->partitions;
+    },
     [w](db::prune_telemetry& x) -> caf::result<int64_t> {
+      w->order.push_back("telemetry");
       w->telemetry_batches.push_back(x);
       if (static_cast<int>(w->telemetry_batches.size()) == w->fail_batch)
         return make_error(ec::unavailable, "database down");
       return take(w->old_telemetry, x.batch);
     },
     [w](db::prune_server_telemetry& x) -> caf::result<int64_t> {
+      w->order.push_back("server");
       w->server_batches.push_back(x);
       return take(w->old_server_telemetry, x.batch);
     },
     [w](admin::prune_alerts& x) -> caf::result<int64_t> {
+      w->order.push_back("alerts");
       w->alert_batches.push_back(x);
       return take(w->old_alerts, x.batch);
     },
@@ -63,6 +82,7 @@ pruner_actor::behavior_type mock_store(pruner_actor::pointer, world_ptr w) {
       return take(w->old_dead_letters, x.batch);
     },
     [w](db::delete_expired_sessions& x) -> caf::result<int64_t> {
+      w->order.push_back("sessions");
       w->session_requests.push_back(x);
       return std::exchange(w->expired_sessions, 0);
     },
@@ -166,6 +186,49 @@ BOOST_AUTO_TEST_CASE(a_failed_batch_ends_the_pass_and_the_next_one_resumes) {
   BOOST_REQUIRE(report);
   BOOST_TEST(report->telemetry == 150);
   BOOST_TEST(w->session_requests.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_pass_first_makes_partitions_ahead_and_drops_old_ones) {
+  config.partitions_ahead = 5;
+  w->old_telemetry = 30;
+  start();
+  BOOST_REQUIRE_EQUAL(w->partition_requests.size(), 1u);
+  auto& x = w->partition_requests[0];
+  BOOST_TEST((x.now == now));
+  BOOST_TEST(x.days_ahead == 5);
+  BOOST_TEST((x.cutoff == now - config.retention));
+  // Whole days go first; the batches then only see the boundary day.
+  std::vector<std::string> expected{"partitions", "telemetry", "server", "alerts", "sessions"};
+  BOOST_TEST(w->order == expected, boost::test_tools::per_element());
+  // Every pass, with the clock.
+  now += 1h;
+  advance(config.interval);
+  BOOST_REQUIRE_EQUAL(w->partition_requests.size(), 2u);
+  BOOST_TEST((w->partition_requests[1].now == now));
+}
+
+BOOST_AUTO_TEST_CASE(prune_now_reports_the_partitions) {
+  start();
+  w->partitions = db::partition_report{1, 3, 1};
+  auto report = prune_now();
+  BOOST_REQUIRE(report);
+  BOOST_TEST(report->partitions_created == 1);
+  BOOST_TEST(report->partitions_dropped == 3);
+}
+
+BOOST_AUTO_TEST_CASE(failed_partition_maintenance_ends_the_pass_and_the_next_one_retries) {
+  w->fail_partitions = true;
+  w->old_telemetry = 30;
+  start();
+  BOOST_TEST(w->partition_requests.size() == 1u);
+  BOOST_TEST(w->telemetry_batches.empty());
+  BOOST_TEST(w->session_requests.empty());
+  BOOST_TEST(!prune_now());
+  w->fail_partitions = false;
+  auto report = prune_now();
+  BOOST_REQUIRE(report);
+  BOOST_TEST(report->telemetry == 30);
+  BOOST_TEST(report->partitions_dropped == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

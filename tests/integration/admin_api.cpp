@@ -428,7 +428,10 @@ BOOST_AUTO_TEST_CASE(a_slice_series_is_aggregated_per_aligned_bucket) {
   auto token = admin_token();
   auto slice_id = must("slices.create", {{"count", 1}}, token)["slices"][0]["id"].get<int>();
   auto id = std::to_string(slice_id);
-  // Two buckets of 300 s: 12:00 (three samples) and 12:05 (one); one sample outside.
+  // Two buckets of 300 s: 12:00 (three samples) and 12:05 (one); one sample outside. The day
+  // lies before the retention window, which has partitions: it needs one of its own.
+  exec("SELECT gateway.ensure_telemetry_partitions('gateway.telemetry', '2026-01-01T00:00:00Z', "
+       "'2026-01-01T00:00:00Z')");
   exec("INSERT INTO gateway.telemetry (slice_id, \"timestamp\", rss_bytes, wa_state, "
        "cpu_percent, disk_bytes) VALUES "
        "("
@@ -529,6 +532,9 @@ BOOST_AUTO_TEST_CASE(series_requests_are_validated) {
 
 BOOST_AUTO_TEST_CASE(the_server_series_averages_usage_and_keeps_the_newest_totals) {
   auto token = admin_token();
+  // A day before the retention window: it needs a partition of its own.
+  exec("SELECT gateway.ensure_telemetry_partitions('gateway.server_telemetry', "
+       "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')");
   exec("INSERT INTO gateway.server_telemetry (\"timestamp\", ram_used_bytes, ram_total_bytes, "
        "swap_used_bytes, swap_total_bytes, cpu_percent, disk_used_bytes, disk_total_bytes, "
        "active_slices, total_slices) VALUES "

@@ -185,11 +185,13 @@ struct fixture {
   }
 
   /// Constraints of type `kind` (p, u, f, c) of schema gateway, as
-  /// "table|definition" lines.
+  /// "table|definition" lines. Partitions (gateway.telemetry_p20261124, …) carry copies of
+  /// their table's constraints and are left out: the tables are what the schema defines.
   std::set<std::string> constraints(char kind) {
     auto rows = lines("SELECT c.conrelid::regclass::text, pg_get_constraintdef(c.oid) "
                       "FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
-                      "WHERE n.nspname = 'gateway' AND c.contype = '"
+                      "JOIN pg_class t ON t.oid = c.conrelid "
+                      "WHERE n.nspname = 'gateway' AND NOT t.relispartition AND c.contype = '"
                       + std::string(1, kind) + "'");
     return {rows.begin(), rows.end()};
   }
@@ -275,8 +277,9 @@ BOOST_AUTO_TEST_CASE(primary_keys_unique_constraints_and_foreign_keys) {
   std::set<std::string> pks{"gateway.users|PRIMARY KEY (id)",
                             "gateway.slices|PRIMARY KEY (id)",
                             "gateway.sessions|PRIMARY KEY (id)",
-                            "gateway.telemetry|PRIMARY KEY (id)",
-                            "gateway.server_telemetry|PRIMARY KEY (id)",
+                            // A partitioned table's key must hold its partition key.
+                            "gateway.telemetry|PRIMARY KEY (id, \"timestamp\")",
+                            "gateway.server_telemetry|PRIMARY KEY (id, \"timestamp\")",
                             "gateway.billing_events|PRIMARY KEY (event_id)",
                             "gateway.signup_events|PRIMARY KEY (event_id)",
                             "gateway.slice_alerts|PRIMARY KEY (id)",
@@ -305,7 +308,10 @@ BOOST_AUTO_TEST_CASE(primary_keys_unique_constraints_and_foreign_keys) {
 
 BOOST_AUTO_TEST_CASE(the_seed_indexes_exist_with_their_order) {
   migrate();
-  auto defs = lines("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'gateway'");
+  // A partitioned table's index reads "ON ONLY <table>": the index of the table itself,
+  // which every partition's index is attached to (checked below).
+  auto defs = lines("SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') "
+                    "FROM pg_indexes WHERE schemaname = 'gateway'");
   std::set<std::string> all{defs.begin(), defs.end()};
   for (auto def :
        {"idx_telemetry_slice_time|CREATE INDEX idx_telemetry_slice_time ON gateway.telemetry "
@@ -313,6 +319,23 @@ BOOST_AUTO_TEST_CASE(the_seed_indexes_exist_with_their_order) {
         "idx_server_telemetry_time|CREATE INDEX idx_server_telemetry_time ON "
         "gateway.server_telemetry USING btree (\"timestamp\" DESC)"})
     BOOST_CHECK_MESSAGE(all.count(def) == 1, "missing " << def);
+}
+
+BOOST_AUTO_TEST_CASE(every_telemetry_partition_has_the_seed_indexes) {
+  migrate();
+  for (auto [table, index] : {std::pair{"telemetry", "idx_telemetry_slice_time"},
+                              std::pair{"server_telemetry", "idx_server_telemetry_time"}}) {
+    BOOST_TEST_CONTEXT("gateway." << table) {
+      auto partitions = lines(std::string{"SELECT count(*) FROM pg_inherits "
+                                          "WHERE inhparent = 'gateway."}
+                              + table + "'::regclass")[0];
+      BOOST_CHECK_NE(partitions, "0");
+      auto attached = lines(std::string{"SELECT count(*) FROM pg_inherits "
+                                        "WHERE inhparent = 'gateway."}
+                            + index + "'::regclass")[0];
+      BOOST_CHECK_EQUAL(attached, partitions);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(status_columns_accept_only_their_values) {
