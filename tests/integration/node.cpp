@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(every_component_is_supervised_in_spawn_order) {
   running_node r{node_settings(servers, p)};
   auto names = r.n->components();
   std::vector<std::string> expected{
-    "persistence", "provisioner",    "bridge",    "lease",   "runtime", "janitor",  "prober",
+    "persistence", "provisioner",    "lease",     "bridge",  "runtime", "janitor",  "prober",
     "telemetry-writer", "server-monitor", "retention", "slices",  "hasher", "sessions",
     "billing"};
   BOOST_CHECK(names == expected);

@@ -179,7 +179,10 @@ BOOST_AUTO_TEST_CASE(migration_009_partitions_existing_rows_in_place) {
   auto last_id = count("SELECT max(id) FROM gateway.telemetry");
   BOOST_REQUIRE_GT(rows, 3000);
 
-  BOOST_CHECK(migrate() == std::vector<int32_t>{9});
+  // 009 and whatever came after it; nothing before it ran again.
+  auto applied = migrate();
+  BOOST_REQUIRE(!applied.empty());
+  BOOST_CHECK_EQUAL(applied.front(), 9);
 
   for (auto table : {"telemetry", "server_telemetry"}) {
     BOOST_TEST_CONTEXT("gateway." << table) {
