@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -24,21 +23,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// Resident memory of process `pid` in KiB, from /proc; 0 when unreadable.
-long rss_kib(int pid) {
-  std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      long kib = 0;
-      status >> kib;
-      return kib;
-    }
-    status.ignore(4096, '\n');
-  }
-  return 0;
-}
 
 std::string random_token(std::mt19937_64& rng) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -68,7 +52,7 @@ int run() {
   bench::connection conn{servers.nats_url()};
   bench::connection flood_conn{servers.nats_url()};
   bench::drive(conn, "gateway.session.resolve", valid, 1s, valid_body);
-  auto rss_before = rss_kib(daemon.pid());
+  auto rss_before = test::rss_kib(daemon.pid());
 
   bench::load_result idle;
   bench::load_result flooded;
@@ -102,7 +86,7 @@ int run() {
     bench::merge(flooded, std::move(flooded_round));
     bench::merge(flood, std::move(flood_round));
   }
-  auto rss_after = rss_kib(daemon.pid());
+  auto rss_after = test::rss_kib(daemon.pid());
 
   std::printf("resolve_flood: %d valid requesters, %d flooders with random tokens, %d s each "
               "in %d rounds, %u cores\n",

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -73,25 +72,6 @@ BOOST_AUTO_TEST_CASE(requests_beyond_the_limit_are_shed_at_once_and_the_rest_are
   BOOST_CHECK_EQUAL(daemon.stop(), 0);
 }
 
-namespace {
-
-/// Resident memory of process `pid` in KiB, from /proc; 0 when unreadable.
-long rss_kib(int pid) {
-  std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      long kib = 0;
-      status >> kib;
-      return kib;
-    }
-    status.ignore(4096, '\n');
-  }
-  return 0;
-}
-
-} // namespace
-
 BOOST_AUTO_TEST_CASE(a_flood_of_bogus_tokens_and_wrong_passwords_leaves_real_resolves_answering) {
   auto& servers = test::shared_servers();
   servers.reset_database();
@@ -104,7 +84,7 @@ BOOST_AUTO_TEST_CASE(a_flood_of_bogus_tokens_and_wrong_passwords_leaves_real_res
                                30s);
   BOOST_REQUIRE_MESSAGE(signup.ok() && signup.error_code().empty(), signup.body);
   auto token = signup.json()["session"]["id"].get<std::string>();
-  auto rss_before = rss_kib(daemon.pid());
+  auto rss_before = test::rss_kib(daemon.pid());
 
   // 16 flooders on a connection of their own for 10 s: half send random well-formed tokens,
   // half wrong passwords (for the real e-mail, which the throttle soon refuses, and for
@@ -149,7 +129,7 @@ BOOST_AUTO_TEST_CASE(a_flood_of_bogus_tokens_and_wrong_passwords_leaves_real_res
   stop = true;
   for (auto& t : flooders)
     t.join();
-  auto rss_after = rss_kib(daemon.pid());
+  auto rss_after = test::rss_kib(daemon.pid());
   BOOST_TEST_MESSAGE("real resolves " << real_ok << " ok, " << real_failed << " failed; "
                                       << flood_answers << " flood requests answered; RSS "
                                       << rss_before << " KiB before, " << rss_after

@@ -152,6 +152,20 @@ std::string slicegate_binary() {
   return std::string{SLICEGATE_BINARY_DIR} + "/slicegate";
 }
 
+long rss_kib(int pid) {
+  std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      long kib = 0;
+      status >> kib;
+      return kib;
+    }
+    status.ignore(4096, '\n');
+  }
+  return 0;
+}
+
 std::string slicectl_binary() {
   if (auto path = std::getenv("SLICECTL_BINARY"))
     return path;

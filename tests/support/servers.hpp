@@ -63,6 +63,9 @@ std::string capture(const std::string& command);
 std::string slicegate_binary();
 std::string slicectl_binary();
 
+/// Resident memory of process `pid` in KiB, from /proc; 0 when unreadable.
+long rss_kib(int pid);
+
 /// Runs `slicegate` as a child process, with arguments and extra environment.
 class daemon {
 public:
