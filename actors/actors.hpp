@@ -187,8 +187,11 @@ using slice_manager_full_actor = slice_manager_actor::extend<
   caf::reacts_to<retry_atom>,
   // Self-message: start this slice again after it died.
   caf::reacts_to<retry_atom, int32_t>,
-  // This instance took or lost the singleton lease: it reconciles, sweeps, keeps the floor
-  // and watches the slices only while it holds it.
+  // Self-message: bring the watchers of this instance's shards in line with the slices.
+  caf::reacts_to<sync_atom>,
+  // This instance took or lost the singleton lease, or its watch shards changed: it
+  // reconciles, sweeps and keeps the floor only while it holds the lease, and watches the
+  // slices of the shards it holds (all of them, for the lease holder, without shards).
   caf::reacts_to<lease::state>>;
 
 /// The part of `event_sink_actor` the slice manager needs.
@@ -417,7 +420,10 @@ using slice_counter_actor = caf::typed_actor<
 /// Samples host RAM, swap, CPU and disk every server interval.
 using server_monitor_actor = caf::typed_actor<
   // Self-message: take a sample now.
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  // This instance took or lost the singleton lease: with several instances, only the holder
+  // writes host samples, so that one host series is written once.
+  caf::reacts_to<lease::state>>;
 
 /// The part of `persistence_actor` the retention actor needs.
 using pruner_actor = caf::typed_actor<

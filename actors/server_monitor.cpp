@@ -194,6 +194,12 @@ void take_sample(monitor_pointer self) {
   server_sample sample;
   sample.at = st.peers.clock();
   read_host(self, sample);
+  // A standby keeps its CPU reading current, so that its first sample as holder is right.
+  if (!st.leading) {
+    st.sampling = false;
+    self->delayed_send(self, st.config.interval, tick_atom_v);
+    return;
+  }
   self->request(st.peers.counter, st.config.request_timeout, db::slice_counts{})
     .then(
       [self, sample](db::slice_totals& totals) {
@@ -214,11 +220,17 @@ server_monitor(server_monitor_actor::stateful_pointer<server_monitor_state> self
   auto& st = self->state;
   st.config = std::move(config);
   st.peers = std::move(peers);
+  st.leading = !st.config.wait_for_lease;
   // A first CPU reading now, so that the first sample already has a percentage.
   st.cpu = host::parse_cpu_times(host::read_file(st.config.proc_root + "/stat"));
   self->delayed_send(self, st.config.interval, tick_atom_v);
   return {
     [self](tick_atom) { take_sample(self); },
+    [self](const lease::state& x) {
+      auto& st = self->state;
+      if (st.config.wait_for_lease)
+        st.leading = x.held;
+    },
   };
 }
 

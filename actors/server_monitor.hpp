@@ -62,6 +62,9 @@ struct server_monitor_config {
   std::string proc_root = "/proc";
   /// How long the slice count may take; the last known counts are used after that.
   caf::timespan request_timeout = std::chrono::seconds{10};
+  /// Whether samples are written only while this instance holds the singleton lease
+  /// (several instances on one database); otherwise always.
+  bool wait_for_lease = false;
 };
 
 
@@ -84,6 +87,8 @@ struct server_monitor_state {
   db::slice_totals slices;
   /// A sample is being taken.
   bool sampling = false;
+  /// Whether samples are written: the lease is held, or none is needed.
+  bool leading = true;
 };
 
 /// Samples the host every interval: RAM and swap from /proc/meminfo, CPU from /proc/stat

@@ -9,6 +9,7 @@
 #include "actors/janitor.hpp"
 #include "common/database_url.hpp"
 #include "common/duration.hpp"
+#include "common/shards.hpp"
 #include "messages/error.hpp"
 #include "messages/status_reason.hpp"
 
@@ -139,6 +140,16 @@ bool watched(slice_status status) {
   return status == slice_status::available || status == slice_status::assigned;
 }
 
+/// Whether this instance watches the slice: it holds the slice's shard, or, without shards,
+/// it is the leader.
+bool owns(self_ptr self, int32_t slice_id) {
+  auto& st = self->state;
+  if (st.shard_count <= 0)
+    return st.leader;
+  return std::binary_search(st.shards.begin(), st.shards.end(),
+                            shards::of(slice_id, st.shard_count));
+}
+
 void unwatch(self_ptr self, int32_t slice_id) {
   auto& watchers = self->state.watchers;
   auto i = watchers.find(slice_id);
@@ -159,8 +170,8 @@ void watch(self_ptr self, const slice_record& slice, bool started) {
   auto& st = self->state;
   if (!st.config.watchers)
     return;
-  // Only the lease holder watches: one instance probes each slice and writes its telemetry.
-  if (!st.leader)
+  // One instance probes each slice and writes its telemetry: the holder of its shard.
+  if (!owns(self, slice.id))
     return unwatch(self, slice.id);
   if (!watched(slice.status))
     return unwatch(self, slice.id);
@@ -686,24 +697,28 @@ void apply_policy(self_ptr self, optional<int32_t> user_id, std::function<void()
       });
 }
 
+void start_syncing(self_ptr self);
+
 /// Brings the watchers in line with the slices as recorded: with several instances, a slice
 /// that another instance created, assigned or suspended changed without this one hearing of
 /// it. Slices busy with an operation here are left to it.
 void sync_watchers(self_ptr self) {
   auto& st = self->state;
-  if (!st.config.watchers || !st.leader)
+  if (!st.config.watchers)
     return;
   self->request(st.db, st.config.request_timeout, db::list_slices{})
     .then(
       [self](std::vector<slice_record>& slices) {
         auto& st = self->state;
-        if (!st.leader)
-          return;
         std::set<int32_t> present;
         for (auto& s : slices) {
           present.insert(s.id);
           if (st.busy.count(s.id) > 0)
             continue;
+          if (!owns(self, s.id)) {
+            unwatch(self, s.id);
+            continue;
+          }
           auto known = st.watching.find(s.id);
           if (known == st.watching.end() ? watched(s.status) : known->second.status != s.status)
             watch(self, s, false);
@@ -880,22 +895,60 @@ void take_over(self_ptr self, std::function<void(caf::expected<int32_t>)> done) 
           done(wiped);
           request_assignment(self);
           ensure_floor(self);
+          start_syncing(self);
         });
       },
       [done](caf::error& err) { done(std::move(err)); });
 }
 
-/// Another instance holds the lease now: stop watching; sweeps and the floor pause.
-void stand_by(self_ptr self) {
+/// Stops the watchers of slices this instance no longer watches; returns how many.
+size_t drop_foreign_watchers(self_ptr self) {
   auto& st = self->state;
   std::vector<int32_t> ids;
   for (auto& kv : st.watchers)
-    ids.push_back(kv.first);
+    if (!owns(self, kv.first))
+      ids.push_back(kv.first);
   for (auto id : ids)
     unwatch(self, id);
+  return ids.size();
+}
+
+/// Another instance holds the lease now: sweeps and the floor pause (and, without shards,
+/// the watchers stop).
+void stand_by(self_ptr self) {
+  auto stopped = drop_foreign_watchers(self);
   spdlog::warn("slice-manager stands by: it no longer holds the lease ({} watcher(s) "
                "stopped)",
-               ids.size());
+               stopped);
+}
+
+/// Brings the watchers in line now and, while this instance holds shards, every
+/// `watch_sync_interval`.
+void start_syncing(self_ptr self) {
+  auto& st = self->state;
+  if (st.shards.empty())
+    return;
+  sync_watchers(self);
+  if (!st.sync_armed) {
+    st.sync_armed = true;
+    self->delayed_send(self, st.config.watch_sync_interval, sync_atom_v);
+  }
+}
+
+/// The watch shards changed: the watchers of shards given up stop at once, those of shards
+/// taken start from the slices as recorded, and an instance with shards re-reads the slices
+/// every `watch_sync_interval`.
+void reshard(self_ptr self, std::vector<int32_t> shards, int32_t count) {
+  auto& st = self->state;
+  if (shards == st.shards && count == st.shard_count)
+    return;
+  st.shards = std::move(shards);
+  st.shard_count = count;
+  auto stopped = drop_foreign_watchers(self);
+  spdlog::info("slice-manager watches {} of {} shard(s) ({} watcher(s) stopped)",
+               st.shards.size(), count, stopped);
+  if (st.start_done)
+    start_syncing(self);
 }
 
 template <class T>
@@ -1051,6 +1104,7 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
             st.start_done = true;
             if (!st.leader) {
               spdlog::info("slice-manager stands by: another instance holds the lease");
+              start_syncing(self);
               rp.deliver(int32_t{0});
               return;
             }
@@ -1076,9 +1130,17 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
       if (self->state.leader)
         sweep(self);
     },
+    [self](sync_atom) {
+      auto& st = self->state;
+      st.sync_armed = false;
+      start_syncing(self);
+    },
     [self](lease::state& x) {
       auto& st = self->state;
-      if (!st.config.wait_for_lease || x.held == st.leader)
+      if (!st.config.wait_for_lease)
+        return;
+      reshard(self, std::move(x.shards), x.shard_count);
+      if (x.held == st.leader)
         return;
       st.leader = x.held;
       if (!st.leader)

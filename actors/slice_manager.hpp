@@ -54,6 +54,9 @@ struct slice_manager_config {
   bool slice_logins = true;
   /// How often the time-based transitions of DESIGN.md §3 are looked for.
   caf::timespan sweep_interval = std::chrono::seconds{60};
+  /// How often an instance holding watch shards re-reads the slices, to watch those another
+  /// instance created or changed.
+  caf::timespan watch_sync_interval = std::chrono::seconds{10};
   /// How long `past_due` lasts before the slice is suspended.
   caf::timespan past_due_grace = std::chrono::hours{24 * 14};
   /// How long a cancelled user's data is kept after the subscription ended.
@@ -130,6 +133,12 @@ struct slice_manager_state {
   bool start_done = false;
   /// Whether this instance does the pool's own work: it holds the lease, or needs none.
   bool leader = true;
+  /// The watch shards this instance holds, ascending, of `shard_count` (0: no shards; the
+  /// leader watches every slice).
+  std::vector<int32_t> shards;
+  int32_t shard_count = 0;
+  /// A periodic watcher sync is armed.
+  bool sync_armed = false;
   /// Slices with a lifecycle operation in flight. The database keeps every single step
   /// consistent; this keeps two multi-step operations (runtime + SQL) off one slice.
   std::set<int32_t> busy;

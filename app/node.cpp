@@ -180,8 +180,11 @@ node_config make_node_config(const settings& s) {
   c.retention.session_max_age = s.session_max_age;
   c.retention.dead_letter_retention = s.dead_letter_retention;
   c.retention.wait_for_lease = true;
+  c.monitor.wait_for_lease = true;
   c.slices.wait_for_lease = true;
   c.lease.interval = s.lease_interval;
+  c.lease.shard_count = s.watch_shards;
+  c.lease.member_timeout = s.member_timeout;
 
   c.billing_timeout = s.request_timeout;
   return c;
@@ -327,7 +330,9 @@ int node::impl::start(const stop_wait& wait) {
   supervise("telemetry-writer", restart_policy::escalate, writer);
   auto spawn_monitor = [this, events] {
     server_monitor_peers peers{db, writer, events, system_clock()};
-    return sys.spawn<caf::detached>(server_monitor, cfg.monitor, peers);
+    auto m = sys.spawn<caf::detached>(server_monitor, cfg.monitor, peers);
+    caf::anon_send(lease, caf::actor_cast<lease_listener_actor>(m));
+    return m;
   };
   monitor = spawn_monitor();
   supervise("server-monitor", restart_policy::restart, monitor,

@@ -91,6 +91,11 @@ void add_settings(CLI::App& app, settings& s) {
                "caller gave up (keep it at request-timeout; 0s: never)");
   add_duration(app, "lease-interval", s.lease_interval,
                "How often the singleton lease is tried or checked (several instances)");
+  add(app, "watch-shards", s.watch_shards,
+      "Shards the slice watchers are spread over among the instances; the same on all")
+    ->check(CLI::Range(1, 4096));
+  add_duration(app, "member-timeout", s.member_timeout,
+               "An instance silent this long counts as dead and its watch shards move");
   add_duration(app, "statement-timeout", s.statement_timeout,
                "Longest statement on the gateway connection (0s: no limit)");
   add_duration(app, "lock-timeout", s.lock_timeout,

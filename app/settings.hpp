@@ -70,6 +70,9 @@ struct settings {
   int64_t persistence_queue_limit = static_cast<int64_t>(request_queue_config{}.limit);
   caf::timespan persistence_max_wait = request_queue_config{}.max_wait;
   caf::timespan lease_interval = lease_config{}.interval;
+  /// Watch shards the slices are spread over among the instances; the same on every one.
+  int32_t watch_shards = 64;
+  caf::timespan member_timeout = lease_config{}.member_timeout;
   caf::timespan statement_timeout = persistence_config{}.statement_timeout;
   caf::timespan lock_timeout = persistence_config{}.lock_timeout;
   caf::timespan idle_in_transaction_timeout = persistence_config{}.idle_in_transaction_timeout;

@@ -98,12 +98,43 @@ std::vector<micro::endpoint> endpoint_list(const bridge_state& st) {
   return result;
 }
 
+/// Shards as ranges, "0-3,7,9-12" ("-" for none).
+std::string shard_ranges(const std::vector<int32_t>& shards) {
+  std::string out;
+  for (size_t i = 0; i < shards.size();) {
+    auto j = i;
+    while (j + 1 < shards.size() && shards[j + 1] == shards[j] + 1)
+      ++j;
+    if (!out.empty())
+      out += ',';
+    out += std::to_string(shards[i]);
+    if (j > i)
+      out += '-' + std::to_string(shards[j]);
+    i = j + 1;
+  }
+  return out.empty() ? "-" : out;
+}
+
 micro::identity identity(const bridge_state& st, bool with_counters) {
   micro::identity who{st.config.service_name,
                       st.config.service_id,
                       st.config.service_version,
                       st.config.description,
                       {{"subject_prefix", st.config.subject_prefix}}};
+  // Which singleton lease and watch shards this instance holds: every verb says, so that
+  // `slicectl ping` shows who does what.
+  if (st.lease) {
+    auto& lease = *st.lease;
+    who.metadata["lease_singleton"]
+      = lease.held ? "held, term " + std::to_string(lease.term)
+                   : "standby" + (lease.holder.empty() ? std::string{} : ", held by " + lease.holder);
+    if (lease.shard_count > 0) {
+      who.metadata["watch_shards"] = std::to_string(lease.shards.size()) + "/"
+                                     + std::to_string(lease.shard_count);
+      who.metadata["watch_shard_list"] = shard_ranges(lease.shards);
+      who.metadata["instances"] = std::to_string(lease.members.size());
+    }
+  }
   if (!with_counters)
     return who;
   // The daemon's own counters. Metadata values are strings by the protocol's definition.
@@ -132,11 +163,6 @@ micro::identity identity(const bridge_state& st, bool with_counters) {
   for (auto& name : st.down)
     down += (down.empty() ? "" : ",") + name;
   m["components_down"] = down;
-  if (st.lease)
-    m["lease_singleton"] = st.lease->held ? "held, term " + std::to_string(st.lease->term)
-                                          : "standby" + (st.lease->holder.empty()
-                                                           ? std::string{}
-                                                           : ", held by " + st.lease->holder);
   return who;
 }
 

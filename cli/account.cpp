@@ -55,10 +55,17 @@ int discover(const options& o, std::string_view verb) {
     return exit_code::ok;
   }
   if (verb == subjects::micro_verb::ping) {
-    std::vector<std::vector<std::string>> rows{{"NAME", "ID", "VERSION", "RTT"}};
-    for (auto& [j, rtt] : replies)
+    std::vector<std::vector<std::string>> rows{
+      {"NAME", "ID", "VERSION", "RTT", "LEASE", "WATCH SHARDS"}};
+    for (auto& [j, rtt] : replies) {
+      auto meta = j.value("metadata", json::object());
+      auto shards = meta.value("watch_shards", std::string{"-"});
+      if (meta.contains("watch_shard_list"))
+        shards += " (" + text(meta["watch_shard_list"]) + ")";
       rows.push_back({field(j, "name"), field(j, "id"), field(j, "version"),
-                      duration_text(static_cast<double>(rtt.count()) * 1e3)});
+                      duration_text(static_cast<double>(rtt.count()) * 1e3),
+                      meta.value("lease_singleton", std::string{"-"}), shards});
+    }
     print_table(rows);
     return exit_code::ok;
   }

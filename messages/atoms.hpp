@@ -45,5 +45,7 @@ SLICEGATE_ATOM(replay_atom, "replay");
 SLICEGATE_ATOM(barrier_atom, "barrier");
 /// Asks the lease keeper where the lease stands.
 SLICEGATE_ATOM(lease_atom, "lease");
+/// Brings something in line with the database again (the slice manager's watchers).
+SLICEGATE_ATOM(sync_atom, "sync");
 
 } // namespace slicegate

@@ -1,11 +1,16 @@
 #include "persistence/lease.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <caf/typed_event_based_actor.hpp>
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "common/shards.hpp"
 #include "persistence/detail/link.hpp"
 #include "persistence/detail/statements.hpp"
 
@@ -31,7 +36,8 @@ public:
     if (!conn_) {
       conn_ = std::make_unique<pqxx::connection>(url_);
       for (auto stem : {"lease_try", "lease_take", "lease_renew", "lease_holder",
-                        "lease_release"})
+                        "lease_release", "member_beat", "member_live", "member_leave",
+                        "shard_take", "shard_release"})
         conn_->prepare(stem, detail::statement(stem));
     }
     return *conn_;
@@ -59,6 +65,30 @@ void tell(keeper_pointer self) {
     self->send(l, self->state.now);
 }
 
+/// The connection failed or can no longer be trusted: the locks of its session (the lease,
+/// the watch shards) are gone with it. Returns whether that changed anything.
+bool drop_link(keeper_pointer self) {
+  auto& st = self->state;
+  st.link->close();
+  auto before = st.now;
+  st.now.held = false;
+  st.now.term = 0;
+  st.now.shards.clear();
+  st.now.members.clear();
+  return !(before == st.now);
+}
+
+/// A PostgreSQL array literal of shard numbers (integers only, so nothing needs quoting).
+std::string array_of(const std::vector<int32_t>& xs) {
+  std::string out = "{";
+  for (auto x : xs) {
+    if (out.size() > 1)
+      out += ',';
+    out += std::to_string(x);
+  }
+  return out + "}";
+}
+
 /// Takes the lease if nobody holds it; returns whether the state changed (taken, or another
 /// holder recorded).
 bool try_take(keeper_pointer self) {
@@ -79,13 +109,15 @@ bool try_take(keeper_pointer self) {
     pqxx::work tx{c};
     auto term = tx.exec_prepared1("lease_take", cfg.name, cfg.holder)["term"].as<int64_t>();
     tx.commit();
-    st.now = lease::state{true, term, cfg.holder};
+    // The shards stay as they are: they are locks of their own on the same session.
+    st.now.held = true;
+    st.now.term = term;
+    st.now.holder = cfg.holder;
     spdlog::info("lease-keeper takes lease {} in term {}", cfg.name, term);
     return true;
   } catch (const std::exception& e) {
     spdlog::debug("lease-keeper cannot try lease {}: {}", cfg.name, e.what());
-    st.link->close();
-    return false;
+    return drop_link(self);
   }
 }
 
@@ -105,13 +137,68 @@ bool check(keeper_pointer self) {
     spdlog::warn("lease-keeper loses lease {}: its connection failed: {}", cfg.name, e.what());
   }
   // Whatever happened to the session, it is not trusted with the lock any more.
-  st.link->close();
-  st.now = lease::state{};
+  drop_link(self);
   return true;
+}
+
+/// Beats this instance's row, reads the live instances and brings the shards held in line
+/// with those it wins among them; returns whether they changed.
+bool keep_shards(keeper_pointer self) {
+  auto& st = self->state;
+  auto& cfg = st.config;
+  if (cfg.shard_count <= 0)
+    return false;
+  auto before = st.now;
+  try {
+    pqxx::nontransaction tx{st.link->open()};
+    std::vector<std::string> members;
+    auto timeout = std::chrono::duration<double>(cfg.member_timeout).count();
+    for (auto row : tx.exec_prepared("member_live", timeout))
+      members.push_back(row[0].as<std::string>());
+    if (std::find(members.begin(), members.end(), cfg.holder) == members.end()) {
+      members.push_back(cfg.holder);
+      std::sort(members.begin(), members.end());
+    }
+    st.now.members = members;
+    auto target = shards::owned(members, cfg.holder, cfg.shard_count);
+    std::vector<int32_t> keep;
+    std::vector<int32_t> give;
+    for (auto shard : st.now.shards)
+      (std::binary_search(target.begin(), target.end(), shard) ? keep : give).push_back(shard);
+    if (!give.empty()) {
+      // The watchers of these shards stop before anyone else can take them: the listeners
+      // hear first, and the new owner's first probe waits for the slice's phase.
+      st.now.shards = keep;
+      tell(self);
+      tx.exec_prepared("shard_release", array_of(give));
+    }
+    std::vector<int32_t> want;
+    std::set_difference(target.begin(), target.end(), keep.begin(), keep.end(),
+                        std::back_inserter(want));
+    if (!want.empty()) {
+      // Shards still held by their previous owner are tried again next time.
+      for (auto row : tx.exec_prepared("shard_take", array_of(want)))
+        keep.push_back(row[0].as<int32_t>());
+      std::sort(keep.begin(), keep.end());
+      st.now.shards = keep;
+    }
+    tx.exec_prepared("member_beat", cfg.holder, array_of(st.now.shards));
+  } catch (const std::exception& e) {
+    spdlog::warn("lease-keeper loses its watch shards: its connection failed: {}", e.what());
+    drop_link(self);
+  }
+  if (st.now.shards != before.shards || st.now.members != before.members) {
+    spdlog::info("lease-keeper holds {} of {} watch shard(s) among {} instance(s)",
+                 st.now.shards.size(), cfg.shard_count, st.now.members.size());
+    return true;
+  }
+  return false;
 }
 
 void step(keeper_pointer self) {
   auto changed = self->state.now.held ? check(self) : try_take(self);
+  if (keep_shards(self))
+    changed = true;
   if (changed)
     tell(self);
 }
@@ -121,12 +208,18 @@ void step(keeper_pointer self) {
 lease_state::lease_state() = default;
 
 lease_state::~lease_state() {
-  if (!link || !link->open_now() || !now.held)
+  if (!link || !link->open_now())
     return;
   try {
     pqxx::nontransaction tx{link->open()};
-    tx.exec_prepared("lease_release", config.name);
-    spdlog::info("lease-keeper gives lease {} back", config.name);
+    // Gone from the members first, so that the others take the shards on their next beat;
+    // closing the connection frees the shard locks.
+    if (config.shard_count > 0)
+      tx.exec_prepared("member_leave", config.holder);
+    if (now.held) {
+      tx.exec_prepared("lease_release", config.name);
+      spdlog::info("lease-keeper gives lease {} back", config.name);
+    }
   } catch (const std::exception& e) {
     spdlog::warn("lease-keeper cannot give lease {} back ({}); closing its connection does",
                  config.name, e.what());
@@ -139,6 +232,7 @@ lease_keeper(lease_keeper_actor::stateful_pointer<lease_state> self, lease_confi
   auto& st = self->state;
   st.config = std::move(config);
   st.link = std::make_unique<lease_link>(st.config);
+  st.now.shard_count = st.config.shard_count;
   self->send(self, tick_atom_v);
   return {
     [self](tick_atom) {
@@ -146,7 +240,10 @@ lease_keeper(lease_keeper_actor::stateful_pointer<lease_state> self, lease_confi
       self->delayed_send(self, self->state.config.interval, tick_atom_v);
     },
     [self](lease_atom) -> lease::state {
-      if (!self->state.now.held && try_take(self))
+      auto changed = !self->state.now.held && try_take(self);
+      if (keep_shards(self))
+        changed = true;
+      if (changed)
         tell(self);
       return self->state.now;
     },

@@ -12,6 +12,14 @@
 // failure, within the keepalive time. Each holding records the holder and a new term in
 // `gateway.leases`.
 //
+// The keeper also keeps this instance's watch shards (common/shards.hpp) on the same
+// connection: every interval it beats the instance's row in `gateway.instances`, reads which
+// instances beat within `member_timeout`, works out the shards this one wins among them, gives
+// back (after telling its listeners) those it no longer wins and takes the advisory locks of
+// those it now wins and nobody holds. A shard lock is thus held by one instance at a time, and
+// freed the moment its holder's connection closes; a killed instance's shards move once its
+// row is older than `member_timeout`, a stopped one's at once (it deletes its row).
+//
 // Listeners (the slice manager, retention, the bridge) hear every change. The keeper never
 // talks to the gateway connection of the persistence actor, so a busy persistence queue
 // cannot delay a renewal.
@@ -36,6 +44,11 @@ struct lease_config {
   std::string holder;
   /// How often the lease is tried or checked.
   caf::timespan interval = std::chrono::milliseconds{500};
+  /// How many watch shards the slices are spread over; the same on every instance. 0 keeps
+  /// no shards (the lease holder then watches every slice).
+  int32_t shard_count = 0;
+  /// An instance that has not beaten for this long counts as dead.
+  caf::timespan member_timeout = std::chrono::seconds{5};
   int connect_timeout_seconds = 2;
 };
 

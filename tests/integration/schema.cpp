@@ -286,6 +286,7 @@ BOOST_AUTO_TEST_CASE(primary_keys_unique_constraints_and_foreign_keys) {
                             "gateway.dead_letters|PRIMARY KEY (id)",
                             "gateway.create_requests|PRIMARY KEY (idempotency_key)",
                             "gateway.leases|PRIMARY KEY (name)",
+                            "gateway.instances|PRIMARY KEY (service_id)",
                             "gateway.schema_migrations|PRIMARY KEY (version)"};
   BOOST_CHECK(constraints('p') == pks);
   // The seed's UNIQUE columns, and one user per slice and one slice per user.
