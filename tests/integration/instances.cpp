@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <optional>
 #include <regex>
 #include <set>
@@ -201,6 +202,39 @@ BOOST_AUTO_TEST_CASE(one_instance_holds_the_lease_and_hands_it_over_when_it_goes
   BOOST_CHECK_EQUAL(test::scalar(servers.database_url(),
                                  "SELECT term FROM gateway.leases WHERE name = 'singleton'"),
                     3);
+}
+
+BOOST_AUTO_TEST_CASE(ping_names_the_lease_and_the_watch_shards_of_every_instance) {
+  // Once both have beaten, the shards are split between them, each holding some.
+  auto split = [&] {
+    client->clear();
+    natsConnection_PublishRequestString(client->connection(), "$SRV.PING.slicegate",
+                                        "test.instances", "");
+    std::this_thread::sleep_for(500ms);
+    std::map<std::string, json> metadata;
+    for (auto& m : client->messages())
+      if (m.subject == "test.instances")
+        metadata[m.json().value("id", "")] = m.json().value("metadata", json::object());
+    if (metadata.size() != 2)
+      return false;
+    int total = 0;
+    int holders = 0;
+    for (auto& [id, meta] : metadata) {
+      auto shards = meta.value("watch_shards", std::string{});
+      auto slash = shards.find('/');
+      if (slash == std::string::npos || shards.substr(slash + 1) != "64"
+          || meta.value("instances", std::string{}) != "2")
+        return false;
+      auto held = std::stoi(shards.substr(0, slash));
+      if (held == 0)
+        return false;
+      total += held;
+      auto lease = meta.value("lease_singleton", std::string{});
+      holders += lease.rfind("held, term", 0) == 0 ? 1 : 0;
+    }
+    return total == 64 && holders == 1;
+  };
+  BOOST_CHECK(test::eventually(split, 20s));
 }
 
 BOOST_AUTO_TEST_CASE(a_second_process_runtime_instance_refuses_to_start) {
