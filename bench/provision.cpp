@@ -42,6 +42,7 @@
 #include "actors/janitor.hpp"
 #include "actors/runtime.hpp"
 #include "actors/slice_manager.hpp"
+#include "bench/database.hpp"
 #include "bench/request_load.hpp"
 #include "common/database_url.hpp"
 #include "messages/register.hpp"
@@ -55,45 +56,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct bench_config : caf::actor_system_config {
-  bench_config() {
-    register_types(*this);
-  }
-};
-
-/// The databases to work on: $DATABASE_URL and $ADMIN_DATABASE_URL, or throwaway servers.
-struct target_database {
-  std::unique_ptr<test::servers> servers;
-  std::string url;
-  std::string admin_url;
-  /// Empty when not known: then no CHECKPOINT settles the rounds.
-  std::string superuser_url;
-
-  target_database() {
-    if (auto url_env = std::getenv("DATABASE_URL")) {
-      url = url_env;
-      auto admin = std::getenv("ADMIN_DATABASE_URL");
-      admin_url = admin ? admin : with_database(url, "postgres");
-      auto superuser = std::getenv("SUPERUSER_DATABASE_URL");
-      superuser_url = superuser ? superuser : "";
-      return;
-    }
-    servers = std::make_unique<test::servers>();
-    url = servers->database_url();
-    admin_url = servers->admin_database_url();
-    superuser_url = servers->superuser_url();
-  }
-
-  /// Writes out what earlier rounds left dirty, so that it does not slow the next one.
-  void settle() const {
-    if (superuser_url.empty())
-      return;
-    pqxx::connection conn{superuser_url};
-    pqxx::nontransaction tx{conn};
-    tx.exec("CHECKPOINT");
-  }
-};
 
 /// Publishes nothing: the benchmark measures provisioning, not the bus.
 pool_event_sink_actor::behavior_type quiet_sink(pool_event_sink_actor::pointer) {
@@ -148,7 +110,7 @@ constexpr auto wipe_patience = std::chrono::minutes{10};
 
 double through_slicegate(caf::actor_system& sys, const slice_manager_full_actor& mgr, int n) {
   auto start = bench::clock::now();
-  auto created = must<std::vector<slice_record>>(sys, mgr, pool::create_slices{n});
+  auto created = must<std::vector<slice_record>>(sys, mgr, pool::create_slices{n, {}});
   // Every slice in the pool is this round's (the previous round's were cleared).
   for (;;) {
     auto waiting = must<std::vector<slice_record>>(sys, mgr,
@@ -193,9 +155,9 @@ int main() {
   auto n = bench::env_int("BENCH_SLICES", 100);
   auto rounds = bench::env_int("BENCH_ROUNDS", 3);
   spdlog::set_level(spdlog::level::warn);
-  target_database target;
+  bench::target_database target;
   test::temp_dir data;
-  bench_config cfg;
+  bench::actor_config cfg;
   caf::actor_system sys{cfg};
   persistence_config dc;
   dc.database_url = target.url;
@@ -204,7 +166,7 @@ int main() {
   pc.database_url = target.url;
   pc.admin_database_url = target.admin_url;
   auto provisioner_handle = sys.spawn<caf::detached>(provisioner, pc);
-  must<std::vector<int32_t>>(sys, db, db::migrate{});
+  bench::migrate(sys, db);
   auto runtime = sys.spawn<caf::detached>(
     slicegate::runtime, std::make_shared<external_driver>(), caf::timespan{1s});
   auto sweeper = sys.spawn<caf::detached>(janitor, data / "slices");

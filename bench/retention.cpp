@@ -33,6 +33,7 @@
 #include <pqxx/pqxx>
 
 #include "actors/actors.hpp"
+#include "bench/database.hpp"
 #include "bench/request_load.hpp"
 #include "messages/register.hpp"
 #include "persistence/detail/rows.hpp"
@@ -43,27 +44,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct bench_config : caf::actor_system_config {
-  bench_config() {
-    register_types(*this);
-  }
-};
-
-/// The gateway database to write to: $DATABASE_URL, or throwaway servers.
-struct target_database {
-  std::unique_ptr<test::servers> servers;
-  std::string url;
-
-  target_database() {
-    if (auto url_env = std::getenv("DATABASE_URL")) {
-      url = url_env;
-      return;
-    }
-    servers = std::make_unique<test::servers>();
-    url = servers->database_url();
-  }
-};
 
 const std::vector<std::string> columns{"slice_id", "\"timestamp\"", "rss_bytes",
                                        "wa_state", "cpu_percent",   "disk_bytes"};
@@ -170,32 +150,17 @@ int main() {
   auto batch = std::max(1, bench::env_int("BENCH_BATCH", 500));
   auto pause = std::chrono::milliseconds{std::max(0, bench::env_int("BENCH_PAUSE_MS", 50))};
   auto window = std::chrono::seconds{std::max(2, bench::env_int("BENCH_WINDOW", 5))};
-  target_database target;
-  bench_config cfg;
+  bench::target_database target;
+  bench::actor_config cfg;
   caf::actor_system sys{cfg};
   persistence_config pc;
   pc.database_url = target.url;
   auto db = sys.spawn<caf::detached>(persistence, pc);
+  bench::migrate(sys, db);
   caf::scoped_actor self{sys};
-  self->request(db, 120s, db::migrate{})
-    .receive([](std::vector<int32_t>&) {},
-             [](caf::error& err) {
-               throw std::runtime_error("migrate failed: " + caf::to_string(err));
-             });
 
   pqxx::connection conn{target.url};
-  std::vector<int32_t> slices;
-  {
-    pqxx::work tx{conn};
-    // Reruns on the same database reuse their slices (the port is unique).
-    for (auto row : tx.exec_params("INSERT INTO gateway.slices (port) "
-                                   "SELECT 40000 + i FROM generate_series(1, $1) AS i "
-                                   "ON CONFLICT (port) DO UPDATE SET port = EXCLUDED.port "
-                                   "RETURNING id",
-                                   slices_n))
-      slices.push_back(row[0].as<int32_t>());
-    tx.commit();
-  }
+  auto slices = bench::slice_rows(conn, slices_n);
   auto now = std::time(nullptr);
   auto midnight = now - now % 86400;
   auto oldest = midnight - static_cast<std::time_t>(days) * 86400;
@@ -253,8 +218,10 @@ int main() {
   auto drop_seconds = seconds_since(drop_start);
   std::this_thread::sleep_for(window - window / 2);
   auto with_drop = during_drop.finish();
-  if (dropped != 1)
-    throw std::runtime_error("expected one partition dropped, got " + std::to_string(dropped));
+  // More than one with BENCH_DAYS < 8: the empty partitions migration 009 made for the
+  // week before go too.
+  if (dropped < 1)
+    throw std::runtime_error("expected the oldest partition dropped, none was");
 
   // The same day deleted from the heap as retention did before 009, with the writer on the
   // heap.

@@ -23,6 +23,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/telemetry_writer.hpp"
+#include "bench/database.hpp"
 #include "bench/request_load.hpp"
 #include "messages/register.hpp"
 #include "persistence/detail/rows.hpp"
@@ -33,31 +34,6 @@ using namespace slicegate;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct bench_config : caf::actor_system_config {
-  bench_config() {
-    register_types(*this);
-  }
-};
-
-/// The gateway database to write to: $DATABASE_URL, or throwaway servers.
-struct target_database {
-  std::unique_ptr<test::servers> servers;
-  std::string url;
-  std::string admin_url;
-
-  target_database() {
-    if (auto url_env = std::getenv("DATABASE_URL")) {
-      url = url_env;
-      auto admin = std::getenv("ADMIN_DATABASE_URL");
-      admin_url = admin ? admin : "";
-      return;
-    }
-    servers = std::make_unique<test::servers>();
-    url = servers->database_url();
-    admin_url = servers->admin_database_url();
-  }
-};
 
 std::vector<telemetry_sample> make_samples(const std::vector<int32_t>& slices, int per_slice) {
   std::vector<telemetry_sample> result;
@@ -123,33 +99,15 @@ int main() {
   auto slices_n = bench::env_int("BENCH_SLICES", 1000);
   auto per_slice = bench::env_int("BENCH_SAMPLES", 100);
   auto rounds = bench::env_int("BENCH_ROUNDS", 3);
-  target_database target;
-  bench_config cfg;
+  bench::target_database target;
+  bench::actor_config cfg;
   caf::actor_system sys{cfg};
   persistence_config pc;
   pc.database_url = target.url;
   auto db = sys.spawn<caf::detached>(persistence, pc);
-  {
-    caf::scoped_actor self{sys};
-    self->request(db, 60s, db::migrate{})
-      .receive([](std::vector<int32_t>&) {},
-               [](caf::error& err) {
-                 throw std::runtime_error("migrate failed: " + caf::to_string(err));
-               });
-  }
+  bench::migrate(sys, db);
   pqxx::connection conn{target.url};
-  std::vector<int32_t> slices;
-  {
-    pqxx::work tx{conn};
-    // Reruns on the same database reuse their slices (the port is unique).
-    for (auto row : tx.exec("INSERT INTO gateway.slices (port) "
-                            "SELECT 40000 + i FROM generate_series(1, "
-                            + std::to_string(slices_n)
-                            + ") AS i ON CONFLICT (port) DO UPDATE SET port = EXCLUDED.port "
-                              "RETURNING id"))
-      slices.push_back(row[0].as<int32_t>());
-    tx.commit();
-  }
+  auto slices = bench::slice_rows(conn, slices_n);
   auto samples = make_samples(slices, per_slice);
   auto writer = sys.spawn(telemetry_writer, db, telemetry_writer_config{});
   double writer_seconds = 0;
