@@ -203,4 +203,26 @@ BOOST_AUTO_TEST_CASE(the_last_counts_stand_in_while_the_database_is_down) {
   BOOST_TEST(w->written[1].ram_total_bytes == 16000000 * kib);
 }
 
+BOOST_AUTO_TEST_CASE(with_several_instances_only_the_lease_holder_writes_samples) {
+  config.wait_for_lease = true;
+  start();
+  next_sample();
+  next_sample();
+  BOOST_TEST(w->written.empty());
+  BOOST_TEST(w->published.empty());
+  // Holding the lease, it samples; with a CPU reading kept current meanwhile.
+  write(proc / "stat", stat_after);
+  caf::anon_send(monitor, lease::state{true, 1, "me"});
+  run();
+  next_sample();
+  BOOST_REQUIRE_EQUAL(w->written.size(), 1u);
+  BOOST_TEST(w->written[0].cpu_percent == 40.0f);
+  BOOST_TEST(w->published.size() == 1u);
+  // Another instance took it over: no more samples here.
+  caf::anon_send(monitor, lease::state{false, 0, "other"});
+  run();
+  next_sample();
+  BOOST_TEST(w->written.size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
