@@ -21,6 +21,7 @@
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
 #include "app/ask.hpp"
+#include "common/duration.hpp"
 #include "app/node.hpp"
 #include "bridge/bridge.hpp"
 #include "common/database_url.hpp"
@@ -140,6 +141,12 @@ int run_serve(const settings& cfg) {
     spdlog::error("signup-event-min-cost {} is above signup-event-max-cost {}: no signup event "
                   "could be accepted",
                   cfg.event_bcrypt_min_cost, cfg.event_bcrypt_max_cost);
+    return 2;
+  }
+  if (cfg.member_timeout < 2 * cfg.lease_interval) {
+    spdlog::error("member-timeout {} is under two lease intervals ({}): a live instance would "
+                  "be taken for dead between two of its beats",
+                  render_duration(cfg.member_timeout), render_duration(cfg.lease_interval));
     return 2;
   }
   auto signals = block_stop_signals();

@@ -310,6 +310,19 @@ BOOST_AUTO_TEST_CASE(slices_run_here_never_get_the_gateways_credentials) {
   BOOST_CHECK(same_log.find("applied migration") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_member_timeout_shorter_than_two_beats_is_refused) {
+  auto& servers = test::shared_servers();
+  auto args = test::daemon_args(servers);
+  args.push_back("--lease-interval=1s");
+  args.push_back("--member-timeout=1500ms");
+  auto [code, log] = run_until_exit(args);
+  BOOST_CHECK_EQUAL(code, 2);
+  BOOST_CHECK_MESSAGE(log.find("member-timeout 1500ms is under two lease intervals")
+                        != std::string::npos,
+                      log);
+  BOOST_CHECK(log.find("applied migration") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(the_nats_password_is_not_logged) {
   auto& servers = test::shared_servers();
   auto args = test::daemon_args(servers);
