@@ -20,6 +20,11 @@ using watcher_pointer = slice_watcher_actor::stateful_pointer<slice_watcher_stat
 /// hand-over on either side.
 constexpr caf::timespan prober_margin = std::chrono::seconds{1};
 
+/// How long a cycle waits for the prober's and the runtime's answers.
+caf::timespan cycle_deadline(const slice_watcher_config& config) {
+  return 2 * config.health_timeout + prober_margin;
+}
+
 /// Arms the next staggered probe: the slice's next phase, at least half an interval after the
 /// one armed last, so that a timer firing a little early (the actor clock is not the wall
 /// clock) never yields a second probe at the same phase.
@@ -205,22 +210,52 @@ void maybe_finish_cycle(watcher_pointer self) {
 
 /// Probes the slice and reads its usage at the same time; `finish_cycle` runs once both have
 /// answered. Failures become results (unreachable, no figures), so a cycle always finishes.
+///
+/// Unstaggered, each request has a timeout. Staggered, the requests have none: every timeout
+/// set and cancelled wakes the thread of CAF's actor clock, and at 10,000 slices those
+/// wake-ups cost about as much as the probes themselves (bench/README.md, watch_10k). The
+/// next phase's tick stands in for them: a cycle past its deadline then is given up on, its
+/// missing answers recorded as failures, and a late answer to it is dropped. The prober and
+/// the runtime answer every request, or fail it when they end.
 void start_cycle(watcher_pointer self) {
   auto& st = self->state;
-  if (st.probing)
-    return;
+  if (st.probing) {
+    if (!st.config.stagger || st.peers.clock() < st.cycle_started + cycle_deadline(st.config))
+      return;
+    if (!st.health) {
+      telemetry::health_result result;
+      result.error = "no answer from the prober in time";
+      st.health = std::move(result);
+    }
+    if (!st.usage)
+      st.usage = slice_usage{};
+    finish_cycle(self);
+  }
   st.probing = true;
+  auto cycle = ++st.cycle;
+  st.cycle_started = st.peers.clock();
+  auto staggered = st.config.stagger;
+  auto probe_timeout
+    = staggered ? caf::duration{caf::infinite} : caf::duration{cycle_deadline(st.config)};
+  auto usage_timeout
+    = staggered ? caf::duration{caf::infinite} : caf::duration{st.config.health_timeout};
+  auto current = [self, cycle] {
+    return self->state.probing && self->state.cycle == cycle;
+  };
   auto& spec = st.slice.spec;
   self
-    ->request(
-      st.peers.prober, 2 * st.config.health_timeout + prober_margin,
-      telemetry::health_check{st.config.slice_host, spec.port, st.config.health_timeout})
+    ->request(st.peers.prober, probe_timeout,
+              telemetry::health_check{st.config.slice_host, spec.port, st.config.health_timeout})
     .then(
-      [self](telemetry::health_result& result) {
+      [self, current](telemetry::health_result& result) {
+        if (!current())
+          return;
         self->state.health = std::move(result);
         maybe_finish_cycle(self);
       },
-      [self](caf::error& err) {
+      [self, current](caf::error& err) {
+        if (!current())
+          return;
         telemetry::health_result result;
         result.error = message_of(err);
         self->state.health = std::move(result);
@@ -228,13 +263,17 @@ void start_cycle(watcher_pointer self) {
       });
   // A runtime busy elsewhere (a restart waits out its grace period) costs this sample its
   // figures, not its timing.
-  self->request(st.peers.runtime, st.config.health_timeout, rt::usage{spec.slice_id})
+  self->request(st.peers.runtime, usage_timeout, rt::usage{spec.slice_id})
     .then(
-      [self](slice_usage& usage) {
+      [self, current](slice_usage& usage) {
+        if (!current())
+          return;
         self->state.usage = std::move(usage);
         maybe_finish_cycle(self);
       },
-      [self](caf::error& err) {
+      [self, current](caf::error& err) {
+        if (!current())
+          return;
         spdlog::debug("slice-watcher {} has no usage figures: {}",
                       self->state.slice.spec.slice_id, message_of(err));
         self->state.usage = slice_usage{};

@@ -88,6 +88,10 @@ struct slice_watcher_state {
   slice_watcher_config config;
   /// A probe cycle is in flight; its two answers land here until both are in.
   bool probing = false;
+  /// Counts the cycles, so that an answer to one given up on is recognized and dropped.
+  uint64_t cycle = 0;
+  /// When the cycle in flight started, by `peers.clock`.
+  timestamp cycle_started;
   optional<telemetry::health_result> health;
   optional<slice_usage> usage;
   /// When staggered: the instant the next probe is due, as armed.
@@ -116,7 +120,8 @@ struct slice_watcher_state {
 /// memory and CPU from the runtime, at once; when both have answered (or failed) it sends a
 /// sample and the slice's health columns to the writer and publishes `slice_health` and any
 /// alert. Staggered, probes fall at the slice's phase of every interval however long a cycle
-/// takes (a cycle still running at the next phase skips that one); unstaggered, the next
+/// takes (a cycle still running at the next phase skips that one, and is given up on, with an
+/// unreachable sample, at the first phase after its deadline); unstaggered, the next
 /// probe follows one interval after each cycle. Disk usage is measured on its own slower
 /// cadence, in the same way; until the first walk a sample carries no disk figure. After
 /// the start period, `health-failures` failed probes in a row on an assigned slice raise
