@@ -22,7 +22,8 @@
 //
 // Environment: BENCH_SLICES (10000), BENCH_SECONDS (60), BENCH_HEALTH_INTERVAL (6, seconds),
 // BENCH_DISK_INTERVAL (30, seconds), BENCH_CONCURRENCY (256), BENCH_PORT_BASE (20000),
-// BENCH_BARE_DNS_CACHE (0; 1: the bare loop keeps libcurl's DNS cache, see below).
+// BENCH_BARE_DNS_CACHE (0; 1: the bare loop keeps libcurl's DNS cache, see below),
+// BENCH_SCHEDULER_THREADS (0: the daemon's default).
 
 #include <algorithm>
 #include <atomic>
@@ -439,6 +440,8 @@ int run() {
                                      "--health-interval=" + std::to_string(health_s) + "s",
                                      "--disk-interval=" + std::to_string(disk_s) + "s",
                                      "--probe-concurrency=" + std::to_string(concurrency)};
+  if (auto threads = bench::env_int("BENCH_SCHEDULER_THREADS", 0); threads > 0)
+    overrides.push_back("--scheduler-threads=" + std::to_string(threads));
 
   // 1. The idle daemon: no slices.
   window_figures idle;
