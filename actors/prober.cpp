@@ -11,8 +11,9 @@ prober_state::prober_state() = default;
 
 prober_state::~prober_state() = default;
 
-prober_actor::behavior_type prober(prober_actor::stateful_pointer<prober_state> self) {
-  self->state.http = std::make_unique<probe::health_client>();
+prober_actor::behavior_type prober(prober_actor::stateful_pointer<prober_state> self,
+                                   prober_config config) {
+  self->state.http = std::make_unique<probe::health_client>(config.max_running);
   self->state.disk = self->spawn<caf::detached + caf::linked>(disk_meter);
   return {
     [self](telemetry::health_check& x) -> caf::result<telemetry::health_result> {

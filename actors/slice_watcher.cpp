@@ -15,16 +15,41 @@ namespace {
 
 using watcher_pointer = slice_watcher_actor::stateful_pointer<slice_watcher_state>;
 
-/// The prober answers within the health timeout; this covers the hand-over on either side.
+/// A probe may wait in the prober's queue for up to its timeout before its transfer starts,
+/// and the transfer may take the timeout again (see `probe::health_client`); this covers the
+/// hand-over on either side.
 constexpr caf::timespan prober_margin = std::chrono::seconds{1};
 
-/// Where in its first interval a slice's first probe falls: the fractional parts of
-/// id × golden ratio spread consecutive ids evenly however many there are.
-caf::timespan stagger_offset(int32_t slice_id, caf::timespan interval) {
-  constexpr double golden = 0.6180339887498949;
-  double whole = 0;
-  auto fraction = std::modf(slice_id * golden, &whole);
-  return std::chrono::duration_cast<caf::timespan>(interval * fraction);
+/// How long a cycle waits for the prober's and the runtime's answers.
+caf::timespan cycle_deadline(const slice_watcher_config& config) {
+  return 2 * config.health_timeout + prober_margin;
+}
+
+/// Arms the next staggered probe: the slice's next phase, at least half an interval after the
+/// one armed last, so that a timer firing a little early (the actor clock is not the wall
+/// clock) never yields a second probe at the same phase.
+void arm_probe(watcher_pointer self) {
+  auto& st = self->state;
+  auto interval = st.config.health_interval;
+  auto now = st.peers.clock();
+  auto after = std::max(now, st.next_probe_at + interval / 2);
+  st.next_probe_at = next_phase(after, interval, phase_offset(st.slice.spec.slice_id, interval));
+  // A wall clock set back or forth must not park the watcher for longer than an interval.
+  auto delay = std::clamp(caf::timespan{st.next_probe_at - now}, caf::timespan::zero(),
+                          interval);
+  self->delayed_send(self, delay, tick_atom_v);
+}
+
+/// Arms the next staggered disk walk, as `arm_probe` does the probes.
+void arm_walk(watcher_pointer self) {
+  auto& st = self->state;
+  auto interval = st.config.disk_interval;
+  auto now = st.peers.clock();
+  auto after = std::max(now, st.next_walk_at + interval / 2);
+  st.next_walk_at = next_phase(after, interval, phase_offset(st.slice.spec.slice_id, interval));
+  auto delay = std::clamp(caf::timespan{st.next_walk_at - now}, caf::timespan::zero(),
+                          interval);
+  self->delayed_send(self, delay, disk_atom_v);
 }
 
 std::string mebibytes(int64_t bytes) {
@@ -174,7 +199,8 @@ void finish_cycle(watcher_pointer self) {
   judge_health(self, health);
   judge_threshold(self, events::alert_kind::memory_high, usage.rss_bytes,
                   st.config.memory_alert_bytes, st.memory_high);
-  self->delayed_send(self, st.config.health_interval, tick_atom_v);
+  if (!st.config.stagger)
+    self->delayed_send(self, st.config.health_interval, tick_atom_v);
 }
 
 void maybe_finish_cycle(watcher_pointer self) {
@@ -184,22 +210,52 @@ void maybe_finish_cycle(watcher_pointer self) {
 
 /// Probes the slice and reads its usage at the same time; `finish_cycle` runs once both have
 /// answered. Failures become results (unreachable, no figures), so a cycle always finishes.
+///
+/// Unstaggered, each request has a timeout. Staggered, the requests have none: every timeout
+/// set and cancelled wakes the thread of CAF's actor clock, and at 10,000 slices those
+/// wake-ups cost about as much as the probes themselves (bench/README.md, watch_10k). The
+/// next phase's tick stands in for them: a cycle past its deadline then is given up on, its
+/// missing answers recorded as failures, and a late answer to it is dropped. The prober and
+/// the runtime answer every request, or fail it when they end.
 void start_cycle(watcher_pointer self) {
   auto& st = self->state;
-  if (st.probing)
-    return;
+  if (st.probing) {
+    if (!st.config.stagger || st.peers.clock() < st.cycle_started + cycle_deadline(st.config))
+      return;
+    if (!st.health) {
+      telemetry::health_result result;
+      result.error = "no answer from the prober in time";
+      st.health = std::move(result);
+    }
+    if (!st.usage)
+      st.usage = slice_usage{};
+    finish_cycle(self);
+  }
   st.probing = true;
+  auto cycle = ++st.cycle;
+  st.cycle_started = st.peers.clock();
+  auto staggered = st.config.stagger;
+  auto probe_timeout
+    = staggered ? caf::duration{caf::infinite} : caf::duration{cycle_deadline(st.config)};
+  auto usage_timeout
+    = staggered ? caf::duration{caf::infinite} : caf::duration{st.config.health_timeout};
+  auto current = [self, cycle] {
+    return self->state.probing && self->state.cycle == cycle;
+  };
   auto& spec = st.slice.spec;
   self
-    ->request(
-      st.peers.prober, st.config.health_timeout + prober_margin,
-      telemetry::health_check{st.config.slice_host, spec.port, st.config.health_timeout})
+    ->request(st.peers.prober, probe_timeout,
+              telemetry::health_check{st.config.slice_host, spec.port, st.config.health_timeout})
     .then(
-      [self](telemetry::health_result& result) {
+      [self, current](telemetry::health_result& result) {
+        if (!current())
+          return;
         self->state.health = std::move(result);
         maybe_finish_cycle(self);
       },
-      [self](caf::error& err) {
+      [self, current](caf::error& err) {
+        if (!current())
+          return;
         telemetry::health_result result;
         result.error = message_of(err);
         self->state.health = std::move(result);
@@ -207,13 +263,17 @@ void start_cycle(watcher_pointer self) {
       });
   // A runtime busy elsewhere (a restart waits out its grace period) costs this sample its
   // figures, not its timing.
-  self->request(st.peers.runtime, st.config.health_timeout, rt::usage{spec.slice_id})
+  self->request(st.peers.runtime, usage_timeout, rt::usage{spec.slice_id})
     .then(
-      [self](slice_usage& usage) {
+      [self, current](slice_usage& usage) {
+        if (!current())
+          return;
         self->state.usage = std::move(usage);
         maybe_finish_cycle(self);
       },
-      [self](caf::error& err) {
+      [self, current](caf::error& err) {
+        if (!current())
+          return;
         spdlog::debug("slice-watcher {} has no usage figures: {}",
                       self->state.slice.spec.slice_id, message_of(err));
         self->state.usage = slice_usage{};
@@ -238,18 +298,42 @@ void start_disk_walk(watcher_pointer self) {
         st.disk_bytes = bytes;
         judge_threshold(self, events::alert_kind::disk_high, bytes, st.config.disk_alert_bytes,
                         st.disk_high);
-        self->delayed_send(self, st.config.disk_interval, disk_atom_v);
+        if (!st.config.stagger)
+          self->delayed_send(self, st.config.disk_interval, disk_atom_v);
       },
       [self](caf::error& err) {
         auto& st = self->state;
         st.measuring = false;
         spdlog::warn("slice-watcher {} cannot measure {}: {}", st.slice.spec.slice_id,
                      st.slice.spec.data_dir, message_of(err));
-        self->delayed_send(self, st.config.disk_interval, disk_atom_v);
+        if (!st.config.stagger)
+          self->delayed_send(self, st.config.disk_interval, disk_atom_v);
       });
 }
 
 } // namespace
+
+caf::timespan phase_offset(int32_t slice_id, caf::timespan interval) {
+  constexpr double golden = 0.6180339887498949;
+  double whole = 0;
+  auto fraction = std::modf(slice_id * golden, &whole);
+  return std::chrono::duration_cast<caf::timespan>(interval * fraction);
+}
+
+timestamp next_phase(timestamp after, caf::timespan interval, caf::timespan offset) {
+  if (interval <= caf::timespan::zero())
+    return after;
+  auto since_epoch = std::chrono::duration_cast<caf::timespan>(after.time_since_epoch());
+  // The phase instant at or before `after` (floor, also before the epoch), then the next one.
+  auto shifted = since_epoch - offset;
+  auto periods = shifted / interval;
+  if (shifted % interval < caf::timespan::zero())
+    --periods;
+  auto t = periods * interval + offset;
+  if (t <= since_epoch)
+    t += interval;
+  return timestamp{std::chrono::duration_cast<timestamp::duration>(t)};
+}
 
 bool wa_connected(const std::string& wa_state) {
   return wa_state == "CONNECTED" || wa_state == "open";
@@ -262,17 +346,30 @@ slice_watcher(slice_watcher_actor::stateful_pointer<slice_watcher_state> self,
   st.slice = std::move(slice);
   st.peers = std::move(peers);
   st.config = std::move(config);
-  // The first walk starts at once, ahead of the first probe, so that early samples can
-  // carry a disk figure.
-  self->send(self, disk_atom_v);
-  if (st.config.stagger)
-    self->delayed_send(self, stagger_offset(st.slice.spec.slice_id, st.config.health_interval),
-                       tick_atom_v);
-  else
+  if (st.config.stagger) {
+    // Nothing at spawn: ten thousand watchers spawned together would probe and walk at
+    // once. The first walk comes at its phase of the disk interval; until then the slice row
+    // keeps the storage figure it had.
+    arm_walk(self);
+    arm_probe(self);
+  } else {
+    // The first walk starts at once, ahead of the first probe, so that early samples can
+    // carry a disk figure.
+    self->send(self, disk_atom_v);
     self->send(self, tick_atom_v);
+  }
   return {
-    [self](tick_atom) { start_cycle(self); },
-    [self](disk_atom) { start_disk_walk(self); },
+    [self](tick_atom) {
+      // Staggered, the next phase is armed before the cycle starts, whatever it takes.
+      if (self->state.config.stagger)
+        arm_probe(self);
+      start_cycle(self);
+    },
+    [self](disk_atom) {
+      if (self->state.config.stagger)
+        arm_walk(self);
+      start_disk_walk(self);
+    },
     [self](telemetry::slice_status& x) {
       auto& st = self->state;
       if (st.slice.status != x.status)

@@ -15,6 +15,15 @@ namespace slicegate {
 /// `wa_state` of a slice that did not answer, or answered with a non-2xx status.
 constexpr const char* wa_state_unreachable = "unreachable";
 
+/// Where in every `interval` slice `slice_id` is probed when staggered: the fractional part of
+/// id × golden ratio, which spreads consecutive ids evenly however many there are.
+caf::timespan phase_offset(int32_t slice_id, caf::timespan interval);
+
+/// The first instant after `after` at which the wall clock, counted from the epoch, is
+/// `offset` into an `interval`: t with t mod interval == offset. Every instance computes the
+/// same instants for a slice, whenever it starts watching it.
+timestamp next_phase(timestamp after, caf::timespan interval, caf::timespan offset);
+
 /// `wa_state` of a healthy slice whose body did not say.
 constexpr const char* wa_state_unknown = "unknown";
 
@@ -63,8 +72,11 @@ struct slice_watcher_config {
   caf::timespan max_restart_backoff = std::chrono::minutes{30};
   /// How long a restart may take (the runtime stops the slice with a grace period first).
   caf::timespan restart_timeout = std::chrono::seconds{60};
-  /// Spread the first probes of watchers spawned together over one interval, by slice id,
-  /// so that a thousand slices are not probed in the same instant. Tests turn it off.
+  /// Probe each slice at a fixed phase of the wall clock, its own offset (by slice id) into
+  /// every health interval, and measure its disk at its offset into every disk interval: the
+  /// probes of many slices stay evenly spread for good, and any instance that takes a slice
+  /// over probes it at the same instants. Off (tests): the first probe and walk at once, then
+  /// the next probe one interval after each cycle ends, the next walk one after each walk.
   bool stagger = true;
 };
 
@@ -76,10 +88,18 @@ struct slice_watcher_state {
   slice_watcher_config config;
   /// A probe cycle is in flight; its two answers land here until both are in.
   bool probing = false;
+  /// Counts the cycles, so that an answer to one given up on is recognized and dropped.
+  uint64_t cycle = 0;
+  /// When the cycle in flight started, by `peers.clock`.
+  timestamp cycle_started;
   optional<telemetry::health_result> health;
   optional<slice_usage> usage;
+  /// When staggered: the instant the next probe is due, as armed.
+  timestamp next_probe_at;
   /// A disk walk is in flight.
   bool measuring = false;
+  /// When staggered: the instant the next disk walk is due, as armed.
+  timestamp next_walk_at;
   /// The last measured disk usage, carried by every sample until the next walk.
   optional<int64_t> disk_bytes;
   /// The last phone the slice reported.
@@ -98,8 +118,12 @@ struct slice_watcher_state {
 
 /// Watches one slice. Every health interval it probes `/health` through the prober and reads
 /// memory and CPU from the runtime, at once; when both have answered (or failed) it sends a
-/// sample and the slice's health columns to the writer, publishes `slice_health` and any
-/// alert, and arms the next probe. Disk usage is measured on its own slower cadence. After
+/// sample and the slice's health columns to the writer and publishes `slice_health` and any
+/// alert. Staggered, probes fall at the slice's phase of every interval however long a cycle
+/// takes (a cycle still running at the next phase skips that one, and is given up on, with an
+/// unreachable sample, at the first phase after its deadline); unstaggered, the next
+/// probe follows one interval after each cycle. Disk usage is measured on its own slower
+/// cadence, in the same way; until the first walk a sample carries no disk figure. After
 /// the start period, `health-failures` failed probes in a row on an assigned slice raise
 /// `unhealthy` and restart it through the runtime, with back-off between restarts.
 ///

@@ -171,6 +171,7 @@ node_config make_node_config(const settings& s) {
   c.watchers.memory_alert_bytes = s.memory_alert_bytes;
   c.watchers.disk_alert_bytes = s.disk_alert_bytes;
   c.watchers.restart_timeout = s.stop_grace + runtime_margin;
+  c.prober.max_running = static_cast<size_t>(std::max(1, s.probe_concurrency));
 
   c.monitor.data_root = s.data_root;
   c.monitor.interval = s.server_interval;
@@ -324,7 +325,7 @@ int node::impl::start(const stop_wait& wait) {
 
   // 4. Telemetry. The prober and the writer are shared by every watcher: escalate. The server
   //    monitor and retention are held by nobody and keep no state of their own: restart.
-  prober_handle = sys.spawn(prober);
+  prober_handle = sys.spawn(prober, cfg.prober);
   supervise("prober", restart_policy::escalate, prober_handle);
   writer = sys.spawn(telemetry_writer, db, cfg.writer);
   supervise("telemetry-writer", restart_policy::escalate, writer);

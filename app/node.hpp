@@ -21,6 +21,7 @@
 #include <caf/timestamp.hpp>
 
 #include "actors/actors.hpp"
+#include "actors/prober.hpp"
 #include "actors/retention.hpp"
 #include "actors/server_monitor.hpp"
 #include "actors/telemetry_writer.hpp"
@@ -47,6 +48,7 @@ struct node_config {
   session_config sessions;
   slice_manager_config slices;
   slice_watcher_config watchers;
+  prober_config prober;
   telemetry_writer_config writer;
   server_monitor_config monitor;
   retention_config retention;

@@ -151,6 +151,9 @@ void add_settings(CLI::App& app, settings& s) {
                "Failures after a start that do not count");
   add(app, "health-failures", s.health_failures, "Consecutive failures before an alert");
   add_duration(app, "disk-interval", s.disk_interval, "Disk usage cadence");
+  add(app, "probe-concurrency", s.probe_concurrency,
+      "Health probes running at once, at most; the rest wait their turn")
+    ->check(CLI::Range(1, 100000));
   add_duration(app, "server-interval", s.server_interval, "Host metrics cadence");
   add_duration(app, "retention", s.retention, "How long telemetry is kept");
   add_duration(app, "retention-interval", s.retention_interval,

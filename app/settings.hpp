@@ -17,6 +17,7 @@
 #include "actors/server_monitor.hpp"
 #include "actors/session_manager.hpp"
 #include "actors/slice_manager.hpp"
+#include "actors/prober.hpp"
 #include "actors/slice_watcher.hpp"
 #include "persistence/lease.hpp"
 #include "persistence/request_queue.hpp"
@@ -95,6 +96,7 @@ struct settings {
   caf::timespan health_start_period = slice_watcher_config{}.health_start_period;
   int32_t health_failures = slice_watcher_config{}.health_failures;
   caf::timespan disk_interval = slice_watcher_config{}.disk_interval;
+  int32_t probe_concurrency = static_cast<int32_t>(prober_config{}.max_running);
   caf::timespan server_interval = server_monitor_config{}.interval;
   caf::timespan retention = retention_config{}.retention;
   caf::timespan retention_interval = retention_config{}.interval;

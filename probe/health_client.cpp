@@ -4,7 +4,9 @@
 #include <chrono>
 #include <string>
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
 
 namespace slicegate::probe {
@@ -19,6 +21,15 @@ void init_curl_once() {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == 0;
   }();
   (void)initialized;
+}
+
+/// Whether `host` is an IPv4 or IPv6 address rather than a name.
+bool is_numeric_host(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  auto bare = host;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  return inet_pton(AF_INET, bare.c_str(), buf) == 1 || inet_pton(AF_INET6, bare.c_str(), buf) == 1;
 }
 
 CURLM* as_multi(void* handle) {
@@ -77,6 +88,9 @@ struct health_client::transfer {
   std::string url;
   std::string body;
   callback done;
+  /// The transfer's own timeout, from when it starts; and the last instant it may start.
+  std::chrono::milliseconds timeout{0};
+  std::chrono::steady_clock::time_point start_by;
 
   ~transfer() {
     if (easy)
@@ -107,9 +121,12 @@ struct health_client::transfer {
   }
 };
 
-health_client::health_client() {
+health_client::health_client(size_t max_running)
+  : max_running_(std::max<size_t>(1, max_running)) {
   init_curl_once();
   multi_ = curl_multi_init();
+  // Every probe closes its connection: the cache needs no more room than the transfers.
+  curl_multi_setopt(as_multi(multi_), CURLMOPT_MAXCONNECTS, static_cast<long>(max_running_));
   thread_ = std::thread{[this] {
     run();
   }};
@@ -130,16 +147,25 @@ void health_client::check(const telemetry::health_check& request, callback done)
   t->url = "http://" + request.host + ":" + std::to_string(request.port) + "/health";
   t->done = std::move(done);
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(request.timeout);
+  t->timeout = std::max(std::chrono::milliseconds{1}, timeout);
+  t->start_by = std::chrono::steady_clock::now() + t->timeout;
   auto easy = t->easy = curl_easy_init();
   curl_easy_setopt(easy, CURLOPT_URL, t->url.c_str());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http");
-  // The whole probe, connect included, must fit into the health timeout; libcurl reads 0 as
-  // "wait forever", which a probe never should.
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(timeout.count())));
+  // The whole transfer, connect included, must fit into the health timeout; libcurl reads 0
+  // as "wait forever", which a probe never should.
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(t->timeout.count()));
   // libcurl must never raise signals in a multi-threaded process.
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   // Slices sit next to slicegate: an http_proxy meant for the outside world must not apply.
   curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
+  // libcurl caches every resolved "host:port" for a minute and scans the whole cache for
+  // stale entries before each transfer: with one port per slice that is one entry per slice
+  // and a scan of ten thousand entries per probe, a fifth of the prober's time at 10,000
+  // slices (bench/README.md, watch_10k). A numeric host (the default 127.0.0.1) needs no
+  // resolver, so nothing is cached for it; a name keeps the cache, which saves its lookups.
+  if (is_numeric_host(request.host))
+    curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
   // Each probe asks whether the slice still accepts connections; a minute-old pooled
   // connection would answer another question and hold a descriptor per slice.
   curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
@@ -171,22 +197,34 @@ void health_client::run() {
         break;
       started.swap(incoming_);
     }
-    for (auto& t : started) {
-      curl_multi_add_handle(multi, t->easy);
-      running_.emplace(t->easy, std::move(t));
-    }
+    for (auto& t : started)
+      waiting_.push_back(std::move(t));
+    start_waiting();
     int active = 0;
     curl_multi_perform(multi, &active);
     complete_finished();
-    // Sleeps until a socket is ready, a timeout is due or `check` wakes it; the one-second
-    // cap only bounds what a lost wakeup could cost.
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    // Transfers that ended made room for waiting probes, which start at the next perform.
+    start_waiting();
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      counters_.running = running_.size();
+      counters_.waiting = waiting_.size();
+    }
+    // Sleeps until a socket is ready, a timeout is due or `check` wakes it; the cap bounds
+    // what a lost wakeup could cost, and how late a waiting probe past its timeout fails.
+    auto wait_ms = waiting_.empty() ? 1000 : 100;
+    if (!waiting_.empty() && running_.size() < max_running_)
+      wait_ms = 0;
+    curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
   }
   for (auto& [easy, t] : running_) {
     curl_multi_remove_handle(multi, easy);
     t->done(failure("prober stopped"));
   }
   running_.clear();
+  for (auto& t : waiting_)
+    t->done(failure("prober stopped"));
+  waiting_.clear();
   std::vector<std::unique_ptr<transfer>> unstarted;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -208,6 +246,41 @@ void health_client::complete_finished() {
     curl_multi_remove_handle(multi, t.easy);
     t.done(std::move(result));
   }
+}
+
+void health_client::start_waiting() {
+  auto multi = as_multi(multi_);
+  auto now = std::chrono::steady_clock::now();
+  size_t expired = 0;
+  while (!waiting_.empty() && running_.size() < max_running_) {
+    auto t = std::move(waiting_.front());
+    waiting_.pop_front();
+    if (now > t->start_by) {
+      ++expired;
+      t->done(failure("not started within " + std::to_string(t->timeout.count())
+                      + " ms: " + std::to_string(running_.size()) + " probes running"));
+      continue;
+    }
+    curl_multi_add_handle(multi, t->easy);
+    running_.emplace(t->easy, std::move(t));
+  }
+  // Probes behind a full set of transfers fail once their time is up, in order: the queue is
+  // first come first started, so the oldest are at its front.
+  while (!waiting_.empty() && now > waiting_.front()->start_by) {
+    auto t = std::move(waiting_.front());
+    waiting_.pop_front();
+    ++expired;
+    t->done(failure("not started within " + std::to_string(t->timeout.count())
+                    + " ms: " + std::to_string(running_.size()) + " probes running"));
+  }
+  std::lock_guard<std::mutex> guard{mtx_};
+  counters_.expired += expired;
+  counters_.max_running_seen = std::max(counters_.max_running_seen, running_.size());
+}
+
+health_client::counters health_client::stats() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return counters_;
 }
 
 } // namespace slicegate::probe

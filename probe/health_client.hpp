@@ -4,7 +4,9 @@
 // NATS bridge for NATS, this is the one place that speaks HTTP to slices and parses what they
 // answer; actors see only `telemetry::health_result`.
 
+#include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +30,12 @@ void read_health_body(std::string_view body, telemetry::health_result& result);
 /// Runs health probes concurrently on one libcurl multi handle, driven by a thread of its own,
 /// so that a thousand slices (or a few hung ones) cost one thread and no scheduler time.
 /// Thread-safe: any thread may call `check`.
+///
+/// At most `max_running` transfers run at once; further probes wait, first come first
+/// started. A transfer has its full timeout from when it starts, so a queue never shortens a
+/// slow slice's time. A probe still waiting when its timeout has passed since `check` fails
+/// without starting ("not started within …"): a probe is answered within twice its timeout
+/// however long the queue. Every probe opens a fresh connection and closes it (see `check`).
 class health_client {
  public:
   /// Receives the result, on the client's thread; it must not block.
@@ -36,7 +44,11 @@ class health_client {
   /// Largest body read from a slice; the rest is discarded (the fields fit in far less).
   static constexpr size_t max_body_bytes = 16 * 1024;
 
-  health_client();
+  /// Transfers running at once unless told otherwise.
+  static constexpr size_t default_max_running = 256;
+
+  /// `max_running` 0 counts as 1.
+  explicit health_client(size_t max_running = default_max_running);
 
   /// Stops the thread; probes still running complete with the error "prober stopped".
   ~health_client();
@@ -47,6 +59,20 @@ class health_client {
   /// Starts `GET http://<host>:<port>/health`; `done` is called exactly once.
   void check(const telemetry::health_check& request, callback done);
 
+  /// Figures for tests and statistics.
+  struct counters {
+    /// Transfers running now, and the most that ever ran at once.
+    size_t running = 0;
+    size_t max_running_seen = 0;
+    /// Probes waiting for a free transfer now.
+    size_t waiting = 0;
+    /// Probes that failed in the queue because their timeout passed before they started.
+    size_t expired = 0;
+  };
+
+  /// The counters as the client's thread last published them; any thread.
+  counters stats();
+
  private:
   struct transfer;
 
@@ -54,6 +80,11 @@ class health_client {
   void run();
   /// Calls the callback of every transfer that is done and forgets it.
   void complete_finished();
+  /// Starts waiting probes while there is room, and fails those whose timeout has passed.
+  void start_waiting();
+
+  /// Transfers running at once, at most.
+  size_t max_running_;
 
   /// The multi handle (a `CURLM*`); used by the client's thread only, but for
   /// `curl_multi_wakeup`, which libcurl allows from any thread.
@@ -64,6 +95,10 @@ class health_client {
   bool stopping_ = false;
   /// Transfers the multi handle runs, by easy handle; the client's thread only.
   std::map<void*, std::unique_ptr<transfer>> running_;
+  /// Handed-over probes waiting for room, oldest first; the client's thread only.
+  std::deque<std::unique_ptr<transfer>> waiting_;
+  /// Published by the client's thread under `mtx_` for `stats`.
+  counters counters_;
   std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,13 @@ struct world {
   std::vector<events::slice_alert> alerts;
   /// Alerts handed to the writer for the alert log.
   std::vector<events::slice_alert> logged_alerts;
+  /// When the prober was asked to probe and to walk, by the watcher's clock.
+  std::vector<timestamp> check_times;
+  std::vector<timestamp> walk_times;
+  /// The prober keeps health checks unanswered while this is set.
+  bool prober_silent = false;
+  std::vector<caf::typed_response_promise<telemetry::health_result>> unanswered;
+  std::function<timestamp()> clock;
   /// Messages a mock received that the watcher should never send.
   std::vector<std::string> unexpected;
 
@@ -63,13 +71,32 @@ struct world {
 
 using world_ptr = std::shared_ptr<world>;
 
-prober_actor::behavior_type mock_prober(prober_actor::pointer, world_ptr w) {
+/// A disk walk of this path makes the mock prober answer the health checks it held back.
+constexpr const char* answer_late = "answer the held-back checks";
+
+prober_actor::behavior_type mock_prober(prober_actor::pointer self, world_ptr w) {
   return {
-    [w](telemetry::health_check& x) {
+    [self, w](telemetry::health_check& x) -> caf::result<telemetry::health_result> {
       w->checks.push_back(x);
+      w->check_times.push_back(w->clock());
+      if (w->prober_silent) {
+        auto rp = self->make_response_promise<telemetry::health_result>();
+        w->unanswered.push_back(rp);
+        return rp;
+      }
       return w->answer;
     },
-    [w](telemetry::disk_usage&) { return w->disk_bytes; },
+    [w](telemetry::disk_usage& x) {
+      // The test's cue to answer the checks held back, from the prober's own context.
+      if (x.path == answer_late) {
+        for (auto& rp : w->unanswered)
+          rp.deliver(w->answer);
+        w->unanswered.clear();
+        return w->disk_bytes;
+      }
+      w->walk_times.push_back(w->clock());
+      return w->disk_bytes;
+    },
   };
 }
 
@@ -154,6 +181,9 @@ struct fixture : test::deterministic_system {
   /// sample.
   void start(slice_status status = slice_status::assigned, caf::timespan age = 0s,
              optional<bool> wa_connected = true) {
+    w->clock = [this] {
+      return now();
+    };
     peers.prober = spawn(mock_prober, w);
     peers.runtime = spawn(mock_runtime, w);
     peers.writer = spawn(mock_writer, w);
@@ -161,10 +191,34 @@ struct fixture : test::deterministic_system {
     peers.clock = [this] {
       return now();
     };
+    watcher = spawn_watcher(status, age, wa_connected);
+    run();
+  }
+
+  slice_watcher_actor spawn_watcher(slice_status status = slice_status::assigned,
+                                    caf::timespan age = 0s, optional<bool> wa_connected = true) {
     watched_slice slice{slice_spec{slice_id, 5013, "/srv/slices/7", "postgresql:///wa_slice_7"},
                         std::move(status), now() - age, wa_connected};
-    watcher = spawn(slice_watcher, slice, peers, config);
-    run();
+    return spawn(slice_watcher, slice, peers, config);
+  }
+
+  /// Moves time to `t` by the watcher's clock in steps of `step`: a timer fires at the end of
+  /// the step it falls into, so an instant a watcher sees is at most one step late.
+  static constexpr caf::timespan step = std::chrono::milliseconds{10};
+  void advance_to(timestamp t) {
+    BOOST_REQUIRE(t >= now());
+    while (now() < t)
+      advance(std::min(caf::timespan{t - now()}, step));
+  }
+
+  /// Whether `seen` is `expected`, or at most one step after it.
+  static bool on_time(timestamp seen, timestamp expected) {
+    return seen >= expected && seen - expected < step;
+  }
+
+  /// Where in an interval `t` falls, counted from the epoch of the wall clock.
+  static caf::timespan phase_of(timestamp t, caf::timespan interval) {
+    return std::chrono::duration_cast<caf::timespan>(t.time_since_epoch()) % interval;
   }
 
   /// Moves time to the next probe and lets everything settle.
@@ -405,6 +459,130 @@ BOOST_AUTO_TEST_CASE(disk_is_measured_on_its_own_cadence) {
   BOOST_TEST(w->rows.back().storage_bytes == optional<int64_t>{20 * mib});
   BOOST_TEST(w->alert_kinds() == (std::vector<alert_kind>{alert_kind::disk_high}),
              boost::test_tools::per_element());
+}
+
+// -- the staggered schedule ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(next_phase_is_the_next_instant_at_the_offset_into_an_interval) {
+  auto interval = caf::timespan{60s};
+  for (int32_t id : {1, 2, 7, 1000, 9999}) {
+    auto offset = phase_offset(id, interval);
+    BOOST_TEST((offset >= 0s && offset < interval));
+    for (auto after : {epoch, epoch + 17s, epoch + offset, epoch + offset + 1ns, epoch - 61s}) {
+      auto t = next_phase(after, interval, offset);
+      BOOST_TEST((t > after));
+      BOOST_TEST((t - after <= interval));
+      BOOST_TEST((phase_of(t, interval) == offset));
+    }
+  }
+  // Consecutive ids fall far apart within the interval, not next to each other.
+  auto gap = phase_offset(2, interval) - phase_offset(1, interval);
+  BOOST_TEST((gap > 10s || gap < -10s));
+}
+
+BOOST_AUTO_TEST_CASE(a_staggered_watcher_probes_at_its_phase_of_every_interval) {
+  config.stagger = true;
+  start();
+  auto offset = phase_offset(slice_id, config.health_interval);
+  // Nothing at spawn: the first probe waits for the slice's phase.
+  BOOST_TEST(w->checks.empty());
+  auto first = next_phase(now(), config.health_interval, offset);
+  advance_to(first - 1ms);
+  BOOST_TEST(w->checks.empty());
+  advance(1ms);
+  BOOST_REQUIRE_EQUAL(w->checks.size(), 1u);
+  advance_to(first + 5 * config.health_interval - 1ms);
+  BOOST_TEST(w->samples.size() == 5u);
+  advance(1ms);
+  BOOST_REQUIRE_EQUAL(w->check_times.size(), 6u);
+  for (size_t i = 0; i < w->check_times.size(); ++i)
+    BOOST_TEST(on_time(w->check_times[i], first + static_cast<int>(i) * config.health_interval));
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_cycle_does_not_move_the_phase) {
+  config.stagger = true;
+  start();
+  w->prober_silent = true;
+  auto first = next_phase(now(), config.health_interval,
+                          phase_offset(slice_id, config.health_interval));
+  advance_to(first + 6s);
+  // The prober has not answered by the deadline (2 × 2 s + 1 s); the next phase gives up on
+  // the cycle, records it, and probes again on time.
+  BOOST_TEST(w->samples.empty());
+  w->prober_silent = false;
+  advance_to(first + config.health_interval);
+  BOOST_REQUIRE_EQUAL(w->samples.size(), 2u);
+  BOOST_TEST(w->samples[0].wa_state == wa_state_unreachable);
+  BOOST_TEST(w->samples[1].wa_state == "CONNECTED");
+  advance_to(first + 3 * config.health_interval);
+  BOOST_REQUIRE_EQUAL(w->check_times.size(), 4u);
+  for (size_t i = 0; i < w->check_times.size(); ++i)
+    BOOST_TEST(on_time(w->check_times[i], first + static_cast<int>(i) * config.health_interval));
+  BOOST_TEST(w->samples.size() == 4u);
+  // The answer to the cycle given up on, when it comes at last, is dropped.
+  BOOST_REQUIRE_EQUAL(w->unanswered.size(), 1u);
+  caf::anon_send(peers.prober, telemetry::disk_usage{answer_late});
+  run();
+  BOOST_TEST(w->unanswered.empty());
+  BOOST_TEST(w->samples.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_cycle_still_running_at_the_next_phase_skips_that_probe) {
+  config.stagger = true;
+  config.health_timeout = 8s; // the cycle's deadline is 17 s, past the next phase
+  start();
+  w->prober_silent = true;
+  auto first = next_phase(now(), config.health_interval,
+                          phase_offset(slice_id, config.health_interval));
+  advance_to(first + config.health_interval);
+  BOOST_TEST(w->checks.size() == 1u);
+  w->prober_silent = false;
+  advance_to(first + 2 * config.health_interval);
+  BOOST_REQUIRE_EQUAL(w->check_times.size(), 2u);
+  BOOST_TEST(on_time(w->check_times[1], first + 2 * config.health_interval));
+  BOOST_TEST(w->samples.size() == 2u);
+  w->unanswered.clear();
+}
+
+BOOST_AUTO_TEST_CASE(a_watcher_taking_over_a_slice_probes_at_the_same_phase) {
+  config.stagger = true;
+  start();
+  auto first = next_phase(now(), config.health_interval,
+                          phase_offset(slice_id, config.health_interval));
+  advance_to(first + 2 * config.health_interval + 3s);
+  BOOST_REQUIRE_EQUAL(w->check_times.size(), 3u);
+  // The first watcher's instance stops watching; another starts, mid-interval.
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+  run();
+  advance_to(now() + 2s);
+  auto successor = spawn_watcher();
+  run();
+  advance_to(first + 5 * config.health_interval);
+  BOOST_REQUIRE_EQUAL(w->check_times.size(), 6u);
+  // One probe per interval across the hand-over, each at the same phase.
+  for (size_t i = 0; i < w->check_times.size(); ++i)
+    BOOST_TEST(on_time(w->check_times[i], first + static_cast<int>(i) * config.health_interval));
+  caf::anon_send_exit(successor, caf::exit_reason::user_shutdown);
+  run();
+}
+
+BOOST_AUTO_TEST_CASE(staggered_disk_walks_fall_at_their_phase_of_the_disk_interval) {
+  config.stagger = true;
+  w->disk_bytes = 3 * mib;
+  start();
+  BOOST_TEST(w->walk_times.empty());
+  auto first = next_phase(now(), config.disk_interval,
+                          phase_offset(slice_id, config.disk_interval));
+  advance_to(first - 1ms);
+  BOOST_TEST(w->walk_times.empty());
+  // Samples before the first walk carry no disk figure.
+  BOOST_REQUIRE(!w->samples.empty());
+  BOOST_TEST(!w->samples.back().disk_bytes);
+  advance_to(first + 3 * config.disk_interval);
+  BOOST_REQUIRE_EQUAL(w->walk_times.size(), 4u);
+  for (size_t i = 0; i < w->walk_times.size(); ++i)
+    BOOST_TEST(on_time(w->walk_times[i], first + static_cast<int>(i) * config.disk_interval));
+  BOOST_TEST(w->samples.back().disk_bytes == optional<int64_t>{3 * mib});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

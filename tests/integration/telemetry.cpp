@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(a_watched_demo_slice_fills_telemetry_and_its_row) {
   std::filesystem::create_directories(data_dir);
   auto slice = std::make_unique<demo_slice>(port, data_dir);
   auto id = insert_slice(port, slice_status::assigned);
-  auto prober_handle = sys.spawn(prober);
+  auto prober_handle = sys.spawn(prober, prober_config{});
   auto runtime = sys.spawn(stub_runtime);
   slice_watcher_peers peers{prober_handle, runtime, writer, sink, system_clock()};
   slice_watcher_config wc;

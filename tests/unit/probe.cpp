@@ -98,6 +98,99 @@ telemetry::health_result check(probe::health_client& client, int port,
   return result.get_future().get();
 }
 
+/// A loopback listener that holds each connection for `hold`, then answers it with a healthy
+/// body, and counts how many connections it held open at once.
+class holding_listener {
+ public:
+  explicit holding_listener(std::chrono::milliseconds hold) : hold_(hold) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 128);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread{[this] {
+      serve();
+    }};
+  }
+
+  ~holding_listener() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+    for (auto& t : handlers_)
+      t.join();
+  }
+
+  int port() const {
+    return port_;
+  }
+
+  int max_open() const {
+    return max_open_;
+  }
+
+  int accepted() const {
+    return accepted_;
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      auto fd = accept(fd_, nullptr, nullptr);
+      if (fd < 0)
+        return;
+      ++accepted_;
+      auto now_open = ++open_;
+      auto seen = max_open_.load();
+      while (now_open > seen && !max_open_.compare_exchange_weak(seen, now_open)) {
+      }
+      handlers_.emplace_back([this, fd] {
+        std::this_thread::sleep_for(hold_);
+        char buf[4096];
+        recv(fd, buf, sizeof buf, 0);
+        auto response = http("200 OK", R"({"wa_state":"CONNECTED"})");
+        // The count drops before the answer leaves: the client can start its next transfer
+        // only once this one is answered.
+        --open_;
+        send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+        close(fd);
+      });
+    }
+  }
+
+  std::chrono::milliseconds hold_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> open_{0};
+  std::atomic<int> max_open_{0};
+  std::atomic<int> accepted_{0};
+  std::vector<std::thread> handlers_;
+  std::thread thread_;
+};
+
+/// Starts `timeouts.size()` probes of `port` at once and waits for all results, in the order
+/// they completed.
+std::vector<telemetry::health_result>
+check_all(probe::health_client& client, int port, std::vector<caf::timespan> timeouts) {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<telemetry::health_result> results;
+  for (auto timeout : timeouts)
+    client.check(telemetry::health_check{"127.0.0.1", port, timeout},
+                 [&](telemetry::health_result x) {
+                   std::lock_guard<std::mutex> guard{mtx};
+                   results.push_back(std::move(x));
+                   cv.notify_all();
+                 });
+  std::unique_lock<std::mutex> guard{mtx};
+  BOOST_REQUIRE(cv.wait_for(guard, 20s, [&] { return results.size() == timeouts.size(); }));
+  return results;
+}
+
 int unused_port() {
   listener l{"x"};
   return l.port();
@@ -205,6 +298,39 @@ BOOST_AUTO_TEST_CASE(silent_slices_time_out_together_not_one_after_another) {
     BOOST_TEST(r.status == 0);
     BOOST_TEST(r.error.find("Timeout") != std::string::npos, r.error);
   }
+}
+
+BOOST_AUTO_TEST_CASE(no_more_than_the_bound_run_at_once_and_the_rest_wait_their_turn) {
+  holding_listener slow{150ms};
+  constexpr size_t bound = 4;
+  probe::health_client client{bound};
+  // Fourteen probes, four at a time, 150 ms each: four waves, well within each timeout.
+  auto results = check_all(client, slow.port(), std::vector<caf::timespan>(14, 3s));
+  for (auto& r : results)
+    BOOST_TEST(r.ok(), r.error);
+  BOOST_TEST(slow.accepted() == 14);
+  BOOST_TEST(slow.max_open() == static_cast<int>(bound));
+  auto stats = client.stats();
+  BOOST_TEST(stats.max_running_seen == bound);
+  BOOST_TEST(stats.expired == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_probe_waiting_past_its_timeout_fails_without_starting) {
+  listener silent{""};
+  probe::health_client client{1};
+  auto start = std::chrono::steady_clock::now();
+  // The first holds the only transfer for 600 ms; the two behind it may wait 100 ms each.
+  auto results = check_all(client, silent.port(), {600ms, 100ms, 100ms});
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  BOOST_TEST((elapsed < 2s));
+  BOOST_REQUIRE_EQUAL(results.size(), 3u);
+  // The waiting ones are answered first, long before the running one times out.
+  BOOST_TEST(results[0].error.find("not started within 100 ms") != std::string::npos,
+             results[0].error);
+  BOOST_TEST(results[1].error.find("not started within 100 ms") != std::string::npos,
+             results[1].error);
+  BOOST_TEST(results[2].error.find("Timeout") != std::string::npos, results[2].error);
+  BOOST_TEST(client.stats().expired == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(probes_still_running_complete_when_the_client_stops) {
