@@ -409,8 +409,8 @@ void advance(self_ptr self, std::shared_ptr<wipe_job> job) {
     case step::mark_available:
       self
         ->request(st.db, st.config.request_timeout,
-                  db::transition_slice{
-                    id, {slice_status::destroying}, slice_status::available, caf::none})
+                  db::transition_slice{id, {slice_status::destroying},
+                                       slice_status::available, caf::none, caf::none})
         .then(
           [self, job](db::slice_transition& t) {
             auto provisioned

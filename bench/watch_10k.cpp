@@ -54,6 +54,7 @@
 
 #include "actors/slice_watcher.hpp"
 #include "bench/request_load.hpp"
+#include "tests/support/fake_fleet.hpp"
 
 using namespace slicegate;
 using namespace std::chrono_literals;
@@ -63,188 +64,9 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-/// CPU seconds (user + system) of a process, or of one thread (`/proc/self/task/TID`).
-double cpu_seconds(const std::string& stat_path) {
-  std::ifstream in{stat_path};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto paren = text.rfind(')');
-  if (paren == std::string::npos)
-    return 0;
-  std::istringstream fields{text.substr(paren + 2)};
-  std::string field;
-  // After the name: state is field 3; utime and stime are fields 14 and 15.
-  double utime = 0;
-  double stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14)
-      utime = std::atof(field.c_str());
-    if (i == 15)
-      stime = std::atof(field.c_str());
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 double process_cpu(int pid) {
-  return cpu_seconds("/proc/" + std::to_string(pid) + "/stat");
+  return test::cpu_seconds("/proc/" + std::to_string(pid) + "/stat");
 }
-
-/// Raises the soft limit on descriptors to the hard one; returns the new soft limit.
-rlim_t raise_fd_limit() {
-  rlimit lim{};
-  getrlimit(RLIMIT_NOFILE, &lim);
-  lim.rlim_cur = lim.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &lim);
-  getrlimit(RLIMIT_NOFILE, &lim);
-  return lim.rlim_cur;
-}
-
-/// Loopback listeners answering `GET /health`, all on one epoll thread; counts connections
-/// per port and per second.
-class fake_fleet {
- public:
-  static constexpr int max_seconds = 4 * 3600;
-
-  fake_fleet(int want, int port_base, int spare_fds) : per_second_(max_seconds) {
-    epoll_ = epoll_create1(0);
-    rlimit lim{};
-    getrlimit(RLIMIT_NOFILE, &lim);
-    auto room = static_cast<long>(lim.rlim_cur) - spare_fds;
-    for (int port = port_base; port <= 65535 && static_cast<int>(ports_.size()) < want
-                               && static_cast<long>(ports_.size()) < room;
-         ++port) {
-      // The ephemeral range is left to the probes' own ends of the connections.
-      if (port >= 32768 && port <= 60999)
-        continue;
-      auto fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      if (fd < 0)
-        break;
-      int one = 1;
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<uint16_t>(port));
-      if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0
-          || listen(fd, 128) != 0) {
-        ++skipped_;
-        close(fd);
-        continue;
-      }
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = listen_flag | ports_.size();
-      epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-      listeners_.push_back(fd);
-      ports_.push_back(port);
-    }
-    per_port_ = std::vector<std::atomic<uint32_t>>(ports_.size());
-    start_ = steady::now();
-    thread_ = std::thread{[this] {
-      serve();
-    }};
-  }
-
-  ~fake_fleet() {
-    stopping_ = true;
-    thread_.join();
-    for (auto fd : listeners_)
-      close(fd);
-    close(epoll_);
-  }
-
-  const std::vector<int>& ports() const {
-    return ports_;
-  }
-
-  int skipped() const {
-    return skipped_;
-  }
-
-  /// The second since the fleet started, as its counters count.
-  int second_now() const {
-    return static_cast<int>(
-      std::chrono::duration_cast<std::chrono::seconds>(steady::now() - start_).count());
-  }
-
-  /// Connections in the seconds [from, to).
-  std::vector<uint32_t> per_second(int from, int to) const {
-    std::vector<uint32_t> result;
-    for (int s = std::max(0, from); s < std::min(to, max_seconds); ++s)
-      result.push_back(per_second_[static_cast<size_t>(s)].load());
-    return result;
-  }
-
-  uint64_t total() const {
-    return total_.load();
-  }
-
-  /// Ports that saw at least one connection.
-  size_t ports_probed() const {
-    return static_cast<size_t>(std::count_if(per_port_.begin(), per_port_.end(),
-                                             [](auto& n) { return n.load() > 0; }));
-  }
-
-  /// CPU seconds of the serving thread.
-  double cpu() const {
-    return cpu_seconds("/proc/self/task/" + std::to_string(tid_.load()) + "/stat");
-  }
-
- private:
-  static constexpr uint64_t listen_flag = uint64_t{1} << 63;
-
-  void serve() {
-    tid_ = static_cast<int>(gettid());
-    static const std::string body = R"({"wa_state":"CONNECTED"})";
-    static const std::string response
-      = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-        + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    std::vector<epoll_event> events(512);
-    while (!stopping_) {
-      auto n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
-      for (int i = 0; i < n; ++i) {
-        auto data = events[static_cast<size_t>(i)].data.u64;
-        if (data & listen_flag) {
-          auto index = static_cast<size_t>(data & ~listen_flag);
-          for (;;) {
-            auto fd = accept4(listeners_[index], nullptr, nullptr, SOCK_NONBLOCK);
-            if (fd < 0)
-              break;
-            ++per_port_[index];
-            ++total_;
-            auto second = second_now();
-            if (second < max_seconds)
-              ++per_second_[static_cast<size_t>(second)];
-            epoll_event ev{};
-            ev.events = EPOLLIN;
-            ev.data.u64 = static_cast<uint64_t>(fd);
-            epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-          }
-          continue;
-        }
-        auto fd = static_cast<int>(data);
-        char buf[2048];
-        auto got = recv(fd, buf, sizeof buf, 0);
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-          continue;
-        if (got > 0)
-          send(fd, response.data(), response.size(), MSG_NOSIGNAL);
-        close(fd);
-      }
-    }
-  }
-
-  int epoll_ = -1;
-  int skipped_ = 0;
-  std::vector<int> listeners_;
-  std::vector<int> ports_;
-  std::vector<std::atomic<uint32_t>> per_port_;
-  std::vector<std::atomic<uint32_t>> per_second_;
-  std::atomic<uint64_t> total_{0};
-  std::atomic<int> tid_{0};
-  std::atomic<bool> stopping_{false};
-  steady::time_point start_;
-  std::thread thread_;
-};
 
 /// The bare loop: one libcurl multi handle on this thread, each port probed at its slice's
 /// phase of every interval with the options the daemon uses, at most `concurrency` at once.
@@ -285,7 +107,7 @@ bare_result bare_loop(const std::vector<int>& ports, const std::vector<int32_t>&
   std::vector<size_t> waiting;
   size_t waiting_front = 0;
   size_t running = 0;
-  auto cpu_before = cpu_seconds("/proc/self/task/" + std::to_string(gettid()) + "/stat");
+  auto cpu_before = test::cpu_seconds("/proc/self/task/" + std::to_string(gettid()) + "/stat");
   auto end = steady::now() + length;
   auto start_one = [&](size_t i) {
     auto t = new bare_transfer;
@@ -348,7 +170,7 @@ bare_result bare_loop(const std::vector<int>& ports, const std::vector<int32_t>&
       wait = 0ms;
     curl_multi_poll(multi, nullptr, 0, static_cast<int>(std::max(wait, 0ms).count()), nullptr);
   }
-  result.cpu = cpu_seconds("/proc/self/task/" + std::to_string(gettid()) + "/stat") - cpu_before;
+  result.cpu = test::cpu_seconds("/proc/self/task/" + std::to_string(gettid()) + "/stat") - cpu_before;
   // What is still running is not counted.
   curl_multi_cleanup(multi);
   return result;
@@ -417,11 +239,11 @@ int run() {
   if (bench::env_int("BENCH_BARE_DNS_CACHE", 0) != 0)
     bare_dns_cache_timeout = 60;
 
-  auto fd_limit = raise_fd_limit();
+  auto fd_limit = test::raise_fd_limit();
   curl_global_init(CURL_GLOBAL_DEFAULT);
   bench::bench_servers servers;
   // Descriptors kept back for the probes' connections and everything else in this process.
-  fake_fleet fleet{want, port_base, static_cast<int>(concurrency) + 512};
+  test::fake_fleet fleet{want, port_base, static_cast<int>(concurrency) + 512};
   auto& ports = fleet.ports();
   auto n = static_cast<int>(ports.size());
   std::printf("watch_10k: fleet serves %d of %d ports asked for (from %d, outside the "
