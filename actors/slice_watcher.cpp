@@ -261,6 +261,10 @@ void start_cycle(watcher_pointer self) {
         self->state.health = std::move(result);
         maybe_finish_cycle(self);
       });
+  if (!st.config.runtime_usage) {
+    st.usage = slice_usage{};
+    return;
+  }
   // A runtime busy elsewhere (a restart waits out its grace period) costs this sample its
   // figures, not its timing.
   self->request(st.peers.runtime, usage_timeout, rt::usage{spec.slice_id})

@@ -78,6 +78,9 @@ struct slice_watcher_config {
   /// over probes it at the same instants. Off (tests): the first probe and walk at once, then
   /// the next probe one interval after each cycle ends, the next walk one after each walk.
   bool stagger = true;
+  /// Whether the runtime measures memory and CPU. Off (the `external` runtime, whose slices
+  /// run elsewhere): samples carry no figures and no cycle asks the runtime for them.
+  bool runtime_usage = true;
 };
 
 

@@ -163,6 +163,7 @@ node_config make_node_config(const settings& s) {
   c.slices.runtime_timeout = s.stop_grace + runtime_margin;
 
   c.watchers.slice_host = s.slice_host;
+  c.watchers.runtime_usage = s.runtime != "external";
   c.watchers.health_interval = s.health_interval;
   c.watchers.health_timeout = s.health_timeout;
   c.watchers.health_start_period = s.health_start_period;

@@ -35,6 +35,7 @@ struct world {
   slice_usage usage;
   /// The runtime fails usage requests while this is set.
   bool usage_fails = false;
+  int usage_requests = 0;
   std::vector<slice_spec> restarts;
   std::vector<telemetry::health_check> checks;
   std::vector<telemetry_sample> samples;
@@ -103,6 +104,7 @@ prober_actor::behavior_type mock_prober(prober_actor::pointer self, world_ptr w)
 slice_runtime_actor::behavior_type mock_runtime(slice_runtime_actor::pointer, world_ptr w) {
   return {
     [w](rt::usage&) -> caf::result<slice_usage> {
+      ++w->usage_requests;
       if (w->usage_fails)
         return make_error(ec::unavailable, "runtime busy");
       return w->usage;
@@ -291,6 +293,16 @@ BOOST_AUTO_TEST_CASE(a_slice_without_usage_figures_is_still_sampled) {
   BOOST_TEST(!w->samples[0].rss_bytes);
   BOOST_TEST(!w->samples[0].cpu_percent);
   BOOST_TEST(w->samples[0].wa_state == "CONNECTED");
+}
+
+BOOST_AUTO_TEST_CASE(a_runtime_without_figures_is_not_asked_for_them) {
+  config.runtime_usage = false;
+  start();
+  probes(2);
+  BOOST_REQUIRE_EQUAL(w->samples.size(), 3u);
+  BOOST_TEST(w->usage_requests == 0);
+  BOOST_TEST(!w->samples[2].rss_bytes);
+  BOOST_TEST(w->samples[2].wa_state == "CONNECTED");
 }
 
 BOOST_AUTO_TEST_CASE(failures_within_the_start_period_do_not_count) {
