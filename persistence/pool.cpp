@@ -256,6 +256,29 @@ caf::expected<pool::placement> get_placement(detail::link& gateway,
   });
 }
 
+caf::expected<std::vector<pool::placement>> get_placements(detail::link& gateway,
+                                                           const db::get_placements& x) {
+  auto now = to_sql(x.now);
+  using result_type = caf::expected<std::vector<pool::placement>>;
+  return gateway.run([&](pqxx::connection& c) -> result_type {
+    pqxx::read_transaction tx{c};
+    std::vector<pool::placement> result;
+    result.reserve(x.user_ids.size());
+    for (auto id : x.user_ids) {
+      auto rows = tx.exec_prepared("pool_placement", id, now);
+      auto& p = result.emplace_back();
+      if (rows.empty())
+        continue;
+      auto& row = rows[0];
+      if (!row["slice_id"].is_null())
+        p.slice = detail::to_slice(row, "slice_");
+      p.waiting_position = get_optional<int32_t>(row["waiting_position"]);
+    }
+    tx.commit();
+    return result;
+  });
+}
+
 caf::expected<std::vector<db::due_action>> due_actions(detail::link& gateway,
                                                        const db::due_actions& x) {
   auto now = to_sql(x.now);
