@@ -66,6 +66,8 @@ struct bridge_config {
   caf::timespan event_retry_delay = std::chrono::seconds{5};
   /// JetStream redelivers an event not acknowledged within this long.
   caf::timespan event_ack_wait = std::chrono::seconds{30};
+  /// Most events a consumer fetches and applies at once (a signup batch is one transaction).
+  int event_batch = 100;
   /// The bridge restarts a consumer that dies, at most this many times within
   /// `consumer_restart_period` (all consumers together: OTP's restart intensity). One more and
   /// the bridge actor fails, so that whoever monitors it decides.
