@@ -422,6 +422,7 @@ void fetch(event_consumer_pointer self) {
       list.Msgs[i] = nullptr;
     }
     natsMsgList_Destroy(&list);
+    spdlog::debug("consumer {} takes {} event(s)", st.spec.durable, st.held.size());
     auto number = ++st.batch_number;
     advance(self);
     if (!st.held.empty() && st.batch_number == number)
