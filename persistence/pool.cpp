@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <map>
+
 #include <pqxx/pqxx>
 
 #include "messages/error.hpp"
@@ -261,20 +263,25 @@ caf::expected<std::vector<pool::placement>> get_placements(detail::link& gateway
   auto now = to_sql(x.now);
   using result_type = caf::expected<std::vector<pool::placement>>;
   return gateway.run([&](pqxx::connection& c) -> result_type {
+    // The ids as one array parameter: `{1,2,3}`.
+    std::string ids = "{";
+    for (auto id : x.user_ids)
+      ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+    ids += "}";
     pqxx::read_transaction tx{c};
-    std::vector<pool::placement> result;
-    result.reserve(x.user_ids.size());
-    for (auto id : x.user_ids) {
-      auto rows = tx.exec_prepared("pool_placement", id, now);
-      auto& p = result.emplace_back();
-      if (rows.empty())
-        continue;
-      auto& row = rows[0];
+    auto rows = tx.exec_prepared("pool_placements", ids, now);
+    tx.commit();
+    std::map<int32_t, pool::placement> by_user;
+    for (const auto& row : rows) {
+      auto& p = by_user[row["user_id"].as<int32_t>()];
       if (!row["slice_id"].is_null())
         p.slice = detail::to_slice(row, "slice_");
       p.waiting_position = get_optional<int32_t>(row["waiting_position"]);
     }
-    tx.commit();
+    std::vector<pool::placement> result;
+    result.reserve(x.user_ids.size());
+    for (auto id : x.user_ids)
+      result.push_back(by_user[id]);
     return result;
   });
 }
