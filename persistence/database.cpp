@@ -108,10 +108,10 @@ caf::expected<std::vector<db::user_creation>>
 database::create_users(const db::create_users& x, const std::vector<caf::error>& refused) {
   using result_type = caf::expected<std::vector<db::user_creation>>;
   auto is_refused = [&refused](size_t i) { return i < refused.size() && refused[i]; };
-  // First without savepoints, which cost two round trips per user: a burst seldom holds an
-  // event the database refuses. A failure that may be one event's (its data, an unknown
-  // error) sends the whole transaction back, and it runs again below, a savepoint each, to
-  // tell which; one that is the database's fails the request as it is.
+  // All in one transaction: a burst seldom holds an event the database refuses. A failure
+  // that may be one event's (its data, an unknown error) sends the whole transaction back,
+  // and the users are made again one transaction each, to tell which; a failure that is the
+  // database's fails the request as it is.
   try {
     return gateway_.run([&x, &is_refused, &refused](pqxx::connection& c) -> result_type {
       std::vector<db::user_creation> result(x.users.size());
@@ -138,45 +138,38 @@ database::create_users(const db::create_users& x, const std::vector<caf::error>&
     if (code_of(err) == ec::unavailable)
       return err;
   }
-  return gateway_.run([&x, &refused](pqxx::connection& c) -> result_type {
-    std::vector<db::user_creation> result(x.users.size());
-    pqxx::work tx{c};
-    size_t i = 0;
-    for (; i < x.users.size(); ++i) {
-      if (i < refused.size() && refused[i]) {
-        result[i].error = refused[i];
+  // One transaction per user, as create_user: a statement that failed leaves PostgreSQL's
+  // transaction unusable, and a COMMIT of it would roll back what went before without an
+  // error.
+  std::vector<db::user_creation> result(x.users.size());
+  size_t i = 0;
+  for (; i < x.users.size(); ++i) {
+    if (is_refused(i)) {
+      result[i].error = refused[i];
+      continue;
+    }
+    caf::error err;
+    try {
+      auto created = create_user(x.users[i]);
+      if (created) {
+        result[i].created = std::move(*created);
         continue;
       }
-      caf::error err;
-      try {
-        // A savepoint per user: its failure rolls back this user alone.
-        pqxx::subtransaction sub{tx, "signup"};
-        auto created = insert_user(sub, x.users[i]);
-        if (created) {
-          sub.commit();
-          result[i].created = std::move(*created);
-          continue;
-        }
-        err = std::move(created.error());
-      } catch (const std::exception& e) {
-        // Without its connection the transaction is gone as a whole: the request fails.
-        if (detail::connection_lost(e))
-          throw;
-        err = detail::to_error("create_users", e);
-      }
-      result[i].error = err;
-      if (!own_fault(err)) {
-        ++i;
-        break;
-      }
+      err = std::move(created.error());
+    } catch (const std::exception& e) {
+      err = detail::to_error("create_users", e);
     }
-    // Nobody behind a user that is to be tried again is applied before it.
-    for (; i < x.users.size(); ++i)
-      result[i].error = make_error(ec::unavailable,
-                                   "not attempted: an earlier user of its batch failed");
-    tx.commit();
-    return result;
-  });
+    result[i].error = err;
+    if (!own_fault(err)) {
+      ++i;
+      break;
+    }
+  }
+  // Nobody behind a user that is to be tried again is applied before it.
+  for (; i < x.users.size(); ++i)
+    result[i].error = make_error(ec::unavailable,
+                                 "not attempted: an earlier user of its batch failed");
+  return result;
 }
 
 caf::expected<credentials> database::find_credentials(const db::find_credentials& x) {
