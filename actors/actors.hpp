@@ -39,7 +39,7 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<db::migrate>::with<std::vector<int32_t>>,
   // Inserts a user (idempotent per signup event id).
   caf::replies_to<db::create_user>::with<db::user_created>,
-  // Inserts several users in one transaction, a savepoint each (a burst of signup events).
+  // Inserts several users in one transaction (a burst of signup events); one result each.
   caf::replies_to<db::create_users>::with<std::vector<db::user_creation>>,
   // Reads a user and password hash by e-mail.
   caf::replies_to<db::find_credentials>::with<credentials>,

@@ -83,13 +83,13 @@ inline bool operator==(const user_created& x, const user_created& y) {
   return x.user == y.user && x.created == y.created;
 }
 
-/// Inserts several users, each as `create_user` would, in one transaction with a savepoint
-/// each: a user whose insert fails for its own data (`invalid_request`, `conflict`,
-/// `not_found`) is rolled back alone and the others go on. At the first failure of another
-/// kind (the database is unavailable, an unknown error) the users before it are committed and
-/// the ones after it are not attempted (`ec::unavailable`), so that none of them is applied
-/// before it. Replies with one `user_creation` per user, in the same order; a failure of the
-/// whole transaction is the reply's error.
+/// Inserts several users, each as `create_user` would, in one transaction. Should it fail for
+/// what may be one user's fault, the users are made again one transaction each: a user whose
+/// insert fails for its own data (`invalid_request`, `conflict`, `not_found`) gets that error
+/// and the others go on; at the first failure of another kind (an unknown error) the users
+/// before it are committed and the ones after it are not attempted (`ec::unavailable`), so
+/// that none of them is applied before it. Replies with one `user_creation` per user, in the
+/// same order; a failure of the database (unavailable) is the reply's error.
 struct create_users {
   std::vector<create_user> users;
 };

@@ -36,7 +36,7 @@ detail::session_limits limits_of(const persistence_config& cfg) {
           duration_cast<std::chrono::seconds>(cfg.keepalive_idle)};
 }
 
-/// The work of `create_user` on an open transaction or savepoint; the caller commits.
+/// The work of `create_user` on an open transaction; the caller commits.
 caf::expected<db::user_created> insert_user(pqxx::transaction_base& tx,
                                             const db::create_user& x) {
   if (x.signup_event_id) {

@@ -2,8 +2,8 @@
 #include <boost/test/unit_test.hpp>
 
 // Inbound events consumed in batches (`event-batch`): a burst of signup events is applied in
-// one transaction with a savepoint per event, payment events one after the other in stream
-// order, and every event is acknowledged only after its commit. The real daemon on a
+// one transaction (one per event when a statement of it fails), payment events one after the
+// other in stream order, and every event is acknowledged only after its commit. The real daemon on a
 // throwaway PostgreSQL and nats-server; the events are published while the daemon is stopped,
 // so that the next daemon fetches them together.
 
