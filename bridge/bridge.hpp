@@ -145,7 +145,7 @@ class nats_bridge {
 
   /// Shuts down in order: stops taking requests (drains the subscriptions), waits for the
   /// replies in flight (the actor says when none is left), lets each consumer finish and
-  /// acknowledge the event at hand, closes the connections and stops the actor. Returns
+  /// settle the batch at hand, closes the connections and stops the actor. Returns
   /// within about `timeout`.
   void drain(caf::timespan timeout = std::chrono::seconds{5});
 
