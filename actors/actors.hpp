@@ -39,6 +39,8 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<db::migrate>::with<std::vector<int32_t>>,
   // Inserts a user (idempotent per signup event id).
   caf::replies_to<db::create_user>::with<db::user_created>,
+  // Inserts several users in one transaction (a burst of signup events); one result each.
+  caf::replies_to<db::create_users>::with<std::vector<db::user_creation>>,
   // Reads a user and password hash by e-mail.
   caf::replies_to<db::find_credentials>::with<credentials>,
   // Reads a user and password hash by id.
@@ -92,6 +94,8 @@ using persistence_actor = caf::typed_actor<
   caf::replies_to<db::assign_user>::with<db::assignment>,
   // Reads a user's slice or place in the waiting queue.
   caf::replies_to<db::get_placement>::with<pool::placement>,
+  // Reads several users' slices or places in one read.
+  caf::replies_to<db::get_placements>::with<std::vector<pool::placement>>,
   // Lists the lifecycle actions the billing policy asks for.
   caf::replies_to<db::due_actions>::with<std::vector<db::due_action>>,
   // Counts the pool for its floor.
@@ -158,6 +162,8 @@ using user_listener_actor = caf::typed_actor<
 using slice_manager_actor = caf::typed_actor<
   // A user was created: assign a slice or tell their place in the queue.
   caf::replies_to<pool::place_user>::with<pool::placement>,
+  // Several users were created: one assignment pass, then where each stands.
+  caf::replies_to<pool::place_users>::with<std::vector<pool::placement>>,
   // Provisions more slices (admin).
   caf::replies_to<pool::create_slices>::with<std::vector<slice_record>>,
   // Lists slices (admin).
@@ -233,6 +239,8 @@ using pool_store_actor = caf::typed_actor<
   caf::replies_to<db::assign_user>::with<db::assignment>,
   // Reads a user's slice or place in the waiting queue.
   caf::replies_to<db::get_placement>::with<pool::placement>,
+  // Reads several users' slices or places in one read.
+  caf::replies_to<db::get_placements>::with<std::vector<pool::placement>>,
   // Lists the lifecycle actions the billing policy asks for.
   caf::replies_to<db::due_actions>::with<std::vector<db::due_action>>,
   // Counts the pool for its floor.
@@ -316,6 +324,8 @@ using session_manager_actor = caf::typed_actor<
   caf::replies_to<auth::authorize_admin>::with<user_record>,
   // Creates an account from a signup event (idempotent by event id).
   caf::replies_to<auth::signup_event>::with<user_record>,
+  // Creates the accounts of several signup events in one transaction; one result each.
+  caf::replies_to<auth::signup_events>::with<std::vector<auth::signup_result>>,
   // Lists one page of users (admin).
   caf::replies_to<admin::list_users>::with<admin::user_page>,
   // Reads a user with slice, queue place, live sessions and billing events (admin).

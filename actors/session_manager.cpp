@@ -298,6 +298,139 @@ db::create_user new_user(self_ptr self, std::string email, std::string password_
   return result;
 }
 
+/// The account a signup event asks for, or why it can never be made.
+caf::expected<db::create_user> event_request(self_ptr self, auth::signup_event& ev) {
+  if (ev.event_id.empty())
+    return make_error(ec::invalid_request, "id: required");
+  auto email = normalize_email(ev.email);
+  if (!email)
+    return std::move(email.error());
+  auto cost = bcrypt_cost_of(ev.password_hash);
+  if (!cost)
+    return make_error(ec::invalid_request, "password_hash: not a bcrypt hash");
+  auto& cfg = self->state.cfg;
+  if (*cost < cfg.event_bcrypt_min_cost || *cost > cfg.event_bcrypt_max_cost)
+    return make_error(ec::invalid_request,
+                      "password_hash: bcrypt cost must be from "
+                        + std::to_string(cfg.event_bcrypt_min_cost) + " to "
+                        + std::to_string(cfg.event_bcrypt_max_cost) + ", not "
+                        + std::to_string(*cost));
+  auto request = new_user(self, std::move(*email), std::move(ev.password_hash));
+  request.stripe_customer = std::move(ev.stripe_customer);
+  request.signup_event_id = std::move(ev.event_id);
+  return request;
+}
+
+/// A batch of signup events on its way: one transaction for the accounts, one assignment
+/// pass for the new ones, then a lookup for each whose e-mail was taken.
+struct signup_batch_state {
+  std::vector<auth::signup_result> results;
+  /// Per result, the e-mail of an event whose account insert met a taken address.
+  std::vector<std::string> taken;
+  promise<std::vector<auth::signup_result>> rp;
+  size_t open = 0;
+
+  void finish_one() {
+    if (--open == 0)
+      rp.deliver(std::move(results));
+  }
+};
+
+/// Idempotent by e-mail too, as for one event: an address that has an account already
+/// answers with that account, and the event's hash is not applied.
+void resolve_taken(self_ptr self, std::shared_ptr<signup_batch_state> st) {
+  st->open = 1; // held until every lookup is sent
+  for (size_t i = 0; i < st->taken.size(); ++i) {
+    if (st->taken[i].empty())
+      continue;
+    ++st->open;
+    self->request(self->state.db, self->state.cfg.request_timeout,
+                  db::find_credentials{st->taken[i]})
+      .then(
+        [st, i](credentials& c) {
+          st->results[i].error = caf::error{};
+          st->results[i].user = std::move(c.user);
+          st->finish_one();
+        },
+        [st, i](caf::error& e) {
+          st->results[i].error = std::move(e);
+          st->finish_one();
+        });
+  }
+  st->finish_one();
+}
+
+caf::result<std::vector<auth::signup_result>>
+signup_batch(self_ptr self, std::vector<auth::signup_event> events) {
+  auto st = std::make_shared<signup_batch_state>();
+  st->results.resize(events.size());
+  st->taken.resize(events.size());
+  db::create_users request;
+  /// Position in `events` of each user of `request`.
+  std::vector<size_t> at;
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto one = event_request(self, events[i]);
+    if (!one) {
+      st->results[i].error = std::move(one.error());
+      continue;
+    }
+    request.users.push_back(std::move(*one));
+    at.push_back(i);
+  }
+  if (request.users.empty())
+    return std::move(st->results);
+  st->rp = self->make_response_promise<std::vector<auth::signup_result>>();
+  std::vector<std::string> emails;
+  for (auto& u : request.users)
+    emails.push_back(u.email);
+  self->request(self->state.db, self->state.cfg.request_timeout, std::move(request))
+    .then(
+      [self, st, at, emails](std::vector<db::user_creation>& created) {
+        std::vector<int32_t> fresh;
+        std::vector<size_t> fresh_at;
+        for (size_t k = 0; k < at.size() && k < created.size(); ++k) {
+          auto& r = st->results[at[k]];
+          if (created[k].created) {
+            if (created[k].created->created) {
+              fresh.push_back(created[k].created->user.id);
+              fresh_at.push_back(at[k]);
+            }
+            r.user = std::move(created[k].created->user);
+          } else if (code_of(created[k].error) == ec::conflict) {
+            st->taken[at[k]] = emails[k];
+          } else {
+            r.error = std::move(created[k].error);
+          }
+        }
+        if (fresh.empty() || !self->state.slices) {
+          resolve_taken(self, st);
+          return;
+        }
+        spdlog::debug("session-manager signs up {} users from events", fresh.size());
+        self
+          ->request(self->state.slices, self->state.cfg.request_timeout,
+                    pool::place_users{fresh})
+          .then(
+            [self, st, fresh_at](std::vector<pool::placement>& ps) {
+              for (size_t k = 0; k < fresh_at.size() && k < ps.size(); ++k)
+                if (ps[k].slice)
+                  st->results[fresh_at[k]].user->slice_id = ps[k].slice->id;
+              resolve_taken(self, st);
+            },
+            [self, st, n = fresh.size()](caf::error& err) {
+              spdlog::warn("session-manager cannot place {} users: {}", n, message_of(err));
+              resolve_taken(self, st);
+            });
+      },
+      [st, at](caf::error& err) {
+        // The transaction failed as a whole: every event it carried gets its error.
+        for (auto k : at)
+          st->results[k].error = err;
+        st->rp.deliver(std::move(st->results));
+      });
+  return st->rp;
+}
+
 /// Stores a new account with its first session, then places it.
 void create_account(self_ptr self, std::string email, std::string password_hash,
                     promise<auth::signed_in> rp) {
@@ -621,26 +754,12 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
       return rp;
     },
     [self](auth::signup_event& ev) -> caf::result<user_record> {
-      if (ev.event_id.empty())
-        return make_error(ec::invalid_request, "id: required");
-      auto email = normalize_email(ev.email);
-      if (!email)
-        return std::move(email.error());
-      auto cost = bcrypt_cost_of(ev.password_hash);
-      if (!cost)
-        return make_error(ec::invalid_request, "password_hash: not a bcrypt hash");
-      auto& cfg = self->state.cfg;
-      if (*cost < cfg.event_bcrypt_min_cost || *cost > cfg.event_bcrypt_max_cost)
-        return make_error(ec::invalid_request,
-                          "password_hash: bcrypt cost must be from "
-                            + std::to_string(cfg.event_bcrypt_min_cost) + " to "
-                            + std::to_string(cfg.event_bcrypt_max_cost) + ", not "
-                            + std::to_string(*cost));
-      auto request = new_user(self, *email, std::move(ev.password_hash));
-      request.stripe_customer = std::move(ev.stripe_customer);
-      request.signup_event_id = std::move(ev.event_id);
+      auto request = event_request(self, ev);
+      if (!request)
+        return std::move(request.error());
       auto rp = self->make_response_promise<user_record>();
-      self->request(self->state.db, self->state.cfg.request_timeout, std::move(request))
+      auto email = request->email;
+      self->request(self->state.db, self->state.cfg.request_timeout, std::move(*request))
         .then(
           [self, rp](db::user_created& created) mutable {
             if (!created.created) {
@@ -656,7 +775,7 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
                     rp.deliver(std::move(user));
                   });
           },
-          [self, rp, email = std::move(*email)](caf::error& err) mutable {
+          [self, rp, email = std::move(email)](caf::error& err) mutable {
             if (code_of(err) != ec::conflict) {
               rp.deliver(std::move(err));
               return;
@@ -670,6 +789,9 @@ session_manager(session_manager_actor::stateful_pointer<session_manager_state> s
                     [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
           });
       return rp;
+    },
+    [self](auth::signup_events& batch) -> caf::result<std::vector<auth::signup_result>> {
+      return signup_batch(self, std::move(batch.events));
     },
     [self](admin::list_users& req) -> caf::result<admin::user_page> {
       return self->delegate(self->state.db, std::move(req));

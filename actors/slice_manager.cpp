@@ -585,6 +585,19 @@ void answer_placements(self_ptr self) {
             [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   }
   st.placement_waiters.erase(ready, st.placement_waiters.end());
+  // A burst's users: one read for all of them.
+  auto batches = std::stable_partition(
+    st.batch_waiters.begin(), st.batch_waiters.end(),
+    [&](const placements_waiter& w) { return w.needs > st.assign_done; });
+  for (auto i = batches; i != st.batch_waiters.end(); ++i) {
+    auto rp = i->promise;
+    self
+      ->request(st.db, st.config.request_timeout,
+                db::get_placements{std::move(i->user_ids), st.clock()})
+      .then([rp](std::vector<pool::placement>& ps) mutable { rp.deliver(std::move(ps)); },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  }
+  st.batch_waiters.erase(batches, st.batch_waiters.end());
 }
 
 void finish_pass(self_ptr self, uint64_t covers, size_t assigned) {
@@ -1016,6 +1029,13 @@ slice_manager(slice_manager_full_actor::stateful_pointer<slice_manager_state> se
       auto rp = self->make_response_promise<pool::placement>();
       request_assignment(self);
       st.placement_waiters.push_back({x.user_id, st.assign_wanted, rp});
+      return rp;
+    },
+    [self](pool::place_users& x) -> caf::result<std::vector<pool::placement>> {
+      auto& st = self->state;
+      auto rp = self->make_response_promise<std::vector<pool::placement>>();
+      request_assignment(self);
+      st.batch_waiters.push_back({std::move(x.user_ids), st.assign_wanted, rp});
       return rp;
     },
     [self](const pool::create_slices& x) -> caf::result<std::vector<slice_record>> {

@@ -102,6 +102,14 @@ struct placement_waiter {
   caf::typed_response_promise<pool::placement> promise;
 };
 
+/// A `place_users` request waiting for an assignment pass that started after it arrived.
+struct placements_waiter {
+  std::vector<int32_t> user_ids;
+  /// The assignment request count when it arrived; answered once a pass covers it.
+  uint64_t needs = 0;
+  caf::typed_response_promise<std::vector<pool::placement>> promise;
+};
+
 /// How soon a slice that keeps dying is started again.
 struct restart_backoff {
   caf::timespan delay{0};
@@ -151,6 +159,7 @@ struct slice_manager_state {
   uint64_t assign_wanted = 0;
   uint64_t assign_done = 0;
   std::vector<placement_waiter> placement_waiters;
+  std::vector<placements_waiter> batch_waiters;
   /// A sweep is running; the next tick skips rather than overlapping it.
   bool sweeping = false;
   /// The pool floor: a provisioning in flight, a retry pending, the last back-off.

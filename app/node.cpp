@@ -129,6 +129,7 @@ node_config make_node_config(const settings& s) {
   c.bridge.request_timeout = s.request_timeout;
   c.bridge.max_payload = s.max_payload;
   c.bridge.event_ack_wait = s.event_ack_wait;
+  c.bridge.event_batch = s.event_batch;
 
   c.http.listen = s.http_listen;
   c.http.root = s.http_root.empty() ? beside_binary("dashboard") : s.http_root;

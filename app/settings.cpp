@@ -190,6 +190,9 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "max-payload", s.max_payload, "Largest accepted request body in bytes");
   add_duration(app, "event-ack-wait", s.event_ack_wait,
                "How long an unacknowledged event waits before JetStream redelivers it");
+  add(app, "event-batch", s.event_batch,
+      "Most events a consumer fetches and applies at once (1: one at a time)")
+    ->check(CLI::Range(1, 1000));
   add(app, "docker-socket", s.docker_socket, "Docker Engine API unix socket");
   add(app, "docker-image", s.docker_image, "Image the docker runtime runs per slice");
   add(app, "docker-network", s.docker_network, "Docker network for slice containers");

@@ -120,6 +120,7 @@ struct settings {
   caf::timespan request_timeout = bridge_config{}.request_timeout;
   int64_t max_payload = bridge_config{}.max_payload;
   caf::timespan event_ack_wait = bridge_config{}.event_ack_wait;
+  int event_batch = bridge_config{}.event_batch;
   std::string docker_socket = runtime_config{}.docker_socket;
   std::string docker_image = runtime_config{}.docker_image;
   std::string docker_network = runtime_config{}.docker_network;

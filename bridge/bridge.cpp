@@ -198,7 +198,7 @@ void nats_bridge::drain(caf::timespan timeout) {
       [](caf::error& err) {
         spdlog::warn("bridge actor does not drain: {}", caf::to_string(err));
       });
-  // 3. Each consumer settles the event at hand and quits; those that take too long are killed,
+  // 3. Each consumer settles the batch at hand and quits; those that take too long are killed,
   // and JetStream redelivers their events later.
   self->request(d.actor, wait() + answer_margin, stop_atom_v, wait())
     .receive(

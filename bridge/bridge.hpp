@@ -66,6 +66,8 @@ struct bridge_config {
   caf::timespan event_retry_delay = std::chrono::seconds{5};
   /// JetStream redelivers an event not acknowledged within this long.
   caf::timespan event_ack_wait = std::chrono::seconds{30};
+  /// Most events a consumer fetches and applies at once (a signup batch is one transaction).
+  int event_batch = 100;
   /// The bridge restarts a consumer that dies, at most this many times within
   /// `consumer_restart_period` (all consumers together: OTP's restart intensity). One more and
   /// the bridge actor fails, so that whoever monitors it decides.
@@ -143,7 +145,7 @@ class nats_bridge {
 
   /// Shuts down in order: stops taking requests (drains the subscriptions), waits for the
   /// replies in flight (the actor says when none is left), lets each consumer finish and
-  /// acknowledge the event at hand, closes the connections and stops the actor. Returns
+  /// settle the batch at hand, closes the connections and stops the actor. Returns
   /// within about `timeout`.
   void drain(caf::timespan timeout = std::chrono::seconds{5});
 

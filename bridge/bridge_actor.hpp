@@ -55,7 +55,7 @@ using bridge_internal_actor = bridge_actor::extend<
   caf::replies_to<drain_atom, caf::timespan>::with<int64_t>,
   // Self: the drain's time is up.
   caf::reacts_to<drain_atom>,
-  // Stops every consumer (each settles its event at hand) and replies once all are gone;
+  // Stops every consumer (each settles its batch at hand) and replies once all are gone;
   // after the timeout, those still running are killed. Replies with how many were killed.
   caf::replies_to<stop_atom, caf::timespan>::with<int32_t>,
   // Self: the consumers' time to stop is up.

@@ -1,5 +1,7 @@
 #include "bridge/consumers.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "bridge/codec.hpp"
@@ -23,22 +25,63 @@ constexpr uint64_t internal_error_deliveries = 5;
 /// timeout decides.
 constexpr caf::timespan handler_margin = std::chrono::seconds{5};
 
-/// `gateway.events.signup` → `auth::signup_event` → session manager.
-std::optional<event_handler> make_signup_handler(const bridge_config& cfg,
-                                                 const bridge_targets& targets) {
+/// `gateway.events.signup` → `auth::signup_events` → session manager: a batch at once, one
+/// transaction. An event that does not decode is rejected alone; the others' outcomes come
+/// from the session manager's result for each, judged as one event's answer would be.
+std::optional<event_handlers> make_signup_handler(const bridge_config& cfg,
+                                                  const bridge_targets& targets) {
   if (!targets.sessions)
     return std::nullopt;
-  return [sessions = targets.sessions, timeout = cfg.request_timeout](
-           event_consumer_pointer self, const event_message& msg, completion complete) {
-    auto event = codec::decode<auth::signup_event>(msg.payload);
-    if (!event) {
-      complete(rejected(message_of(event.error()), peek_event_id(msg.payload)));
+  event_handlers result;
+  result.batch = [sessions = targets.sessions, timeout = cfg.request_timeout](
+                   event_consumer_pointer self, const std::vector<event_message>& msgs,
+                   batch_completion complete) {
+    std::vector<outcome> outcomes(msgs.size());
+    auth::signup_events batch;
+    /// Per event of `batch`: its place in `msgs`, its delivery count and its id.
+    std::vector<size_t> at;
+    std::vector<uint64_t> delivered;
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      auto event = codec::decode<auth::signup_event>(msgs[i].payload);
+      if (!event) {
+        outcomes[i] = rejected(message_of(event.error()), peek_event_id(msgs[i].payload));
+        continue;
+      }
+      at.push_back(i);
+      delivered.push_back(msgs[i].delivered);
+      ids.push_back(event->event_id);
+      batch.events.push_back(std::move(*event));
+    }
+    if (batch.events.empty()) {
+      complete(std::move(outcomes));
       return;
     }
-    auto id = event->event_id;
-    ask<user_record>(self, sessions, timeout, std::move(*event), std::move(complete),
-                     msg.delivered, std::move(id));
+    auto judge = [at, delivered, ids](std::vector<outcome>& outcomes, size_t k,
+                                      const caf::error& err) {
+      auto result = classify(err, delivered[k]);
+      result.event_id = ids[k];
+      outcomes[at[k]] = std::move(result);
+    };
+    self->request(sessions, timeout, std::move(batch))
+      .then(
+        [complete, outcomes, judge, n = at.size()](
+          std::vector<auth::signup_result>& results) mutable {
+          for (size_t k = 0; k < n; ++k) {
+            if (k >= results.size())
+              judge(outcomes, k, make_error(ec::unavailable, "no result for this event"));
+            else if (results[k].error)
+              judge(outcomes, k, results[k].error);
+          }
+          complete(std::move(outcomes));
+        },
+        [complete, outcomes, judge, n = at.size()](caf::error& err) mutable {
+          for (size_t k = 0; k < n; ++k)
+            judge(outcomes, k, err);
+          complete(std::move(outcomes));
+        });
   };
+  return result;
 }
 
 /// Why billing stored an event without applying it, for `<p>.events.rejected`: a refused
@@ -54,12 +97,14 @@ std::string refusal_reason(const billing::outcome& out) {
 /// `gateway.events.payment` → `billing::stripe_event` → billing actor. A Stripe event of a type
 /// billing does not handle is acknowledged at once, without asking anyone. A checkout billing
 /// refused is acknowledged too (it is recorded), and reported like an unprocessable event.
-std::optional<event_handler> make_payment_handler(const bridge_config& cfg,
-                                                  const bridge_targets& targets) {
+std::optional<event_handlers> make_payment_handler(const bridge_config& cfg,
+                                                   const bridge_targets& targets) {
   if (!targets.billing)
     return std::nullopt;
-  return [billing = targets.billing, timeout = cfg.request_timeout](
-           event_consumer_pointer self, const event_message& msg, completion complete) {
+  // One event at a time, in order: Stripe events of a customer build on each other.
+  event_handlers result;
+  result.each = [billing = targets.billing, timeout = cfg.request_timeout](
+                  event_consumer_pointer self, const event_message& msg, completion complete) {
     auto parsed = stripe::parse_event(msg.payload);
     if (auto rej = std::get_if<stripe::rejected>(&parsed)) {
       complete(rejected(std::move(rej->reason), std::move(rej->event_id)));
@@ -80,6 +125,7 @@ std::optional<event_handler> make_payment_handler(const bridge_config& cfg,
                                      : done();
                           });
   };
+  return result;
 }
 
 } // namespace
@@ -116,6 +162,7 @@ consumer_spec make_consumer_spec(const bridge_config& cfg, std::string_view kind
   result.rejected_subject = subjects::event(cfg.subject_prefix, event_kind::rejected);
   result.ack_wait = cfg.event_ack_wait;
   result.retry_delay = cfg.event_retry_delay;
+  result.batch = std::max(1, cfg.event_batch);
   result.handler_timeout = cfg.request_timeout + handler_margin;
   return result;
 }

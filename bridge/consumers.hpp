@@ -9,8 +9,10 @@
 // 1. a decoder from the event's JSON to its typed message that never throws and names what is
 //    wrong (codec::from_json for the signup event; bridge/stripe.hpp parses Stripe events);
 // 2. a `make_…_handler` beside the signup one: its target missing (add the actor to
-//    bridge_targets, and its name to bus::component) → nullopt; otherwise decode, reject what
-//    does not decode, and `ask<Reply>(self, …)` the target;
+//    bridge_targets, and its name to bus::component) → nullopt; otherwise an
+//    `event_handlers` whose `each` decodes one event, rejects what does not decode, and
+//    `ask<Reply>(self, …)`s the target (or whose `batch` does so for a batch at once, as the
+//    signup handler does);
 // 3. a row `{event_kind::payment, make_payment_handler}` in `consumer_table()`.
 // The stream keeps every inbound kind from start-up on, so events published before step 3
 // wait there.

@@ -54,8 +54,8 @@ bool setup(event_consumer_state& st) {
   cc.AckWait = spec.ack_wait.count();
   // Redeliver without limit: an event is either processed or explicitly rejected.
   cc.MaxDeliver = -1;
-  // One event in flight: stream order holds across retries, restarts and instances.
-  cc.MaxAckPending = 1;
+  // One batch in flight: stream order holds across retries, restarts and instances.
+  cc.MaxAckPending = std::max(1, spec.batch);
   jsConsumerInfo* info = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   auto s = js_AddConsumer(&info, st.js, spec.stream.name.c_str(), &cc, nullptr, &jerr);
@@ -107,10 +107,10 @@ void schedule_fetch(event_consumer_pointer self, caf::timespan delay = caf::time
     self->send(self, fetch_atom_v);
 }
 
-/// Starts the loop again unless it runs, an event is at hand, or there is nothing to do.
+/// Starts the loop again unless it runs, a batch is at hand, or there is nothing to do.
 void resume(event_consumer_pointer self) {
   auto& st = self->state;
-  if (st.fetch_pending || st.msg != nullptr || !st.handler || st.stopping)
+  if (st.fetch_pending || !st.held.empty() || !st.handler || st.stopping)
     return;
   schedule_fetch(self);
 }
@@ -145,97 +145,203 @@ std::string without_nul(std::string text) {
   return result;
 }
 
-/// Settles the event at hand with JetStream and goes on; `dead_letter_id` names the stored
-/// copy of a rejected event.
-void conclude(event_consumer_pointer self, const outcome& result,
-              optional<int64_t> dead_letter_id = caf::none) {
+bool retried(const held_event& x) {
+  return x.result && x.result->what == verdict::retry_later;
+}
+
+/// Settles the batch at hand with JetStream, in stream order, and goes on: acknowledges what
+/// is applied or kept, up to the first event that is neither (the consumer stops, or its
+/// target went away); that one and every event behind it go back, after the retry delay if
+/// one of them is to be retried, else at once.
+void conclude(event_consumer_pointer self) {
   auto& st = self->state;
-  auto msg = st.msg;
+  auto settled = [](const held_event& x) {
+    return x.result
+           && (x.result->what == verdict::done
+               || (x.result->what == verdict::rejected && x.dead_letter_id));
+  };
+  auto back = std::find_if_not(st.held.begin(), st.held.end(), settled);
+  auto delayed = std::any_of(back, st.held.end(), retried);
   // Counted first: whoever sees the acknowledgement on the server then sees the count too.
-  switch (result.what) {
-    case verdict::done: count(self, &bus::consumer_counters::done); break;
-    case verdict::rejected: count(self, &bus::consumer_counters::rejected); break;
-    case verdict::retry_later: count(self, &bus::consumer_counters::retried); break;
-  }
-  switch (result.what) {
-    case verdict::done: natsMsg_Ack(msg, nullptr); break;
-    case verdict::rejected:
+  for (auto i = st.held.begin(); i != back; ++i)
+    count(self, i->result->what == verdict::done ? &bus::consumer_counters::done
+                                                 : &bus::consumer_counters::rejected);
+  for (auto i = back; i != st.held.end(); ++i)
+    if (retried(*i))
+      count(self, &bus::consumer_counters::retried);
+  for (auto i = st.held.begin(); i != back; ++i) {
+    if (i->result->what == verdict::rejected) {
       spdlog::warn("consumer {} rejects an event on {} (dead letter {}): {}", st.spec.durable,
-                   natsMsg_GetSubject(msg), dead_letter_id ? *dead_letter_id : 0, result.reason);
-      report_rejection(st, natsMsg_GetSubject(msg), result, dead_letter_id);
-      natsMsg_Ack(msg, nullptr);
-      break;
-    case verdict::retry_later: {
-      auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.retry_delay);
-      spdlog::warn("consumer {} puts an event back for {} ms: {}", st.spec.durable,
-                   delay.count(), result.reason);
-      natsMsg_NakWithDelay(msg, delay.count(), nullptr);
-      break;
+                   natsMsg_GetSubject(i->msg), *i->dead_letter_id, i->result->reason);
+      report_rejection(st, natsMsg_GetSubject(i->msg), *i->result, i->dead_letter_id);
     }
+    natsMsg_Ack(i->msg, nullptr);
   }
-  natsMsg_Destroy(msg);
-  st.msg = nullptr;
+  if (back != st.held.end()) {
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+      delayed ? st.spec.retry_delay : caf::timespan{0});
+    spdlog::warn("consumer {} puts {} event(s) back for {} ms", st.spec.durable,
+                 st.held.end() - back, delay.count());
+    for (auto i = back; i != st.held.end(); ++i)
+      natsMsg_NakWithDelay(i->msg, delay.count(), nullptr);
+  }
+  for (auto& x : st.held)
+    natsMsg_Destroy(x.msg);
+  st.held.clear();
   if (st.stopping)
     finish(self);
   else
     resume(self);
 }
 
-/// Keeps the rejected event at hand as a dead letter, then acknowledges it; an event whose
-/// dead letter cannot be stored is put back and comes again: nothing is acknowledged that is
-/// not applied or kept.
-void keep(event_consumer_pointer self, uint64_t number, outcome result) {
+void advance(event_consumer_pointer self);
+
+/// Whether an answer for step `number` is for the step under way.
+bool current(event_consumer_pointer self, uint64_t number) {
   auto& st = self->state;
+  return st.busy && number == st.step_number && !st.held.empty();
+}
+
+/// Keeps the rejected event `held[i]` as a dead letter; one whose dead letter cannot be stored
+/// is to be retried: nothing is acknowledged that is not applied or kept.
+void keep(event_consumer_pointer self, size_t i) {
+  auto& st = self->state;
+  auto& x = st.held[i];
+  auto result = *x.result;
   if (!st.store) {
-    conclude(self, retry_later("rejected (" + result.reason
-                               + "), and persistence is not running to keep it"));
-    return;
+    x.result = retry_later("rejected (" + result.reason
+                           + "), and persistence is not running to keep it");
+    return advance(self);
   }
   admin::record_dead_letter letter;
-  letter.subject = without_nul(natsMsg_GetSubject(st.msg));
+  letter.subject = without_nul(natsMsg_GetSubject(x.msg));
   if (result.event_id)
     letter.event_id = without_nul(*result.event_id);
-  if (auto size = natsMsg_GetDataLength(st.msg); size > 0) {
-    auto data = reinterpret_cast<const uint8_t*>(natsMsg_GetData(st.msg));
-    letter.payload.assign(data, data + size);
-  }
+  letter.payload.assign(x.message.payload.begin(), x.message.payload.end());
   letter.reason = without_nul(result.reason);
   jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, st.msg) == NATS_OK) {
+  if (natsMsg_GetMetaData(&meta, x.msg) == NATS_OK) {
     letter.stream_sequence = static_cast<int64_t>(meta->Sequence.Stream);
-    letter.deliveries = static_cast<int64_t>(meta->NumDelivered);
     jsMsgMetaData_Destroy(meta);
   }
+  letter.deliveries = static_cast<int64_t>(x.message.delivered);
+  st.busy = true;
   st.storing = true;
-  st.deadline = std::chrono::steady_clock::now() + st.spec.handler_timeout;
+  auto number = ++st.step_number;
   self->request(st.store, st.spec.handler_timeout, std::move(letter))
     .then(
-      [self, number, result](int64_t id) {
+      [self, number, i](int64_t id) {
+        if (!current(self, number))
+          return;
         auto& st = self->state;
-        st.storing = false;
-        if (st.msg != nullptr && number == st.event_number)
-          conclude(self, result, id);
+        st.busy = st.storing = false;
+        st.held[i].dead_letter_id = id;
+        advance(self);
       },
-      [self, number, result](caf::error& err) {
+      [self, number, i, result](caf::error& err) {
+        if (!current(self, number))
+          return;
         auto& st = self->state;
-        st.storing = false;
-        if (st.msg != nullptr && number == st.event_number)
-          conclude(self, retry_later("rejected (" + result.reason
-                                     + "), and its dead letter cannot be stored: "
-                                     + message_of(err)));
+        st.busy = st.storing = false;
+        st.held[i].result = retry_later("rejected (" + result.reason
+                                        + "), and its dead letter cannot be stored: "
+                                        + message_of(err));
+        advance(self);
       });
 }
 
-/// Settles event `number`, if it is still the one at hand and not being kept as a dead letter
-/// already, and goes on.
-void settle(event_consumer_pointer self, uint64_t number, outcome result) {
+/// Takes the handler's outcomes for the step `number`: one per event it was given.
+void answer(event_consumer_pointer self, uint64_t number, std::vector<outcome> results,
+            const std::string& missing) {
+  if (!current(self, number) || self->state.storing)
+    return; // a late answer
   auto& st = self->state;
-  if (st.msg == nullptr || number != st.event_number || st.storing)
-    return; // settled already, or being kept; a late answer
-  if (result.what == verdict::rejected)
-    keep(self, number, std::move(result));
-  else
-    conclude(self, result);
+  st.busy = false;
+  for (size_t k = 0; k < st.step_events.size(); ++k) {
+    auto& x = st.held[st.step_events[k]];
+    x.result = k < results.size() ? std::move(results[k]) : retry_later(missing);
+  }
+  advance(self);
+}
+
+/// Hands the events without an outcome to the handler: all of them to a batch handler, the
+/// first to an event handler.
+void dispatch(event_consumer_pointer self) {
+  auto& st = self->state;
+  auto handler = st.handler;
+  st.step_events.clear();
+  for (size_t i = 0; i < st.held.size(); ++i) {
+    if (st.held[i].result)
+      continue;
+    st.step_events.push_back(i);
+    if (!handler.batch)
+      break;
+  }
+  st.busy = true;
+  st.deadline = std::chrono::steady_clock::now() + st.spec.handler_timeout;
+  auto number = ++st.step_number;
+  try {
+    if (handler.batch) {
+      std::vector<event_message> msgs;
+      msgs.reserve(st.step_events.size());
+      for (auto i : st.step_events)
+        msgs.push_back(st.held[i].message);
+      handler.batch(self, msgs, [self, number](std::vector<outcome> results) {
+        answer(self, number, std::move(results), "the handler did not answer for it");
+      });
+    } else {
+      handler.each(self, st.held[st.step_events.front()].message,
+                   [self, number](outcome result) {
+                     std::vector<outcome> results;
+                     results.push_back(std::move(result));
+                     answer(self, number, std::move(results),
+                            "the handler did not answer for it");
+                   });
+    }
+  } catch (const std::exception& e) {
+    answer(self, number, {}, std::string{"handler failed: "} + e.what());
+  }
+}
+
+/// Takes the batch at hand one step further: events to the handler, then dead letters, then
+/// the settlement. Events go to an event handler one at a time, and none after an event that
+/// is to be retried. Events to retry are kept, not put back, and handed to the handler again
+/// after the retry delay: nothing is fetched meanwhile, so nothing overtakes them.
+void advance(event_consumer_pointer self) {
+  auto& st = self->state;
+  if (st.busy || st.waiting || st.held.empty())
+    return;
+  if (std::any_of(st.held.begin(), st.held.end(), retried)) {
+    if (st.stopping || !st.handler)
+      return conclude(self);
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(st.spec.retry_delay);
+    auto first = std::find_if(st.held.begin(), st.held.end(), retried);
+    spdlog::warn("consumer {} retries {} event(s) in {} ms: {}", st.spec.durable,
+                 std::count_if(st.held.begin(), st.held.end(), retried), delay.count(),
+                 first->result->reason);
+    for (auto& x : st.held) {
+      if (!retried(x))
+        continue;
+      count(self, &bus::consumer_counters::retried);
+      x.result.reset();
+      // As JetStream would count a redelivery (an internal error is retried a few
+      // deliveries, then rejected).
+      ++x.message.delivered;
+    }
+    st.waiting = true;
+    schedule_fetch(self, st.spec.retry_delay);
+    return;
+  }
+  auto open = std::any_of(st.held.begin(), st.held.end(),
+                          [](const held_event& x) { return !x.result; });
+  if (open && st.handler && !st.stopping)
+    return dispatch(self);
+  for (size_t i = 0; i < st.held.size(); ++i) {
+    auto& x = st.held[i];
+    if (x.result && x.result->what == verdict::rejected && !x.dead_letter_id)
+      return keep(self, i);
+  }
+  conclude(self);
 }
 
 /// Publishes a dead letter's body again into the events stream.
@@ -266,14 +372,12 @@ caf::expected<uint64_t> replay(event_consumer_state& st, const std::string& subj
   return sequence;
 }
 
-/// Hands the event to the handler; it is settled once the handler completes.
-void process(event_consumer_pointer self, natsMsg* msg) {
-  auto& st = self->state;
+/// Holds a fetched event.
+held_event hold(event_consumer_pointer self, natsMsg* msg) {
   count(self, &bus::consumer_counters::received);
-  st.msg = msg;
-  auto number = ++st.event_number;
-  st.deadline = std::chrono::steady_clock::now() + st.spec.handler_timeout;
-  event_message em;
+  held_event x;
+  x.msg = msg;
+  auto& em = x.message;
   em.subject = natsMsg_GetSubject(msg);
   if (auto size = natsMsg_GetDataLength(msg); size > 0)
     em.payload.assign(natsMsg_GetData(msg), static_cast<size_t>(size));
@@ -283,22 +387,21 @@ void process(event_consumer_pointer self, natsMsg* msg) {
     em.delivered = meta->NumDelivered;
     jsMsgMetaData_Destroy(meta);
   }
-  completion complete = [self, number](outcome result) {
-    settle(self, number, std::move(result));
-  };
-  try {
-    st.handler(self, em, complete);
-  } catch (const std::exception& e) {
-    complete(retry_later(std::string{"handler failed: "} + e.what()));
-  }
-  if (st.msg != nullptr && st.event_number == number)
-    self->delayed_send(self, progress_interval(st.spec), tick_atom_v, number);
+  return x;
 }
 
 void fetch(event_consumer_pointer self) {
   auto& st = self->state;
   st.fetch_pending = false;
-  if (st.msg != nullptr || !st.handler || st.stopping)
+  if (!st.held.empty()) {
+    // The retry delay of the batch at hand is over.
+    if (st.waiting) {
+      st.waiting = false;
+      advance(self);
+    }
+    return;
+  }
+  if (!st.handler || st.stopping)
     return;
   if (st.sub == nullptr && !setup(st)) {
     schedule_fetch(self, st.backoff);
@@ -307,16 +410,23 @@ void fetch(event_consumer_pointer self) {
   }
   natsMsgList list{nullptr, 0};
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  // One event per fetch: with MaxAckPending 1 a larger batch could only wait out the timeout.
-  auto s = natsSubscription_Fetch(&list, st.sub, 1, st.spec.fetch_timeout.count(), &jerr);
+  auto s = natsSubscription_Fetch(&list, st.sub, std::max(1, st.spec.batch),
+                                  st.spec.fetch_timeout.count(), &jerr);
   if (s == NATS_OK && list.Count > 0) {
     st.backoff = first_backoff;
     st.failures = 0;
-    // The event is ours now; the list lets go of it.
-    auto msg = list.Msgs[0];
-    list.Msgs[0] = nullptr;
+    // The events are ours now; the list lets go of them.
+    st.held.reserve(static_cast<size_t>(list.Count));
+    for (int i = 0; i < list.Count; ++i) {
+      st.held.push_back(hold(self, list.Msgs[i]));
+      list.Msgs[i] = nullptr;
+    }
     natsMsgList_Destroy(&list);
-    process(self, msg);
+    spdlog::debug("consumer {} takes {} event(s)", st.spec.durable, st.held.size());
+    auto number = ++st.batch_number;
+    advance(self);
+    if (!st.held.empty() && st.batch_number == number)
+      self->delayed_send(self, progress_interval(st.spec), tick_atom_v, number);
     return;
   }
   natsMsgList_Destroy(&list);
@@ -339,31 +449,37 @@ void fetch(event_consumer_pointer self) {
 
 void tick(event_consumer_pointer self, uint64_t number) {
   auto& st = self->state;
-  if (st.msg == nullptr || number != st.event_number)
+  if (st.held.empty() || number != st.batch_number)
     return;
   auto now = std::chrono::steady_clock::now();
-  if (now >= st.deadline) {
-    settle(self, number, retry_later("no answer within the handler timeout"));
+  if (st.busy && !st.storing && now >= st.deadline)
+    answer(self, st.step_number, {}, "no answer within the handler timeout");
+  if (st.held.empty() || number != st.batch_number)
     return;
-  }
   // Not redelivered behind our back while the handler works.
-  natsMsg_InProgress(st.msg, nullptr);
-  auto left = std::chrono::duration_cast<caf::timespan>(st.deadline - now);
-  self->delayed_send(self, std::min(progress_interval(st.spec), left), tick_atom_v, number);
+  for (auto& x : st.held)
+    natsMsg_InProgress(x.msg, nullptr);
+  auto interval = progress_interval(st.spec);
+  if (st.busy && !st.storing)
+    interval = std::min(interval, std::chrono::duration_cast<caf::timespan>(st.deadline - now));
+  self->delayed_send(self, std::max<caf::timespan>(interval, std::chrono::milliseconds{1}),
+                     tick_atom_v, number);
 }
 
 void make_handler(event_consumer_state& st, const bridge_targets& targets) {
   st.store = targets.persistence;
   auto handler = st.make(st.config, targets);
-  st.handler = handler ? std::move(*handler) : event_handler{};
+  st.handler = handler ? std::move(*handler) : event_handlers{};
 }
 
 } // namespace
 
 event_consumer_state::~event_consumer_state() {
-  if (msg != nullptr) {
-    spdlog::warn("consumer {} quits holding an event; JetStream redelivers it", spec.durable);
-    natsMsg_Destroy(msg);
+  if (!held.empty()) {
+    spdlog::warn("consumer {} quits holding {} event(s); JetStream redelivers them",
+                 spec.durable, held.size());
+    for (auto& x : held)
+      natsMsg_Destroy(x.msg);
   }
   teardown(*this);
   spdlog::info("consumer {} stops", spec.durable);
@@ -397,8 +513,11 @@ event_consumer_actor::behavior_type event_consumer(event_consumer_pointer self,
         spdlog::info("consumer {} pauses: its target is not running", st.spec.durable);
       else if (!had && st.handler)
         spdlog::info("consumer {} resumes", st.spec.durable);
-      // The event at hand keeps its request; the next one goes to the new target.
-      resume(self);
+      // The call at hand keeps its request; the next one goes to the new target.
+      if (st.held.empty())
+        resume(self);
+      else
+        advance(self);
     },
     [self](replay_atom, const std::string& subject,
            const std::vector<uint8_t>& payload) -> caf::result<uint64_t> {
@@ -412,8 +531,12 @@ event_consumer_actor::behavior_type event_consumer(event_consumer_pointer self,
       st.stopping = true;
       auto rp = self->make_response_promise<bool>();
       st.stop_promises.push_back(rp);
-      if (st.msg == nullptr)
+      if (st.held.empty()) {
         finish(self);
+      } else {
+        st.waiting = false; // events waiting for a retry go back now
+        advance(self);
+      }
       return rp;
     },
   };

@@ -5,15 +5,20 @@
 // each event to a handler and acknowledges it only once the handler says it is done, that is
 // after the database commit.
 //
-// A consumer processes its events strictly one at a time, in stream order: the durable allows
-// one unacknowledged event (MaxAckPending 1), so JetStream hands out the next event only once
-// the current one is settled, even to another slicegate instance sharing the durable. The
-// handler answers asynchronously with one of three outcomes:
+// A consumer processes its events in stream order, a batch at a time: the durable allows as
+// many unacknowledged events as one batch holds (MaxAckPending = batch), so JetStream hands
+// out further events only as the current ones are settled. Another slicegate instance sharing
+// the durable may take events while this one holds a batch smaller than that: batches of
+// different instances may interleave (`event-batch 1` keeps the strict order of one event
+// at a time across instances). The handler answers asynchronously with one of three outcomes
+// per event:
 // - done: acknowledged;
-// - retry later (a dependency is down): negatively acknowledged with a delay; JetStream
-//   redelivers the same event after it, and nothing behind it overtakes it;
+// - retry later (a dependency is down): kept, with the events behind it, and handed to the
+//   handler again after a delay; the consumer fetches nothing meanwhile, so nothing overtakes
+//   it (a consumer that stops puts them back: negatively acknowledged with the delay);
 // - rejected (the event can never be processed): reported on `<p>.events.rejected`, then
 //   acknowledged, so that a poison message is not redelivered forever.
+// A batch is acknowledged only once every event in it is settled.
 
 #include <algorithm>
 #include <chrono>
@@ -97,6 +102,9 @@ struct consumer_spec {
   caf::timespan retry_delay = std::chrono::seconds{5};
   /// Longest wait for a handler's answer; no answer counts as "retry later".
   caf::timespan handler_timeout = std::chrono::seconds{30};
+  /// Most events fetched at once, and held unacknowledged (MaxAckPending); 1 takes one event
+  /// at a time.
+  int batch = 1;
   /// How long one fetch waits for an event. The consumer handles no message meanwhile, so
   /// this also bounds how long a stop or an exit waits.
   std::chrono::milliseconds fetch_timeout{250};

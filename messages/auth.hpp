@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include <caf/error.hpp>
 #include <caf/meta/omittable.hpp>
 
 #include "messages/records.hpp"
@@ -137,6 +138,37 @@ typename Inspector::result_type inspect(Inspector& f, signup_event& x) {
 inline bool operator==(const signup_event& x, const signup_event& y) {
   return std::tie(x.event_id, x.email, x.password_hash, x.stripe_customer)
          == std::tie(y.event_id, y.email, y.password_hash, y.stripe_customer);
+}
+
+/// Several signup events, in stream order, applied in one transaction (a burst fetched at
+/// once). Replies with one `signup_result` per event, in the same order.
+struct signup_events {
+  std::vector<signup_event> events;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signup_events& x) {
+  return f(caf::meta::type_name("auth::signup_events"), x.events);
+}
+
+inline bool operator==(const signup_events& x, const signup_events& y) {
+  return x.events == y.events;
+}
+
+/// What became of one event of `signup_events`: its user, or the error that event alone
+/// would have got.
+struct signup_result {
+  optional<user_record> user;
+  caf::error error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, signup_result& x) {
+  return f(caf::meta::type_name("auth::signup_result"), x.user, x.error);
+}
+
+inline bool operator==(const signup_result& x, const signup_result& y) {
+  return x.user == y.user && x.error == y.error;
 }
 
 /// Sessions and users whose cached resolves must be read again. The session manager sends it

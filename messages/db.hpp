@@ -8,6 +8,8 @@
 #include <tuple>
 #include <vector>
 
+#include <caf/error.hpp>
+
 #include "messages/records.hpp"
 
 namespace slicegate::db {
@@ -79,6 +81,41 @@ typename Inspector::result_type inspect(Inspector& f, user_created& x) {
 
 inline bool operator==(const user_created& x, const user_created& y) {
   return x.user == y.user && x.created == y.created;
+}
+
+/// Inserts several users, each as `create_user` would, in one transaction. Should it fail for
+/// what may be one user's fault, the users are made again one transaction each: a user whose
+/// insert fails for its own data (`invalid_request`, `conflict`, `not_found`) gets that error
+/// and the others go on; at the first failure of another kind (an unknown error) the users
+/// before it are committed and the ones after it are not attempted (`ec::unavailable`), so
+/// that none of them is applied before it. Replies with one `user_creation` per user, in the
+/// same order; a failure of the database (unavailable) is the reply's error.
+struct create_users {
+  std::vector<create_user> users;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, create_users& x) {
+  return f(caf::meta::type_name("db::create_users"), x.users);
+}
+
+inline bool operator==(const create_users& x, const create_users& y) {
+  return x.users == y.users;
+}
+
+/// One user of `create_users`: created (or seen before), or why not.
+struct user_creation {
+  optional<user_created> created;
+  caf::error error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, user_creation& x) {
+  return f(caf::meta::type_name("db::user_creation"), x.created, x.error);
+}
+
+inline bool operator==(const user_creation& x, const user_creation& y) {
+  return x.created == y.created && x.error == y.error;
 }
 
 /// Looks up a user and password hash by normalized e-mail; `ec::not_found` if none.

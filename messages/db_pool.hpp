@@ -237,6 +237,22 @@ inline bool operator==(const get_placement& x, const get_placement& y) {
   return x.user_id == y.user_id && x.now == y.now;
 }
 
+/// `get_placement` for several users in one read; replies with one placement per user, in the
+/// same order (an unknown user's is empty).
+struct get_placements {
+  std::vector<int32_t> user_ids;
+  timestamp now;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, get_placements& x) {
+  return f(caf::meta::type_name("db::get_placements"), x.user_ids, x.now);
+}
+
+inline bool operator==(const get_placements& x, const get_placements& y) {
+  return x.user_ids == y.user_ids && x.now == y.now;
+}
+
 /// The lifecycle actions the billing policy of DESIGN.md §3 asks for at `now` (see
 /// sql/queries/pool_due_actions.sql for the rules); replies with a
 /// `std::vector<due_action>` by slice id.

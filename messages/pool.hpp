@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "messages/records.hpp"
 
@@ -37,6 +38,21 @@ typename Inspector::result_type inspect(Inspector& f, placement& x) {
 
 inline bool operator==(const placement& x, const placement& y) {
   return x.slice == y.slice && x.waiting_position == y.waiting_position;
+}
+
+/// Several users were created at once (a burst of signup events): one assignment pass for
+/// all. Replies with one `placement` per user, in the same order.
+struct place_users {
+  std::vector<int32_t> user_ids;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, place_users& x) {
+  return f(caf::meta::type_name("pool::place_users"), x.user_ids);
+}
+
+inline bool operator==(const place_users& x, const place_users& y) {
+  return x.user_ids == y.user_ids;
 }
 
 /// Admin: provision `count` more slices. Replies with the new slices as soon as their rows

@@ -38,7 +38,8 @@ outcome_kind standing_of(const std::string& standing) {
 /// billing_event_standing.sql: the user's current subscription, ordering, a cancelled user's
 /// invoices), and records on the event that it concerned the user and whether it applied;
 /// returns what became of it.
-outcome_kind apply_stored(pqxx::work& tx, int32_t user_id, const std::string& event_id) {
+outcome_kind apply_stored(pqxx::transaction_base& tx, int32_t user_id,
+                          const std::string& event_id) {
   auto standing = tx.exec_prepared("billing_event_standing", user_id, event_id);
   auto kind = standing.empty() ? outcome_kind::ignored
                                : standing_of(standing[0]["standing"].as<std::string>());
@@ -51,7 +52,8 @@ outcome_kind apply_stored(pqxx::work& tx, int32_t user_id, const std::string& ev
 
 /// Applies the stored events of `customer` that waited for a link to `user_id`, in the order
 /// Stripe created them; returns whether any applied.
-bool apply_waiting_events(pqxx::work& tx, int32_t user_id, const std::string& customer) {
+bool apply_waiting_events(pqxx::transaction_base& tx, int32_t user_id,
+                          const std::string& customer) {
   auto any = false;
   for (const auto& row : tx.exec_prepared("billing_waiting_events", customer))
     any = apply_stored(tx, user_id, row["event_id"].as<std::string>()) == outcome_kind::applied
@@ -60,7 +62,7 @@ bool apply_waiting_events(pqxx::work& tx, int32_t user_id, const std::string& cu
 }
 
 /// A subscription or invoice event: applies to the user linked to its customer, if any.
-outcome apply_change(pqxx::work& tx, const billing::stripe_event& e) {
+outcome apply_change(pqxx::transaction_base& tx, const billing::stripe_event& e) {
   // The edge refuses such events; without a customer there is nobody to apply them to.
   if (!e.customer)
     return {outcome_kind::ignored, {}};
@@ -77,7 +79,7 @@ outcome apply_change(pqxx::work& tx, const billing::stripe_event& e) {
 /// A completed checkout: links its customer to the user it names, then applies the customer's
 /// events that waited for the link. It never replaces a link: a user linked to a different
 /// customer stays as they are, and the checkout is marked with them, not applied.
-outcome link_customer(pqxx::work& tx, const billing::stripe_event& e) {
+outcome link_customer(pqxx::transaction_base& tx, const billing::stripe_event& e) {
   // A one-off payment may complete without a customer: nothing to link.
   if (!e.customer)
     return {outcome_kind::ignored, {}};
@@ -121,7 +123,7 @@ caf::expected<outcome> apply(detail::link& gateway, const db::apply_billing_even
   });
 }
 
-bool apply_waiting(pqxx::work& tx, int32_t user_id) {
+bool apply_waiting(pqxx::transaction_base& tx, int32_t user_id) {
   auto changed = false;
   auto checkout = tx.exec_prepared("billing_link_waiting_checkout", user_id);
   if (!checkout.empty()) {

@@ -25,6 +25,6 @@ caf::expected<billing::outcome> apply(detail::link& gateway, const db::apply_bil
 /// user was created with a different Stripe customer (then the checkout is marked with the
 /// user, not applied, and logged at warn), then applies the stored events of the user's
 /// Stripe customer, oldest `created` first. Returns whether that changed the user.
-bool apply_waiting(pqxx::work& tx, int32_t user_id);
+bool apply_waiting(pqxx::transaction_base& tx, int32_t user_id);
 
 } // namespace slicegate::billing_store

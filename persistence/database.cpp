@@ -7,6 +7,8 @@
 
 #include "messages/error.hpp"
 #include "persistence/billing.hpp"
+#include "persistence/detail/errors.hpp"
+#include "persistence/detail/link.hpp"
 #include "persistence/detail/migrations.hpp"
 #include "persistence/detail/rows.hpp"
 #include "persistence/detail/statements.hpp"
@@ -32,6 +34,40 @@ detail::session_limits limits_of(const persistence_config& cfg) {
   return {duration_cast<ms>(cfg.statement_timeout), duration_cast<ms>(cfg.lock_timeout),
           duration_cast<ms>(cfg.idle_in_transaction_timeout),
           duration_cast<std::chrono::seconds>(cfg.keepalive_idle)};
+}
+
+/// The work of `create_user` on an open transaction; the caller commits.
+caf::expected<db::user_created> insert_user(pqxx::transaction_base& tx,
+                                            const db::create_user& x) {
+  if (x.signup_event_id) {
+    // Claim the event first: a redelivered event then finds its user even when its e-mail
+    // would now be a conflict.
+    if (tx.exec_prepared("claim_signup_event", *x.signup_event_id).empty()) {
+      auto seen = tx.exec_prepared("signup_event_user", *x.signup_event_id);
+      if (seen.empty())
+        return make_error(ec::not_found,
+                          "the user of signup event " + *x.signup_event_id + " was deleted");
+      return db::user_created{detail::to_user(seen[0]), false};
+    }
+  }
+  auto user = detail::to_user(
+    tx.exec_prepared1("insert_user", x.email, x.password_hash, to_sql(x.subscription_status),
+                      to_sql(x.subscription_ends_at), to_sql(x.stripe_customer), x.is_admin));
+  if (x.signup_event_id)
+    tx.exec_prepared("link_signup_event", *x.signup_event_id, user.id);
+  // Stripe may have been faster than the signup: in the same transaction, so that no crash
+  // can leave a created user without the billing state that waited for them.
+  if (billing_store::apply_waiting(tx, user.id))
+    user = detail::to_user(tx.exec_prepared1("get_user", user.id));
+  return db::user_created{std::move(user), true};
+}
+
+/// Whether a user of `create_users` failed for its own data (a taken e-mail, an invalid
+/// value, a deleted user of a seen event): rolled back alone, the others go on. Anything else
+/// (the database is unavailable, an unknown error) may pass, and must not be overtaken.
+bool own_fault(const caf::error& err) {
+  auto code = code_of(err);
+  return code == ec::invalid_request || code == ec::conflict || code == ec::not_found;
 }
 
 } // namespace
@@ -61,29 +97,79 @@ caf::expected<std::vector<int32_t>> database::migrate(const db::migrate&) {
 caf::expected<db::user_created> database::create_user(const db::create_user& x) {
   return gateway_.run([&x](pqxx::connection& c) -> caf::expected<db::user_created> {
     pqxx::work tx{c};
-    if (x.signup_event_id) {
-      // Claim the event first: a redelivered event then finds its user even when its e-mail
-      // would now be a conflict.
-      if (tx.exec_prepared("claim_signup_event", *x.signup_event_id).empty()) {
-        auto seen = tx.exec_prepared("signup_event_user", *x.signup_event_id);
-        if (seen.empty())
-          return make_error(ec::not_found,
-                            "the user of signup event " + *x.signup_event_id + " was deleted");
-        return db::user_created{detail::to_user(seen[0]), false};
-      }
-    }
-    auto user = detail::to_user(
-      tx.exec_prepared1("insert_user", x.email, x.password_hash, to_sql(x.subscription_status),
-                        to_sql(x.subscription_ends_at), to_sql(x.stripe_customer), x.is_admin));
-    if (x.signup_event_id)
-      tx.exec_prepared("link_signup_event", *x.signup_event_id, user.id);
-    // Stripe may have been faster than the signup: in the same transaction, so that no crash
-    // can leave a created user without the billing state that waited for them.
-    if (billing_store::apply_waiting(tx, user.id))
-      user = detail::to_user(tx.exec_prepared1("get_user", user.id));
-    tx.commit();
-    return db::user_created{std::move(user), true};
+    auto result = insert_user(tx, x);
+    if (result)
+      tx.commit();
+    return result;
   });
+}
+
+caf::expected<std::vector<db::user_creation>>
+database::create_users(const db::create_users& x, const std::vector<caf::error>& refused) {
+  using result_type = caf::expected<std::vector<db::user_creation>>;
+  auto is_refused = [&refused](size_t i) { return i < refused.size() && refused[i]; };
+  // All in one transaction: a burst seldom holds an event the database refuses. A failure
+  // that may be one event's (its data, an unknown error) sends the whole transaction back,
+  // and the users are made again one transaction each, to tell which; a failure that is the
+  // database's fails the request as it is.
+  try {
+    return gateway_.run([&x, &is_refused, &refused](pqxx::connection& c) -> result_type {
+      std::vector<db::user_creation> result(x.users.size());
+      pqxx::work tx{c};
+      for (size_t i = 0; i < x.users.size(); ++i) {
+        if (is_refused(i)) {
+          result[i].error = refused[i];
+          continue;
+        }
+        // A user that is not created wrote nothing (a seen event whose user was deleted).
+        auto created = insert_user(tx, x.users[i]);
+        if (created)
+          result[i].created = std::move(*created);
+        else
+          result[i].error = std::move(created.error());
+      }
+      tx.commit();
+      return result;
+    });
+  } catch (const std::exception& e) {
+    if (detail::connection_lost(e))
+      throw;
+    auto err = detail::to_error("create_users", e);
+    if (code_of(err) == ec::unavailable)
+      return err;
+  }
+  // One transaction per user, as create_user: a statement that failed leaves PostgreSQL's
+  // transaction unusable, and a COMMIT of it would roll back what went before without an
+  // error.
+  std::vector<db::user_creation> result(x.users.size());
+  size_t i = 0;
+  for (; i < x.users.size(); ++i) {
+    if (is_refused(i)) {
+      result[i].error = refused[i];
+      continue;
+    }
+    caf::error err;
+    try {
+      auto created = create_user(x.users[i]);
+      if (created) {
+        result[i].created = std::move(*created);
+        continue;
+      }
+      err = std::move(created.error());
+    } catch (const std::exception& e) {
+      err = detail::to_error("create_users", e);
+    }
+    result[i].error = err;
+    if (!own_fault(err)) {
+      ++i;
+      break;
+    }
+  }
+  // Nobody behind a user that is to be tried again is applied before it.
+  for (; i < x.users.size(); ++i)
+    result[i].error = make_error(ec::unavailable,
+                                 "not attempted: an earlier user of its batch failed");
+  return result;
 }
 
 caf::expected<credentials> database::find_credentials(const db::find_credentials& x) {

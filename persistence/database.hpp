@@ -30,6 +30,10 @@ public:
   caf::expected<int32_t> ping(const db::ping&);
   caf::expected<std::vector<int32_t>> migrate(const db::migrate&);
   caf::expected<db::user_created> create_user(const db::create_user& x);
+  /// `refused` names, by position, users the caller refused already (one entry per user, or
+  /// none): they keep that error and are skipped.
+  caf::expected<std::vector<db::user_creation>>
+  create_users(const db::create_users& x, const std::vector<caf::error>& refused);
   caf::expected<credentials> find_credentials(const db::find_credentials& x);
   caf::expected<credentials> find_credentials_by_id(const db::find_credentials_by_id& x);
   caf::expected<user_record> get_user(const db::get_user& x);

@@ -133,6 +133,20 @@ persistence(persistence_actor::stateful_pointer<persistence_state> self,
     serve(store, "ping", &database::ping),
     serve(store, "migrate", &database::migrate),
     serve(store, "create_user", &database::create_user),
+    [store](const db::create_users& x) -> caf::result<std::vector<db::user_creation>> {
+      // One user's NUL refuses that user, not the batch.
+      std::vector<caf::error> refused;
+      refused.reserve(x.users.size());
+      for (auto& user : x.users)
+        refused.push_back(contains_nul(user) ? make_error(ec::invalid_request,
+                                                          "create_user: text contains a NUL")
+                                             : caf::error{});
+      try {
+        return store->create_users(x, refused);
+      } catch (const std::exception& e) {
+        return detail::to_error("create_users", e);
+      }
+    },
     serve(store, "find_credentials", &database::find_credentials),
     serve(store, "find_credentials_by_id", &database::find_credentials_by_id),
     serve(store, "get_user", &database::get_user),
@@ -159,6 +173,7 @@ persistence(persistence_actor::stateful_pointer<persistence_state> self,
     serve(store, "assign_next", &pool_store::assign_next),
     serve(store, "assign_user", &pool_store::assign_user),
     serve(store, "get_placement", &pool_store::get_placement),
+    serve(store, "get_placements", &pool_store::get_placements),
     serve(store, "due_actions", &pool_store::due_actions),
     serve(store, "count_pool", &pool_store::count_pool),
     serve(store, "list_users", &admin_store::list_users),

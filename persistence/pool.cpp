@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <map>
+
 #include <pqxx/pqxx>
 
 #include "messages/error.hpp"
@@ -252,6 +254,34 @@ caf::expected<pool::placement> get_placement(detail::link& gateway,
     if (!row["slice_id"].is_null())
       result.slice = detail::to_slice(row, "slice_");
     result.waiting_position = get_optional<int32_t>(row["waiting_position"]);
+    return result;
+  });
+}
+
+caf::expected<std::vector<pool::placement>> get_placements(detail::link& gateway,
+                                                           const db::get_placements& x) {
+  auto now = to_sql(x.now);
+  using result_type = caf::expected<std::vector<pool::placement>>;
+  return gateway.run([&](pqxx::connection& c) -> result_type {
+    // The ids as one array parameter: `{1,2,3}`.
+    std::string ids = "{";
+    for (auto id : x.user_ids)
+      ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+    ids += "}";
+    pqxx::read_transaction tx{c};
+    auto rows = tx.exec_prepared("pool_placements", ids, now);
+    tx.commit();
+    std::map<int32_t, pool::placement> by_user;
+    for (const auto& row : rows) {
+      auto& p = by_user[row["user_id"].as<int32_t>()];
+      if (!row["slice_id"].is_null())
+        p.slice = detail::to_slice(row, "slice_");
+      p.waiting_position = get_optional<int32_t>(row["waiting_position"]);
+    }
+    std::vector<pool::placement> result;
+    result.reserve(x.user_ids.size());
+    for (auto id : x.user_ids)
+      result.push_back(by_user[id]);
     return result;
   });
 }

@@ -46,6 +46,9 @@ caf::expected<db::assignment> assign_user(detail::link& gateway, const db::assig
 
 /// Reads a user's slice or place in the waiting queue.
 caf::expected<pool::placement> get_placement(detail::link& gateway, const db::get_placement& x);
+/// Where each of several users stands, in one read transaction.
+caf::expected<std::vector<pool::placement>> get_placements(detail::link& gateway,
+                                                           const db::get_placements& x);
 
 /// Lists the lifecycle actions the billing policy asks for.
 caf::expected<std::vector<db::due_action>> due_actions(detail::link& gateway,

@@ -101,30 +101,49 @@ caf::behavior fake_db(caf::event_based_actor* self, std::shared_ptr<fake_db_data
     ++d->calls[name];
     return d->outage;
   };
+  // One user as the real store makes it: created, seen before, or a taken e-mail.
+  auto make_user = [d](db::create_user& x) -> caf::expected<db::user_created> {
+    if (x.signup_event_id) {
+      auto i = d->events.find(*x.signup_event_id);
+      if (i != d->events.end())
+        return db::user_created{d->users[i->second].user, false};
+    }
+    if (d->by_email(x.email))
+      return make_error(ec::conflict, "duplicate key value violates unique constraint");
+    fake_user u;
+    u.user.id = d->next_id++;
+    u.user.email = x.email;
+    u.user.subscription_status = x.subscription_status;
+    u.user.subscription_ends_at = x.subscription_ends_at;
+    u.user.stripe_customer = x.stripe_customer;
+    u.user.is_admin = x.is_admin;
+    u.user.created_at = *d->clock;
+    u.hash = x.password_hash;
+    d->users[u.user.id] = u;
+    if (x.signup_event_id)
+      d->events[*x.signup_event_id] = u.user.id;
+    return db::user_created{u.user, true};
+  };
   return {
-    [d, enter](db::create_user& x) -> caf::result<db::user_created> {
+    [enter, make_user](db::create_user& x) -> caf::result<db::user_created> {
       if (auto err = enter("create_user"))
         return *err;
-      if (x.signup_event_id) {
-        auto i = d->events.find(*x.signup_event_id);
-        if (i != d->events.end())
-          return db::user_created{d->users[i->second].user, false};
+      return make_user(x);
+    },
+    [enter, make_user](db::create_users& x) -> caf::result<std::vector<db::user_creation>> {
+      if (auto err = enter("create_users"))
+        return *err;
+      std::vector<db::user_creation> result;
+      for (auto& one : x.users) {
+        auto r = make_user(one);
+        db::user_creation c;
+        if (r)
+          c.created = std::move(*r);
+        else
+          c.error = std::move(r.error());
+        result.push_back(std::move(c));
       }
-      if (d->by_email(x.email))
-        return make_error(ec::conflict, "duplicate key value violates unique constraint");
-      fake_user u;
-      u.user.id = d->next_id++;
-      u.user.email = x.email;
-      u.user.subscription_status = x.subscription_status;
-      u.user.subscription_ends_at = x.subscription_ends_at;
-      u.user.stripe_customer = x.stripe_customer;
-      u.user.is_admin = x.is_admin;
-      u.user.created_at = *d->clock;
-      u.hash = x.password_hash;
-      d->users[u.user.id] = u;
-      if (x.signup_event_id)
-        d->events[*x.signup_event_id] = u.user.id;
-      return db::user_created{u.user, true};
+      return result;
     },
     [d, enter](db::find_credentials& x) -> caf::result<credentials> {
       if (auto err = enter("find_credentials"))
@@ -266,6 +285,8 @@ caf::behavior fake_hasher(caf::event_based_actor* self, std::shared_ptr<fake_has
 
 struct fake_slices_data {
   std::vector<int32_t> placed;
+  /// `place_users` requests received.
+  int batches = 0;
   /// What the next placements answer; an error if `fail` is set.
   pool::placement answer;
   bool fail = false;
@@ -278,6 +299,13 @@ caf::behavior fake_slices(caf::event_based_actor*, std::shared_ptr<fake_slices_d
       if (d->fail)
         return make_error(ec::unavailable, "slice manager busy");
       return d->answer;
+    },
+    [d](pool::place_users& x) -> caf::result<std::vector<pool::placement>> {
+      ++d->batches;
+      d->placed.insert(d->placed.end(), x.user_ids.begin(), x.user_ids.end());
+      if (d->fail)
+        return make_error(ec::unavailable, "slice manager busy");
+      return std::vector<pool::placement>(x.user_ids.size(), d->answer);
     },
   };
 }
@@ -1194,6 +1222,50 @@ BOOST_AUTO_TEST_CASE(creates_a_trial_account_and_places_it) {
   BOOST_TEST(slices_data->placed == std::vector<int32_t>{user->id});
   // No session: nobody signed in.
   BOOST_TEST(db_data->sessions.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_makes_its_accounts_in_one_request_and_answers_each) {
+  auto web = account("taken@example.com");
+  slices_data->answer.slice = slice_record{};
+  slices_data->answer.slice->id = 9;
+  auto calls = db_data->calls["create_users"];
+  auto placed_before = slices_data->placed.size();
+  auto results = ask<std::vector<auth::signup_result>>(auth::signup_events{
+    {event("evt_a", "a@example.com"), event("evt_cost", "b@example.com", 4),
+     event("evt_taken", "Taken@example.com"), event("evt_c", "c@example.com")}});
+  BOOST_REQUIRE(results);
+  BOOST_REQUIRE_EQUAL(results->size(), 4u);
+  auto& r = *results;
+  BOOST_REQUIRE(r[0].user);
+  BOOST_TEST(r[0].user->email == "a@example.com");
+  BOOST_TEST((r[0].user->slice_id == caf::optional<int32_t>{9}));
+  // Refused before the database, alone.
+  BOOST_TEST(!r[1].user);
+  BOOST_TEST((code_of(r[1].error) == ec::invalid_request));
+  // The address has an account: that account, as for one event.
+  BOOST_REQUIRE(r[2].user);
+  BOOST_TEST(!r[2].error);
+  BOOST_TEST(db_data->users[r[2].user->id].hash == "fake$password1");
+  BOOST_REQUIRE(r[3].user);
+  BOOST_TEST(r[3].user->email == "c@example.com");
+  // One transaction for the three that reached the database, one pass for the two new ones.
+  BOOST_TEST(db_data->calls["create_users"] - calls == 1);
+  BOOST_TEST(slices_data->batches == 1);
+  BOOST_TEST(std::vector<int32_t>(slices_data->placed.begin() + placed_before,
+                                  slices_data->placed.end())
+             == (std::vector<int32_t>{r[0].user->id, r[3].user->id}));
+  BOOST_TEST(ok(resolve(web)));
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_the_database_cannot_take_fails_each_event) {
+  db_data->outage = make_error(ec::unavailable, "database unavailable");
+  auto results = ask<std::vector<auth::signup_result>>(auth::signup_events{
+    {event("evt_a", "a@example.com"), event("evt_cost", "b@example.com", 4)}});
+  BOOST_REQUIRE(results);
+  BOOST_REQUIRE_EQUAL(results->size(), 2u);
+  BOOST_TEST((code_of((*results)[0].error) == ec::unavailable));
+  BOOST_TEST((code_of((*results)[1].error) == ec::invalid_request));
+  BOOST_TEST(slices_data->placed.empty());
 }
 
 BOOST_AUTO_TEST_CASE(is_idempotent_by_event_id) {

@@ -266,6 +266,17 @@ pool_store_actor::behavior_type fake_store(pool_store_actor::pointer self, world
         return *err;
       return w->placements[x.user_id];
     },
+    [w](const db::get_placements& x) -> caf::result<std::vector<pool::placement>> {
+      std::string ids;
+      for (auto id : x.user_ids)
+        ids += " " + std::to_string(id);
+      if (auto err = record(w, "db placements" + ids))
+        return *err;
+      std::vector<pool::placement> result;
+      for (auto id : x.user_ids)
+        result.push_back(w->placements[id]);
+      return result;
+    },
     [self, w](const db::due_actions& x) -> caf::result<std::vector<db::due_action>> {
       if (auto err = record(w, "db due_actions"))
         return *err;
@@ -632,6 +643,27 @@ BOOST_AUTO_TEST_CASE(users_arriving_together_share_assignment_passes) {
   }
   // One pass for the first, one shared by the four that came while it ran.
   BOOST_TEST(w->count("db assign_next") - before <= 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_burst_of_users_takes_one_pass_and_one_read) {
+  start();
+  w->add_slice(3, slice_status::available);
+  w->assignments.push_back({assignment_of(42, 3)});
+  w->placements[42] = pool::placement{w->slices[3], caf::none};
+  w->placements[43] = pool::placement{caf::none, 1};
+  auto before = w->count("db assign_next");
+  auto placed = ask<std::vector<pool::placement>>(pool::place_users{{42, 43}});
+  BOOST_REQUIRE(placed);
+  BOOST_REQUIRE_EQUAL(placed->size(), 2u);
+  BOOST_REQUIRE((*placed)[0].slice);
+  BOOST_TEST((*placed)[0].slice->id == 3);
+  BOOST_TEST(!(*placed)[1].slice);
+  BOOST_TEST(*(*placed)[1].waiting_position == 1);
+  BOOST_TEST(w->count("db assign_next") - before == 1u);
+  // Both read at once, after the assignment transaction; none one by one.
+  BOOST_TEST(w->count("db placements 42 43") == 1u);
+  BOOST_TEST(w->count("db placement 42") == 0u);
+  BOOST_TEST(w->position("db assign_next") < w->position("db placements 42 43"));
 }
 
 BOOST_AUTO_TEST_CASE(a_full_batch_is_followed_by_another_pass) {

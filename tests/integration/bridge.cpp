@@ -3,9 +3,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -44,7 +46,7 @@ struct script {
   int unavailable_left = 0;
   /// Answers held back for `hold@example.com` signup events (and for the first delivery of a
   /// `hold-once@example.com` one), delivered by the test.
-  std::vector<caf::typed_response_promise<user_record>> held;
+  std::vector<std::function<void()>> held;
   /// Signup events answered with success, in order: what a real session manager commits.
   std::vector<std::string> committed;
   /// Event ids of `hold-once@example.com` events seen so far.
@@ -95,8 +97,8 @@ struct script {
 
   void release_held() {
     std::lock_guard<std::mutex> guard{mtx};
-    for (auto& rp : held)
-      rp.deliver(user_record{});
+    for (auto& release : held)
+      release();
     held.clear();
   }
 };
@@ -125,6 +127,26 @@ void script::release_logins() {
   for (auto& rp : held_logins)
     rp.deliver(canned_session("held@example.com"));
   held_logins.clear();
+}
+
+/// How the mock answers one signup event: a user, an error, or nothing yet (held back for
+/// the test to release). Call with `plan.mtx` held.
+std::optional<caf::expected<user_record>> answer_signup(script& plan,
+                                                        const auth::signup_event& x) {
+  plan.signup_event_ids.push_back(x.event_id);
+  if (x.email == "conflict@example.com")
+    return caf::expected<user_record>{make_error(ec::conflict, "e-mail already taken")};
+  if (x.email == "flaky@example.com" && plan.unavailable_left > 0) {
+    --plan.unavailable_left;
+    return caf::expected<user_record>{make_error(ec::unavailable, "database is down")};
+  }
+  if (x.email == "hold@example.com"
+      || (x.email == "hold-once@example.com" && plan.seen_once.insert(x.event_id).second))
+    return std::nullopt;
+  plan.committed.push_back(x.event_id);
+  user_record user;
+  user.email = x.email;
+  return caf::expected<user_record>{std::move(user)};
 }
 
 struct mock_state {
@@ -179,24 +201,47 @@ mock_sessions(session_manager_actor::stateful_pointer<mock_state> self,
     },
     [self, plan](auth::signup_event& x) -> caf::result<user_record> {
       std::lock_guard<std::mutex> guard{plan->mtx};
-      plan->signup_event_ids.push_back(x.event_id);
-      if (x.email == "conflict@example.com")
-        return make_error(ec::conflict, "e-mail already taken");
-      if (x.email == "flaky@example.com" && plan->unavailable_left > 0) {
-        --plan->unavailable_left;
-        return make_error(ec::unavailable, "database is down");
-      }
-      if (x.email == "hold@example.com"
-          || (x.email == "hold-once@example.com"
-              && plan->seen_once.insert(x.event_id).second)) {
+      auto answer = answer_signup(*plan, x);
+      if (!answer) {
         auto rp = self->make_response_promise<user_record>();
-        plan->held.push_back(rp);
+        plan->held.push_back([rp]() mutable { rp.deliver(user_record{}); });
         return rp;
       }
-      plan->committed.push_back(x.event_id);
-      user_record user;
-      user.email = x.email;
-      return user;
+      if (!*answer)
+        return std::move(answer->error());
+      return std::move(**answer);
+    },
+    [self, plan](auth::signup_events& x) -> caf::result<std::vector<auth::signup_result>> {
+      // As the real one: one result per event; after an event to retry, none is applied.
+      std::lock_guard<std::mutex> guard{plan->mtx};
+      auto results = std::make_shared<std::vector<auth::signup_result>>(x.events.size());
+      auto waiting = std::make_shared<size_t>(0);
+      for (size_t i = 0; i < x.events.size(); ++i) {
+        auto& r = (*results)[i];
+        auto answer = answer_signup(*plan, x.events[i]);
+        if (!answer) {
+          ++*waiting;
+          r.user = user_record{};
+        } else if (*answer) {
+          r.user = std::move(**answer);
+        } else {
+          r.error = std::move(answer->error());
+          if (code_of(r.error) == ec::unavailable) {
+            for (size_t k = i + 1; k < x.events.size(); ++k)
+              (*results)[k].error = make_error(ec::unavailable, "not attempted");
+            break;
+          }
+        }
+      }
+      if (*waiting == 0)
+        return std::move(*results);
+      auto rp = self->make_response_promise<std::vector<auth::signup_result>>();
+      for (size_t k = *waiting; k > 0; --k)
+        plan->held.push_back([rp, results, waiting]() mutable {
+          if (--*waiting == 0)
+            rp.deliver(*results);
+        });
+      return rp;
     },
     [](admin::list_users&) -> caf::result<admin::user_page> { return admin::user_page{}; },
     [](admin::find_user&) -> caf::result<admin::user_detail> {
@@ -735,6 +780,8 @@ BOOST_AUTO_TEST_CASE(a_consumer_without_its_actor_leaves_events_in_the_stream) {
 BOOST_AUTO_TEST_CASE(a_killed_consumer_is_restarted_and_its_event_processed_once) {
   // Short, so that JetStream redelivers the event the killed consumer held soon.
   bridge_cfg.event_ack_wait = 2s;
+  // One at a time: the killed consumer holds e1 alone, and e2 waits in the stream.
+  bridge_cfg.event_batch = 1;
   start();
   client->js_publish(subject("events.signup"), signup_event("e1", "hold-once@example.com"));
   client->js_publish(subject("events.signup"), signup_event("e2", "next@example.com"));

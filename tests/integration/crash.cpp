@@ -96,6 +96,8 @@ struct fixture {
     }
     // The first probe falls within the first interval: none during the test.
     result.push_back("--health-interval=1h");
+    // Small batches: a batch of 100 would apply the 200 signups before the second kill.
+    result.push_back("--event-batch=5");
     // The event in flight at the kill comes back after this.
     result.push_back("--event-ack-wait=2s");
     return result;
