@@ -10,6 +10,7 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "common/duration.hpp"
 #include "common/shards.hpp"
 #include "persistence/detail/link.hpp"
 #include "persistence/detail/statements.hpp"
@@ -65,17 +66,40 @@ void tell(keeper_pointer self) {
     self->send(l, self->state.now);
 }
 
-/// The connection failed or can no longer be trusted: the locks of its session (the lease,
-/// the watch shards) are gone with it. Returns whether that changed anything.
-bool drop_link(keeper_pointer self) {
+/// Stops presenting the lease and the shards as held once `member_timeout` has passed
+/// without reaching the database (by then the other instances count this one as dead).
+/// Returns whether that changed anything.
+bool expire(keeper_pointer self) {
   auto& st = self->state;
-  st.link->close();
+  if (st.link->open_now()
+      || std::chrono::steady_clock::now() - st.last_contact < st.config.member_timeout)
+    return false;
   auto before = st.now;
   st.now.held = false;
   st.now.term = 0;
   st.now.shards.clear();
   st.now.members.clear();
-  return !(before == st.now);
+  if (before == st.now)
+    return false;
+  spdlog::warn("lease-keeper gives up lease {} and its watch shards: no database for {}",
+               st.config.name, render_duration(st.config.member_timeout));
+  return true;
+}
+
+/// The connection failed or can no longer be trusted: the locks of its session (the lease,
+/// the watch shards) are gone with it, though they are presented as held for the grace of
+/// `expire`. Returns whether what is presented changed.
+bool drop_link(keeper_pointer self) {
+  auto& st = self->state;
+  st.link->close();
+  st.lease_locked = false;
+  st.locked_shards.clear();
+  return expire(self);
+}
+
+/// The database answered: the grace of `expire` starts over.
+void contact(keeper_pointer self) {
+  self->state.last_contact = std::chrono::steady_clock::now();
 }
 
 /// A PostgreSQL array literal of shard numbers (integers only, so nothing needs quoting).
@@ -99,17 +123,23 @@ bool try_take(keeper_pointer self) {
     {
       pqxx::nontransaction probe{c};
       if (!probe.exec_prepared1("lease_try", cfg.name)["held"].as<bool>()) {
+        contact(self);
+        auto before = st.now;
+        // Presented as held through an outage, it went to another instance meanwhile.
+        st.now.held = false;
+        st.now.term = 0;
         auto holder = probe.exec_prepared("lease_holder", cfg.name);
-        auto before = st.now.holder;
         if (!holder.empty())
           st.now.holder = holder[0][0].as<std::string>();
-        return st.now.holder != before;
+        return !(before == st.now);
       }
     }
     pqxx::work tx{c};
     auto term = tx.exec_prepared1("lease_take", cfg.name, cfg.holder)["term"].as<int64_t>();
     tx.commit();
     // The shards stay as they are: they are locks of their own on the same session.
+    contact(self);
+    st.lease_locked = true;
     st.now.held = true;
     st.now.term = term;
     st.now.holder = cfg.holder;
@@ -129,16 +159,22 @@ bool check(keeper_pointer self) {
     pqxx::work tx{st.link->open()};
     auto rows = tx.exec_prepared("lease_renew", cfg.name, cfg.holder, st.now.term);
     tx.commit();
+    contact(self);
     if (!rows.empty())
       return false;
     spdlog::error("lease-keeper finds lease {} taken over while it held it; giving it up",
                   cfg.name);
+    st.now.held = false;
+    st.now.term = 0;
+    drop_link(self);
+    return true;
   } catch (const std::exception& e) {
-    spdlog::warn("lease-keeper loses lease {}: its connection failed: {}", cfg.name, e.what());
+    spdlog::warn("lease-keeper loses the session of lease {}: {}; it counts as held for {} "
+                 "while it tries again",
+                 cfg.name, e.what(), render_duration(cfg.member_timeout));
   }
   // Whatever happened to the session, it is not trusted with the lock any more.
-  drop_link(self);
-  return true;
+  return drop_link(self);
 }
 
 /// Beats this instance's row, reads the live instances and brings the shards held in line
@@ -163,13 +199,21 @@ bool keep_shards(keeper_pointer self) {
     auto target = shards::owned(members, cfg.holder, cfg.shard_count);
     std::vector<int32_t> keep;
     std::vector<int32_t> give;
-    for (auto shard : st.now.shards)
+    for (auto shard : st.locked_shards)
       (std::binary_search(target.begin(), target.end(), shard) ? keep : give).push_back(shard);
-    if (!give.empty()) {
+    // Shards presented through an outage that this instance no longer wins go as well.
+    std::vector<int32_t> presented;
+    for (auto shard : st.now.shards)
+      if (std::binary_search(target.begin(), target.end(), shard))
+        presented.push_back(shard);
+    if (presented != st.now.shards) {
       // The watchers of these shards stop before anyone else can take them: the listeners
       // hear first, and the new owner's first probe waits for the slice's phase.
-      st.now.shards = keep;
+      st.now.shards = presented;
       tell(self);
+    }
+    if (!give.empty()) {
+      st.locked_shards = keep;
       tx.exec_prepared("shard_release", array_of(give));
     }
     std::vector<int32_t> want;
@@ -180,11 +224,15 @@ bool keep_shards(keeper_pointer self) {
       for (auto row : tx.exec_prepared("shard_take", array_of(want)))
         keep.push_back(row[0].as<int32_t>());
       std::sort(keep.begin(), keep.end());
-      st.now.shards = keep;
+      st.locked_shards = keep;
     }
+    // What is presented is what is locked: a shard presented through an outage that another
+    // instance took meanwhile is not this one's any more.
+    st.now.shards = st.locked_shards;
     tx.exec_prepared("member_beat", cfg.holder, array_of(st.now.shards));
+    contact(self);
   } catch (const std::exception& e) {
-    spdlog::warn("lease-keeper loses its watch shards: its connection failed: {}", e.what());
+    spdlog::debug("lease-keeper cannot keep its watch shards: {}", e.what());
     drop_link(self);
   }
   if (st.now.shards != before.shards || st.now.members != before.members) {
@@ -196,8 +244,10 @@ bool keep_shards(keeper_pointer self) {
 }
 
 void step(keeper_pointer self) {
-  auto changed = self->state.now.held ? check(self) : try_take(self);
+  auto changed = self->state.lease_locked ? check(self) : try_take(self);
   if (keep_shards(self))
+    changed = true;
+  if (expire(self))
     changed = true;
   if (changed)
     tell(self);
@@ -216,7 +266,7 @@ lease_state::~lease_state() {
     // closing the connection frees the shard locks.
     if (config.shard_count > 0)
       tx.exec_prepared("member_leave", config.holder);
-    if (now.held) {
+    if (lease_locked) {
       tx.exec_prepared("lease_release", config.name);
       spdlog::info("lease-keeper gives lease {} back", config.name);
     }
@@ -240,7 +290,7 @@ lease_keeper(lease_keeper_actor::stateful_pointer<lease_state> self, lease_confi
       self->delayed_send(self, self->state.config.interval, tick_atom_v);
     },
     [self](lease_atom) -> lease::state {
-      auto changed = !self->state.now.held && try_take(self);
+      auto changed = !self->state.lease_locked && try_take(self);
       if (keep_shards(self))
         changed = true;
       if (changed)

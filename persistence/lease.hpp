@@ -59,7 +59,15 @@ struct lease_state {
   static inline const char* name = "lease-keeper";
   lease_config config;
   std::unique_ptr<lease_link> link;
+  /// What the listeners were told: the lease and shards this instance counts as its own.
   lease::state now;
+  /// What the current session actually locks. After the connection fails these are empty,
+  /// while `now` still presents what was held until `member_timeout` has passed since
+  /// `last_contact`: a database that is gone for a moment (a restart, a failover) does not
+  /// stop the watchers, and nobody else takes a shard before this instance's row is that old.
+  bool lease_locked = false;
+  std::vector<int32_t> locked_shards;
+  std::chrono::steady_clock::time_point last_contact{};
   std::vector<lease_listener_actor> listeners;
   lease_state();
   lease_state(const lease_state&) = delete;

@@ -306,4 +306,47 @@ BOOST_AUTO_TEST_CASE(a_killed_instance_loses_nothing_and_its_work_moves_to_the_s
   BOOST_CHECK_EQUAL(other->stop(), 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_database_restart_does_not_stop_the_watchers) {
+  // The lease keeper's connection dies with the database; for up to member-timeout the lease
+  // and the shards still count as held, so the slices stay watched and their health is still
+  // published while the database is away.
+  test::nats_client client{servers.nats_url()};
+  auto args = test::daemon_args(servers);
+  args.push_back("--health-interval=1s");
+  args.push_back("--member-timeout=10s");
+  test::daemon d{args};
+  started(d);
+  test::fake_fleet fleet{10, 21000};
+  BOOST_REQUIRE_EQUAL(fleet.ports().size(), 10u);
+  std::string ports;
+  for (auto port : fleet.ports())
+    ports += (ports.empty() ? "" : ",") + std::to_string(port);
+  test::sql(url, "INSERT INTO gateway.slices (port, status) SELECT p, 'available' "
+                 "FROM unnest('{" + ports + "}'::integer[]) AS p");
+  // Watched once the next sync has seen the rows.
+  BOOST_REQUIRE_MESSAGE(test::eventually([&] { return fleet.ports_probed() == 10; }, 30s),
+                        d.log());
+  client.subscribe("gateway.slice.health.>");
+  servers.stop_pg();
+  auto before = fleet.total();
+  std::this_thread::sleep_for(4s);
+  auto during = fleet.total() - before;
+  auto published = client.messages().size();
+  servers.start_pg();
+  BOOST_CHECK_MESSAGE(during >= 30, during << " probes in 4 s without the database");
+  BOOST_CHECK_MESSAGE(published >= 30, published << " health events in 4 s without the database");
+  BOOST_CHECK(d.log().find("gives up lease") == std::string::npos);
+  // Once it is back, the lease is held again and the samples of the outage are written.
+  BOOST_CHECK(test::eventually(
+    [&] {
+      try {
+        return holder() == id_of(d);
+      } catch (const std::exception&) {
+        return false;
+      }
+    },
+    30s));
+  BOOST_CHECK_EQUAL(d.stop(), 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
