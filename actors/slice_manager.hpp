@@ -56,7 +56,7 @@ struct slice_manager_config {
   caf::timespan sweep_interval = std::chrono::seconds{60};
   /// How often an instance holding watch shards re-reads the slices, to watch those another
   /// instance created or changed.
-  caf::timespan watch_sync_interval = std::chrono::seconds{10};
+  caf::timespan watch_sync_interval = std::chrono::seconds{30};
   /// How long `past_due` lasts before the slice is suspended.
   caf::timespan past_due_grace = std::chrono::hours{24 * 14};
   /// How long a cancelled user's data is kept after the subscription ended.

@@ -187,6 +187,7 @@ node_config make_node_config(const settings& s) {
   c.slices.wait_for_lease = true;
   c.lease.interval = s.lease_interval;
   c.lease.shard_count = s.watch_shards;
+  c.slices.watch_sync_interval = s.watch_sync_interval;
   c.lease.member_timeout = s.member_timeout;
 
   c.billing_timeout = s.request_timeout;

@@ -94,6 +94,9 @@ void add_settings(CLI::App& app, settings& s) {
   add(app, "watch-shards", s.watch_shards,
       "Shards the slice watchers are spread over among the instances; the same on all")
     ->check(CLI::Range(1, 4096));
+  add_duration(app, "watch-sync-interval", s.watch_sync_interval,
+               "How often an instance re-reads the slices of its watch shards, to watch those "
+               "other instances created or changed");
   add_duration(app, "member-timeout", s.member_timeout,
                "An instance silent this long counts as dead and its watch shards move");
   add_duration(app, "statement-timeout", s.statement_timeout,

@@ -74,6 +74,7 @@ struct settings {
   /// Watch shards the slices are spread over among the instances; the same on every one.
   int32_t watch_shards = 64;
   caf::timespan member_timeout = lease_config{}.member_timeout;
+  caf::timespan watch_sync_interval = slice_manager_config{}.watch_sync_interval;
   caf::timespan statement_timeout = persistence_config{}.statement_timeout;
   caf::timespan lock_timeout = persistence_config{}.lock_timeout;
   caf::timespan idle_in_transaction_timeout = persistence_config{}.idle_in_transaction_timeout;

@@ -44,6 +44,7 @@ std::vector<std::string> instance_args(test::servers& servers) {
   auto args = test::daemon_args(servers);
   args.push_back("--health-interval=5s");
   args.push_back("--member-timeout=2s");
+  args.push_back("--watch-sync-interval=2s");
   args.push_back("--watch-shards=" + std::to_string(shard_count));
   return args;
 }
@@ -314,6 +315,7 @@ BOOST_AUTO_TEST_CASE(a_database_restart_does_not_stop_the_watchers) {
   auto args = test::daemon_args(servers);
   args.push_back("--health-interval=1s");
   args.push_back("--member-timeout=10s");
+  args.push_back("--watch-sync-interval=1s");
   test::daemon d{args};
   started(d);
   test::fake_fleet fleet{10, 21000};
