@@ -46,6 +46,37 @@ std::string to_sql(timestamp x) {
   return buf;
 }
 
+void array_literal::separate() {
+  if (text_.size() > 1)
+    text_ += ',';
+}
+
+void array_literal::add(const std::string& x) {
+  separate();
+  text_ += '"';
+  for (auto c : x) {
+    if (c == '"' || c == '\\')
+      text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+}
+
+void array_literal::add(int64_t x) {
+  separate();
+  text_ += std::to_string(x);
+}
+
+void array_literal::add(bool x) {
+  separate();
+  text_ += x ? "t" : "f";
+}
+
+void array_literal::add_null() {
+  separate();
+  text_ += "NULL";
+}
+
 std::optional<std::string> to_sql(const optional<timestamp>& x) {
   if (!x)
     return std::nullopt;

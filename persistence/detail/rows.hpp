@@ -82,6 +82,39 @@ slice_record to_slice(const pqxx::row& row, const std::string& prefix = "");
 /// `cpu_percent`, `disk_bytes`.
 telemetry_sample to_sample(const pqxx::row& row);
 
+/// One PostgreSQL array literal (`{…}`) built element by element, for statements that take a
+/// whole batch as arrays (`$1::integer[]`, unnested in the statement): one statement for a
+/// batch instead of one per row. Every element is double-quoted and escaped, NULL is written
+/// as the bare keyword, so any text round-trips; the literal is a parameter, never SQL.
+class array_literal {
+ public:
+  void add(const std::string& x);
+  void add(int64_t x);
+  void add(int32_t x) {
+    add(static_cast<int64_t>(x));
+  }
+  void add(bool x);
+  void add_null();
+
+  template <class T>
+  void add(const std::optional<T>& x) {
+    if (x)
+      add(*x);
+    else
+      add_null();
+  }
+
+  /// The literal, `{}` when nothing was added.
+  std::string str() const {
+    return text_ + "}";
+  }
+
+ private:
+  void separate();
+
+  std::string text_ = "{";
+};
+
 /// A nullable column: none for NULL.
 template <class T>
 optional<T> get_optional(const pqxx::field& field) {

@@ -284,6 +284,51 @@ BOOST_AUTO_TEST_CASE(find_session_reads_the_users_slice_with_its_nulls) {
   BOOST_CHECK_EQUAL(us(slice.status_changed_at), -1);
 }
 
+BOOST_AUTO_TEST_CASE(slice_health_rows_are_written_as_one_batch) {
+  sql("INSERT INTO gateway.slices (id, port, status, wa_phone, storage_bytes) VALUES "
+      "(1, 5001, 'available', '+15550000001', 100), (2, 5003, 'available', '+15550000002', 200), "
+      "(3, 5005, 'available', NULL, 300)");
+  auto row = [](int32_t id, bool answered, optional<std::string> phone,
+                optional<int64_t> storage) {
+    db::slice_health_row r;
+    r.slice_id = id;
+    r.at = at(std::chrono::seconds{id});
+    r.healthy = answered;
+    r.wa_connected = answered;
+    r.answered = answered;
+    r.wa_phone = std::move(phone);
+    r.storage_bytes = storage;
+    return r;
+  };
+  // Slice 1 answered with a new phone and a disk figure; slice 2 did not answer (its phone
+  // stays) and has no disk figure yet (its storage stays); slice 3 answered with a phone that
+  // needs quoting in an array; slice 4 is gone.
+  std::vector<db::slice_health_row> rows{
+    row(1, true, std::string{"+15551111111"}, int64_t{5'000'000'000}),
+    row(2, false, caf::none, caf::none),
+    row(3, true, std::string{"a \"quoted\", {braced} \\ NULL"}, int64_t{0}),
+    row(4, true, caf::none, caf::none),
+  };
+  BOOST_CHECK_EQUAL(must<int64_t>(db::update_slice_health{rows}), 3);
+  auto result = sql("SELECT id, healthy, wa_connected, wa_phone, storage_bytes, "
+                    "(extract(epoch FROM last_health_at) * 1000000)::bigint "
+                    "FROM gateway.slices ORDER BY id");
+  BOOST_REQUIRE_EQUAL(result.size(), 3u);
+  BOOST_CHECK(result[0][1].as<bool>());
+  BOOST_CHECK_EQUAL(result[0][3].as<std::string>(), "+15551111111");
+  BOOST_CHECK_EQUAL(result[0][4].as<int64_t>(), 5'000'000'000);
+  BOOST_CHECK_EQUAL(result[0][5].as<int64_t>(), us(at(1s)));
+  BOOST_CHECK(!result[1][1].as<bool>());
+  BOOST_CHECK(!result[1][2].as<bool>());
+  BOOST_CHECK_EQUAL(result[1][3].as<std::string>(), "+15550000002");
+  BOOST_CHECK_EQUAL(result[1][4].as<int64_t>(), 200);
+  BOOST_CHECK_EQUAL(result[1][5].as<int64_t>(), us(at(2s)));
+  BOOST_CHECK_EQUAL(result[2][3].as<std::string>(), "a \"quoted\", {braced} \\ NULL");
+  BOOST_CHECK_EQUAL(result[2][4].as<int64_t>(), 0);
+  // An empty batch writes nothing.
+  BOOST_CHECK_EQUAL(must<int64_t>(db::update_slice_health{{}}), 0);
+}
+
 BOOST_AUTO_TEST_CASE(sessions_extend_and_delete) {
   auto user = make_user("heidi@example.com");
   auto s = make_session(user.id, 1, at(), at(24h));
