@@ -25,6 +25,16 @@ caf::timespan cycle_deadline(const slice_watcher_config& config) {
   return 2 * config.health_timeout + prober_margin;
 }
 
+/// Sends `tick` to the watcher itself after `delay`, through the shared schedule if there is
+/// one.
+template <class Atom>
+void send_later(watcher_pointer self, caf::timespan delay, Atom tick) {
+  if (auto& schedule = self->state.peers.schedule)
+    schedule->send_after(delay, self->address(), caf::make_message(tick));
+  else
+    self->delayed_send(self, delay, tick);
+}
+
 /// Arms the next staggered probe: the slice's next phase, at least half an interval after the
 /// one armed last, so that a timer firing a little early (the actor clock is not the wall
 /// clock) never yields a second probe at the same phase.
@@ -37,7 +47,7 @@ void arm_probe(watcher_pointer self) {
   // A wall clock set back or forth must not park the watcher for longer than an interval.
   auto delay = std::clamp(caf::timespan{st.next_probe_at - now}, caf::timespan::zero(),
                           interval);
-  self->delayed_send(self, delay, tick_atom_v);
+  send_later(self, delay, tick_atom_v);
 }
 
 /// Arms the next staggered disk walk, as `arm_probe` does the probes.
@@ -49,7 +59,7 @@ void arm_walk(watcher_pointer self) {
   st.next_walk_at = next_phase(after, interval, phase_offset(st.slice.spec.slice_id, interval));
   auto delay = std::clamp(caf::timespan{st.next_walk_at - now}, caf::timespan::zero(),
                           interval);
-  self->delayed_send(self, delay, disk_atom_v);
+  send_later(self, delay, disk_atom_v);
 }
 
 std::string mebibytes(int64_t bytes) {

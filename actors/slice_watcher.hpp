@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/stateful_actor.hpp>
 
 #include "actors/actors.hpp"
 #include "actors/clock.hpp"
+#include "actors/tick_schedule.hpp"
 
 namespace slicegate {
 
@@ -53,6 +55,9 @@ struct slice_watcher_peers {
   event_sink_actor events;
   /// Stamps samples and measures the start period; tests pass one they move.
   clock_fn clock = system_clock();
+  /// Delivers the staggered watchers' probe and walk ticks (the daemon's, shared by all);
+  /// none: CAF's actor clock does (tests on the deterministic scheduler).
+  std::shared_ptr<tick_schedule> schedule;
 };
 
 /// How a watcher probes and judges; the same for all watchers.
