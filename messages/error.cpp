@@ -52,7 +52,8 @@ const wire_error& row_of(ec x) {
 }
 
 bool is_domain_error(const caf::error& err) {
-  return err.category() == caf::atom("slicegate");
+  // An empty error has no category to read.
+  return err && err.category() == caf::atom("slicegate");
 }
 
 } // namespace
