@@ -1,6 +1,10 @@
 #include "persistence/database.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
 
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
@@ -62,6 +66,96 @@ caf::expected<db::user_created> insert_user(pqxx::transaction_base& tx,
   return db::user_created{std::move(user), true};
 }
 
+/// The work of `create_users` on an open transaction, a statement per step for the whole
+/// batch rather than per user: claim the events, insert the users, link the events to them,
+/// then the billing step for the few users that billing state waits for, and the users of
+/// events seen before. The same outcome as `insert_user` for each in turn; a failure of any
+/// statement fails them all (the caller then makes them one by one). Users `skip` says are
+/// left as they are in `result`.
+void insert_users(pqxx::transaction_base& tx, const db::create_users& x,
+                  const std::function<bool(size_t)>& skip,
+                  std::vector<db::user_creation>& result) {
+  // 1. Claim every event at once; an event seen before has its user looked up at the end.
+  detail::array_literal event_ids;
+  auto any_event = false;
+  for (size_t i = 0; i < x.users.size(); ++i)
+    if (!skip(i) && x.users[i].signup_event_id) {
+      event_ids.add(*x.users[i].signup_event_id);
+      any_event = true;
+    }
+  std::set<std::string> claimed;
+  if (any_event)
+    for (const auto& row : tx.exec_prepared("claim_signup_events", event_ids.str()))
+      claimed.insert(row["event_id"].as<std::string>());
+  std::vector<size_t> fresh;
+  std::vector<size_t> seen;
+  for (size_t i = 0; i < x.users.size(); ++i) {
+    if (skip(i))
+      continue;
+    auto& event = x.users[i].signup_event_id;
+    // An id twice in one batch is claimed once: the first makes the user, the second finds it.
+    if (!event || claimed.erase(*event) > 0)
+      fresh.push_back(i);
+    else
+      seen.push_back(i);
+  }
+  // 2. Insert the new users.
+  if (!fresh.empty()) {
+    detail::array_literal emails, hashes, statuses, ends, customers, admins;
+    for (auto i : fresh) {
+      auto& u = x.users[i];
+      emails.add(u.email);
+      hashes.add(u.password_hash);
+      statuses.add(to_sql(u.subscription_status));
+      ends.add(to_sql(u.subscription_ends_at));
+      customers.add(to_sql(u.stripe_customer));
+      admins.add(u.is_admin);
+    }
+    auto rows = tx.exec_prepared("insert_users", emails.str(), hashes.str(), statuses.str(),
+                                 ends.str(), customers.str(), admins.str());
+    if (rows.size() != fresh.size())
+      throw std::logic_error{"insert_users: " + std::to_string(rows.size()) + " rows for "
+                             + std::to_string(fresh.size()) + " users"};
+    for (const auto& row : rows)
+      result[fresh.at(row["n"].as<size_t>() - 1)].created
+        = db::user_created{detail::to_user(row), true};
+    // 3. Remember which event made which user.
+    detail::array_literal linked_events, linked_users;
+    auto any_link = false;
+    for (auto i : fresh)
+      if (auto& event = x.users[i].signup_event_id) {
+        linked_events.add(*event);
+        linked_users.add(result[i].created->user.id);
+        any_link = true;
+      }
+    if (any_link)
+      tx.exec_prepared("link_signup_events", linked_events.str(), linked_users.str());
+    // 4. Stripe may have been faster than the signup: the billing state that waited for
+    // these users is applied in the same transaction, as for one.
+    detail::array_literal ids;
+    std::map<int32_t, size_t> by_id;
+    for (auto i : fresh) {
+      ids.add(result[i].created->user.id);
+      by_id.emplace(result[i].created->user.id, i);
+    }
+    for (const auto& row : tx.exec_prepared("billing_users_waited_for", ids.str())) {
+      auto id = row["id"].as<int32_t>();
+      if (billing_store::apply_waiting(tx, id))
+        result[by_id.at(id)].created->user = detail::to_user(tx.exec_prepared1("get_user", id));
+    }
+  }
+  // 5. The users of events seen before, now that this batch's own are linked too.
+  for (auto i : seen) {
+    auto event = *x.users[i].signup_event_id;
+    auto rows = tx.exec_prepared("signup_event_user", event);
+    if (rows.empty())
+      result[i].error
+        = make_error(ec::not_found, "the user of signup event " + event + " was deleted");
+    else
+      result[i].created = db::user_created{detail::to_user(rows[0]), false};
+  }
+}
+
 /// Whether a user of `create_users` failed for its own data (a taken e-mail, an invalid
 /// value, a deleted user of a seen event): rolled back alone, the others go on. Anything else
 /// (the database is unavailable, an unknown error) may pass, and must not be overtaken.
@@ -115,19 +209,11 @@ database::create_users(const db::create_users& x, const std::vector<caf::error>&
   try {
     return gateway_.run([&x, &is_refused, &refused](pqxx::connection& c) -> result_type {
       std::vector<db::user_creation> result(x.users.size());
-      pqxx::work tx{c};
-      for (size_t i = 0; i < x.users.size(); ++i) {
-        if (is_refused(i)) {
+      for (size_t i = 0; i < x.users.size(); ++i)
+        if (is_refused(i))
           result[i].error = refused[i];
-          continue;
-        }
-        // A user that is not created wrote nothing (a seen event whose user was deleted).
-        auto created = insert_user(tx, x.users[i]);
-        if (created)
-          result[i].created = std::move(*created);
-        else
-          result[i].error = std::move(created.error());
-      }
+      pqxx::work tx{c};
+      insert_users(tx, x, is_refused, result);
       tx.commit();
       return result;
     });
