@@ -223,9 +223,11 @@ BOOST_AUTO_TEST_CASE(
 
 BOOST_AUTO_TEST_CASE(sigterm_while_events_are_in_flight_acknowledges_only_what_committed) {
   servers.reset_database();
+  constexpr int first = 100;
   constexpr int events = 300;
   auto args = test::daemon_args(servers);
   args.push_back("--event-ack-wait=2s");
+  args.push_back("--lock-timeout=2s");
   std::optional<test::daemon> d;
   d.emplace(args);
   BOOST_REQUIRE_MESSAGE(client.request("gateway.ping", std::string{"{}"}, 30s).ok(), d->log());
@@ -242,24 +244,40 @@ BOOST_AUTO_TEST_CASE(sigterm_while_events_are_in_flight_acknowledges_only_what_c
   }));
   auto hash = bcrypt_hash("sigterm password", 12);
   BOOST_REQUIRE(hash);
-  for (int i = 0; i < events; ++i)
-    client.js_publish("gateway.events.signup",
-                      json{{"id", "evt_sigterm_" + std::to_string(i)},
-                           {"email", "sigterm" + std::to_string(i) + "@example.com"},
-                           {"password_hash", *hash}}
-                        .dump());
+  auto publish = [&](int from, int to) {
+    for (int i = from; i < to; ++i)
+      client.js_publish("gateway.events.signup",
+                        json{{"id", "evt_sigterm_" + std::to_string(i)},
+                             {"email", "sigterm" + std::to_string(i) + "@example.com"},
+                             {"password_hash", *hash}}
+                          .dump());
+  };
   auto users = [&] {
     return scalar_or_zero("SELECT count(*) FROM gateway.users");
   };
-  BOOST_REQUIRE(test::eventually([&] { return users() >= 30; }, 60s));
+  // The first events commit; then an operator's lock keeps the rest from committing while
+  // they are in flight (a burst is applied in milliseconds, too fast to stop the daemon in
+  // the middle of it by timing alone).
+  publish(0, first);
+  BOOST_REQUIRE_MESSAGE(test::eventually([&] { return users() == first; }, 60s), d->log());
+  pqxx::connection blocker{servers.database_url()};
+  pqxx::work lock{blocker};
+  lock.exec("LOCK TABLE gateway.users IN SHARE MODE");
+  publish(first, events);
+  BOOST_REQUIRE(test::eventually([&] {
+    auto info = consumer();
+    return info["num_ack_pending"].get<int64_t>() > 0;
+  }));
   BOOST_CHECK_EQUAL(d->stop(15, std::chrono::seconds{60}), 0);
+  lock.abort();
   auto committed = users();
-  BOOST_REQUIRE_LT(committed, events);
+  BOOST_CHECK_EQUAL(committed, first);
   // Not one event acknowledged beyond what was committed: unacknowledged ones are
   // undelivered or delivered and pending.
   auto info = consumer();
   auto unacked = info["num_pending"].get<int64_t>() + info["num_ack_pending"].get<int64_t>();
   BOOST_CHECK_LE(events - unacked, committed);
+  BOOST_CHECK_GE(unacked, events - first);
   // The next daemon takes up where this one stopped, and every event applies exactly once.
   d.emplace(args);
   BOOST_REQUIRE_MESSAGE(test::eventually([&] { return users() == events; }, 120s), d->log());
